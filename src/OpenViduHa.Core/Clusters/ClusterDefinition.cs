@@ -1,0 +1,41 @@
+using OpenViduHa.Core.Secrets;
+
+namespace OpenViduHa.Core.Clusters;
+
+/// <summary>A validated cluster: what artifacts are generated from and what jobs install. No SSH secrets here.</summary>
+public sealed record ClusterDefinition
+{
+    public required string Name { get; init; }
+    public required OpenViduVersion Version { get; init; }
+    public required string DomainName { get; init; }
+    public string? TurnDomainName { get; init; }
+    public required string LicenseKey { get; init; }
+    public required RtcEngine RtcEngine { get; init; }
+
+    /// <summary>Enabled modules, in the generation's canonical order.</summary>
+    public required IReadOnlyList<string> Modules { get; init; }
+
+    public required string InstallerBaseUrl { get; init; }
+    public string? LoadBalancerIp { get; init; }
+    public bool Rtmp { get; init; }
+    public bool Whip { get; init; }
+    public bool WebrtcOverTcp { get; init; } = true;
+
+    /// <summary>Every secret of the generation, by <see cref="SecretCatalog"/> key.</summary>
+    public required IReadOnlyDictionary<string, string> Secrets { get; init; }
+
+    public required IReadOnlyList<NodeDefinition> Nodes { get; init; }
+
+    public InstallerGeneration Generation => Version.Generation;
+    public IEnumerable<NodeDefinition> Masters => Nodes.Where(n => n.Role == NodeRole.Master);
+    public IEnumerable<NodeDefinition> MediaNodes => Nodes.Where(n => n.Role == NodeRole.Media);
+    public bool HasModule(string module) => Modules.Contains(module, StringComparer.Ordinal);
+    public bool HasDefaultApp => HasModule(Clusters.Modules.DefaultApp(Generation));
+    public string Secret(string key) => Secrets[key];
+
+    /// <summary>The masters' private IPs, comma separated, in master order: never changes after install.</summary>
+    public string MasterIpList => string.Join(',', Masters.Select(m => m.PrivateIp));
+}
+
+/// <summary>A node as artifacts see it. <see cref="Name"/> is <c>master-1</c>..<c>master-4</c>, <c>media-1</c>...</summary>
+public sealed record NodeDefinition(string Name, NodeRole Role, string PrivateIp, string? PublicIp);
