@@ -1,6 +1,32 @@
+using MudBlazor.Services;
+using OpenViduHa.Web.Api;
+using OpenViduHa.Web.Auth;
+using OpenViduHa.Web.Components;
+using OpenViduHa.Web.Hosting;
+using Serilog;
+
 var builder = WebApplication.CreateBuilder(args);
+var paths = builder.AddPanelStorage();
+builder.AddPanelLogging(paths);
+builder.AddPanelAuth();
+builder.AddPanelApi();
+builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+builder.Services.AddMudServices();
+
 var app = builder.Build();
-app.MapGet("/healthz", () => "ok");
+await app.InitializeDatabaseAsync();
+
+app.UseExceptionHandler();
+app.UseSerilogRequestLogging();
+app.UseStaticFiles();
+app.UseSetupRedirect();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+
+app.MapStaticAssets().AllowAnonymous();
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+app.MapPanelApi();
 app.Run();
 
 public partial class Program;

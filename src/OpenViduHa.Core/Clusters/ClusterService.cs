@@ -1,0 +1,233 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using OpenViduHa.Core.Audit;
+using OpenViduHa.Core.Data;
+using OpenViduHa.Core.Nodes;
+using OpenViduHa.Core.Security;
+
+namespace OpenViduHa.Core.Clusters;
+
+/// <summary>Creates, changes and reads clusters. Every write validates first and commits in one transaction.</summary>
+public sealed class ClusterService(
+    IDbContextFactory<PanelDbContext> dbFactory,
+    SecretProtector protector,
+    AuditLog audit,
+    TimeProvider clock,
+    ILogger<ClusterService> logger)
+{
+    public async Task<IReadOnlyList<ClusterSummary>> ListAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.Clusters.AsNoTracking()
+            .Select(c => new
+            {
+                c.Id, c.Name, c.OpenviduVersion, c.DomainName, c.UpdatedAt,
+                Masters = c.Nodes.Count(n => n.Role == NodeRole.Master),
+                Media = c.Nodes.Count(n => n.Role == NodeRole.Media),
+            })
+            .ToListAsync(ct);
+        return rows.OrderBy(r => r.Name, StringComparer.Ordinal)
+            .Select(r => new ClusterSummary(r.Id, r.Name, r.OpenviduVersion, r.DomainName, r.Masters, r.Media, r.UpdatedAt))
+            .ToList();
+    }
+
+    public async Task<ClusterView?> GetAsync(int id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var cluster = await LoadAsync(db, id, tracking: false, ct);
+        if (cluster is null) return null;
+        var secrets = protector.Unprotect<ClusterSecretsPayload>(cluster.ProtectedSecrets);
+        return new ClusterView(
+            cluster.Id, cluster.Name, cluster.OpenviduVersion,
+            OpenViduVersion.TryParse(cluster.OpenviduVersion, out var v) ? v.Generation.ToString() : "unknown",
+            cluster.DomainName, cluster.TurnDomainName, !string.IsNullOrEmpty(secrets.LicenseKey),
+            cluster.RtcEngine.ToString().ToLowerInvariant(), SplitModules(cluster.Modules), cluster.InstallerBaseUrl,
+            cluster.LoadBalancerIp,
+            new ClusterOptionsSpec { Rtmp = cluster.Rtmp, Whip = cluster.Whip, WebrtcOverTcp = cluster.WebrtcOverTcp },
+            SecretNames.For(secrets.Secrets),
+            cluster.Nodes.Select(n => new NodeView(n.Id, n.Name, n.Role.ToString().ToLowerInvariant(), n.PrivateIp, n.PublicIp,
+                new SshView(n.SshHost, n.SshPort, n.SshUsername, n.SshUsesKey ? "key" : "password",
+                    !string.IsNullOrEmpty(protector.Unprotect<SshCredentials>(n.ProtectedCredentials).SudoPassword), n.HostKeyFingerprint))).ToList(),
+            cluster.CreatedAt, cluster.UpdatedAt);
+    }
+
+    /// <summary>The stored cluster as an editable spec: secrets left empty (an update keeps them unless replaced).</summary>
+    public async Task<ClusterSpec?> GetSpecAsync(int id, CancellationToken ct = default)
+    {
+        var view = await GetAsync(id, ct);
+        if (view is null) return null;
+        return new ClusterSpec
+        {
+            Name = view.Name,
+            OpenviduVersion = view.OpenviduVersion,
+            DomainName = view.DomainName,
+            TurnDomainName = view.TurnDomainName,
+            RtcEngine = view.RtcEngine,
+            Modules = view.Modules.ToList(),
+            InstallerBaseUrl = view.InstallerBaseUrl,
+            LoadBalancerIp = view.LoadBalancerIp,
+            Options = view.Options,
+            Secrets = new Dictionary<string, string?>(),
+            Nodes = view.Nodes.Select(n => new NodeSpec
+            {
+                Id = n.Id, Role = n.Role, PrivateIp = n.PrivateIp, PublicIp = n.PublicIp,
+                Ssh = new SshSpec { Host = n.Ssh.Host, Port = n.Ssh.Port, Username = n.Ssh.Username, HostKeyFingerprint = n.Ssh.HostKeyFingerprint },
+            }).ToList(),
+        };
+    }
+
+    /// <summary>The validated definition with its secrets, for artifacts and jobs.</summary>
+    public async Task<ClusterDefinition?> LoadDefinitionAsync(int id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var cluster = await LoadAsync(db, id, tracking: false, ct);
+        if (cluster is null) return null;
+        var secrets = protector.Unprotect<ClusterSecretsPayload>(cluster.ProtectedSecrets);
+        return new ClusterDefinition
+        {
+            Name = cluster.Name,
+            Version = OpenViduVersion.TryParse(cluster.OpenviduVersion, out var version) ? version : throw new InvalidOperationException($"Cluster {id} holds an unreadable version."),
+            DomainName = cluster.DomainName,
+            TurnDomainName = cluster.TurnDomainName,
+            LicenseKey = secrets.LicenseKey,
+            RtcEngine = cluster.RtcEngine,
+            Modules = SplitModules(cluster.Modules),
+            InstallerBaseUrl = cluster.InstallerBaseUrl,
+            LoadBalancerIp = cluster.LoadBalancerIp,
+            Rtmp = cluster.Rtmp,
+            Whip = cluster.Whip,
+            WebrtcOverTcp = cluster.WebrtcOverTcp,
+            Secrets = secrets.Secrets,
+            Nodes = cluster.Nodes.Select(n => new NodeDefinition(n.Name, n.Role, n.PrivateIp, n.PublicIp)).ToList(),
+        };
+    }
+
+    public async Task<ClusterSaveResult> CreateAsync(ClusterSpec spec, string actor, CancellationToken ct = default)
+    {
+        var result = ClusterValidator.Validate(spec);
+        if (!result.IsValid) return new(null, result.Errors, result.Warnings);
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (await db.Clusters.AnyAsync(c => c.Name == result.Definition!.Name, ct)) return NameTaken(result);
+
+        var now = clock.GetUtcNow();
+        var entity = new ClusterEntity
+        {
+            Name = "", OpenviduVersion = "", DomainName = "", InstallerBaseUrl = "", ProtectedSecrets = "", CreatedAt = now,
+        };
+        Apply(entity, result, now);
+        db.Clusters.Add(entity);
+        audit.Add(db, actor, "cluster.created", result.Definition!.Name, $"OpenVidu {result.Definition.Version}, {result.Nodes.Count} nodes");
+        if (!await TrySaveAsync(db, ct)) return NameTaken(result);
+        logger.LogInformation("Cluster {ClusterName} created with id {ClusterId}", entity.Name, entity.Id);
+        return new(entity.Id, result.Errors, result.Warnings);
+    }
+
+    public async Task<ClusterSaveResult> UpdateAsync(int id, ClusterSpec spec, string actor, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var entity = await LoadAsync(db, id, tracking: true, ct);
+        if (entity is null) return new(null, new ValidationErrors(), [], NotFound: true);
+
+        var stored = protector.Unprotect<ClusterSecretsPayload>(entity.ProtectedSecrets);
+        var storedNodes = entity.Nodes.ToDictionary(n => n.Id, n => protector.Unprotect<SshCredentials>(n.ProtectedCredentials));
+        foreach (var node in spec.Nodes ?? [])
+        {
+            if (node?.Id is { } nodeId && !storedNodes.ContainsKey(nodeId)) node.Id = null; // another cluster's node id: treat as new
+        }
+
+        var result = ClusterValidator.Validate(spec, new StoredSecrets(stored.LicenseKey, stored.Secrets, storedNodes));
+        if (!result.IsValid) return new(null, result.Errors, result.Warnings);
+        if (await db.Clusters.AnyAsync(c => c.Name == result.Definition!.Name && c.Id != id, ct)) return NameTaken(result);
+
+        Apply(entity, result, clock.GetUtcNow());
+        audit.Add(db, actor, "cluster.updated", result.Definition!.Name);
+        if (!await TrySaveAsync(db, ct)) return NameTaken(result);
+        return new(entity.Id, result.Errors, result.Warnings);
+    }
+
+    public async Task<bool> DeleteAsync(int id, string actor, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var entity = await db.Clusters.FirstOrDefaultAsync(c => c.Id == id, ct);
+        if (entity is null) return false;
+        db.Clusters.Remove(entity);
+        audit.Add(db, actor, "cluster.deleted", entity.Name);
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+
+    private void Apply(ClusterEntity entity, ClusterValidationResult result, DateTimeOffset now)
+    {
+        var d = result.Definition!;
+        entity.Name = d.Name;
+        entity.OpenviduVersion = d.Version.ToString();
+        entity.DomainName = d.DomainName;
+        entity.TurnDomainName = d.TurnDomainName;
+        entity.RtcEngine = d.RtcEngine;
+        entity.Modules = string.Join(',', d.Modules);
+        entity.InstallerBaseUrl = d.InstallerBaseUrl;
+        entity.LoadBalancerIp = d.LoadBalancerIp;
+        entity.Rtmp = d.Rtmp;
+        entity.Whip = d.Whip;
+        entity.WebrtcOverTcp = d.WebrtcOverTcp;
+        entity.ProtectedSecrets = protector.Protect(new ClusterSecretsPayload(d.LicenseKey, d.Secrets.ToDictionary()));
+        entity.UpdatedAt = now;
+
+        var keep = result.Nodes.Where(n => n.Id is not null).Select(n => n.Id!.Value).ToHashSet();
+        entity.Nodes.RemoveAll(n => !keep.Contains(n.Id));
+        for (var i = 0; i < result.Nodes.Count; i++)
+        {
+            var validated = result.Nodes[i];
+            var node = validated.Id is { } nodeId ? entity.Nodes.First(n => n.Id == nodeId) : null;
+            if (node is null)
+            {
+                node = new NodeEntity { Name = "", PrivateIp = "", SshHost = "", SshUsername = "", ProtectedCredentials = "" };
+                entity.Nodes.Add(node);
+            }
+            node.Ordinal = i;
+            node.Name = validated.Node.Name;
+            node.Role = validated.Node.Role;
+            node.PrivateIp = validated.Node.PrivateIp;
+            node.PublicIp = validated.Node.PublicIp;
+            node.SshHost = validated.Ssh.Host;
+            node.SshPort = validated.Ssh.Port;
+            node.SshUsername = validated.Ssh.Username;
+            node.SshUsesKey = validated.Ssh.Credentials.UsesKey;
+            node.HostKeyFingerprint = validated.Ssh.HostKeyFingerprint;
+            node.ProtectedCredentials = protector.Protect(validated.Ssh.Credentials);
+        }
+    }
+
+    private static async Task<ClusterEntity?> LoadAsync(PanelDbContext db, int id, bool tracking, CancellationToken ct)
+    {
+        var query = db.Clusters.Include(c => c.Nodes.OrderBy(n => n.Ordinal)).Where(c => c.Id == id);
+        if (!tracking) query = query.AsNoTracking();
+        var cluster = await query.FirstOrDefaultAsync(ct);
+        cluster?.Nodes.Sort((a, b) => a.Ordinal.CompareTo(b.Ordinal));
+        return cluster;
+    }
+
+    private static async Task<bool> TrySaveAsync(PanelDbContext db, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return true;
+        }
+        catch (DbUpdateException ex) when (ex.InnerException?.Message.Contains("UNIQUE constraint failed: Clusters.Name", StringComparison.Ordinal) == true)
+        {
+            return false;
+        }
+    }
+
+    private static ClusterSaveResult NameTaken(ClusterValidationResult result)
+    {
+        var errors = new ValidationErrors();
+        errors.Add("name", $"A cluster named '{result.Definition!.Name}' already exists.");
+        return new(null, errors, result.Warnings);
+    }
+
+    private static List<string> SplitModules(string modules) =>
+        modules.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+}

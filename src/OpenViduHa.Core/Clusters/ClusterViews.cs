@@ -1,0 +1,43 @@
+using OpenViduHa.Core.Secrets;
+
+namespace OpenViduHa.Core.Clusters;
+
+public sealed record ClusterSummary(int Id, string Name, string OpenviduVersion, string DomainName, int Masters, int MediaNodes, DateTimeOffset UpdatedAt);
+
+/// <summary>A stored cluster as the API and UI show it: every secret left out, only whether it is set.</summary>
+public sealed record ClusterView(
+    int Id,
+    string Name,
+    string OpenviduVersion,
+    string Generation,
+    string DomainName,
+    string? TurnDomainName,
+    bool LicenseKeySet,
+    string RtcEngine,
+    IReadOnlyList<string> Modules,
+    string InstallerBaseUrl,
+    string? LoadBalancerIp,
+    ClusterOptionsSpec Options,
+    IReadOnlyList<string> Secrets,
+    IReadOnlyList<NodeView> Nodes,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+public sealed record NodeView(int Id, string Name, string Role, string PrivateIp, string? PublicIp, SshView Ssh);
+
+public sealed record SshView(string Host, int Port, string Username, string Auth, bool HasSudoPassword, string? HostKeyFingerprint);
+
+/// <summary>The outcome of a create or update: an id, or field errors and nothing stored.</summary>
+public sealed record ClusterSaveResult(int? Id, ValidationErrors Errors, IReadOnlyList<ValidationWarning> Warnings, bool NotFound = false)
+{
+    public bool Succeeded => Id is not null && Errors.IsEmpty && !NotFound;
+}
+
+/// <summary>What is stored encrypted for a cluster.</summary>
+internal sealed record ClusterSecretsPayload(string LicenseKey, Dictionary<string, string> Secrets);
+
+internal static class SecretNames
+{
+    public static IReadOnlyList<string> For(IReadOnlyDictionary<string, string> secrets) =>
+        SecretCatalog.All.Where(d => secrets.ContainsKey(d.Key)).Select(d => d.Key).ToList();
+}

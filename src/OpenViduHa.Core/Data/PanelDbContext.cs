@@ -1,0 +1,53 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace OpenViduHa.Core.Data;
+
+public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : DbContext(options)
+{
+    public DbSet<ClusterEntity> Clusters => Set<ClusterEntity>();
+    public DbSet<NodeEntity> Nodes => Set<NodeEntity>();
+    public DbSet<UserEntity> Users => Set<UserEntity>();
+    public DbSet<ApiTokenEntity> ApiTokens => Set<ApiTokenEntity>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder builder)
+    {
+        // SQLite cannot order or compare DateTimeOffset; store UTC ticks.
+        builder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+        builder.Properties<DateTimeOffset?>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        model.Entity<ClusterEntity>(e =>
+        {
+            e.ToTable("Clusters");
+            e.HasIndex(c => c.Name).IsUnique();
+            e.Property(c => c.RtcEngine).HasConversion<string>();
+            e.HasMany(c => c.Nodes).WithOne(n => n.Cluster).HasForeignKey(n => n.ClusterId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<NodeEntity>(e =>
+        {
+            e.ToTable("Nodes");
+            e.Property(n => n.Role).HasConversion<string>();
+            e.HasIndex(n => new { n.ClusterId, n.Ordinal });
+        });
+        model.Entity<UserEntity>(e =>
+        {
+            e.ToTable("Users");
+            e.HasIndex(u => u.UserName).IsUnique();
+        });
+        model.Entity<ApiTokenEntity>(e =>
+        {
+            e.ToTable("ApiTokens");
+            e.HasIndex(t => t.TokenHash).IsUnique();
+            e.HasOne(t => t.User).WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<AuditEntry>(e =>
+        {
+            e.ToTable("AuditLog");
+            e.HasIndex(a => a.At);
+        });
+    }
+}

@@ -1,0 +1,189 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using OpenViduHa.Core.Audit;
+using OpenViduHa.Core.Data;
+
+namespace OpenViduHa.Core.Users;
+
+public enum SignInOutcome
+{
+    Succeeded,
+    Failed,
+    LockedOut,
+}
+
+public sealed record SignInResult(SignInOutcome Outcome, int? UserId = null, DateTimeOffset? LockedUntil = null);
+
+public sealed record ApiTokenView(int Id, string Name, string Prefix, string Owner, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
+
+/// <summary>The token value, shown once at creation.</summary>
+public sealed record NewApiToken(int Id, string Name, string Token);
+
+public sealed record TokenPrincipal(int TokenId, int UserId, string UserName, string TokenName);
+
+/// <summary>Administrators, their passwords (hashed with ASP.NET Core Identity's PBKDF2 hasher), lockout and API tokens.</summary>
+public sealed class UserService(IDbContextFactory<PanelDbContext> dbFactory, AuditLog audit, TimeProvider clock)
+{
+    public const int MaxFailedSignIns = 5;
+    public static readonly TimeSpan LockoutDuration = TimeSpan.FromMinutes(15);
+    public const int MinPasswordLength = 12;
+    private const string TokenPrefix = "ovha_";
+
+    private static readonly PasswordHasher<UserEntity> Hasher = new();
+
+    public async Task<bool> AnyUserAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Users.AnyAsync(ct);
+    }
+
+    /// <summary>Why a password is not acceptable, or null.</summary>
+    public static string? CheckPassword(string? password) =>
+        string.IsNullOrEmpty(password) || password.Length < MinPasswordLength
+            ? $"Use at least {MinPasswordLength} characters."
+            : null;
+
+    public static string? CheckUserName(string? userName) =>
+        string.IsNullOrWhiteSpace(userName) || userName.Trim().Length > 64 || userName.Any(char.IsWhiteSpace)
+            ? "Give a user name of 1 to 64 characters without spaces."
+            : null;
+
+    /// <summary>Creates the first administrator. Returns null when a user already exists (setup is one-time).</summary>
+    public async Task<int?> CreateFirstAdminAsync(string userName, string password, string actor, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (await db.Users.AnyAsync(ct)) return null;
+        var user = new UserEntity { UserName = userName.Trim(), PasswordHash = "", CreatedAt = clock.GetUtcNow() };
+        user.PasswordHash = Hasher.HashPassword(user, password);
+        db.Users.Add(user);
+        audit.Add(db, actor, "user.created", user.UserName, "first administrator");
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return user.Id;
+    }
+
+    public async Task<SignInResult> SignInAsync(string userName, string password, string? remoteIp, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow();
+        var user = await db.Users.FirstOrDefaultAsync(u => u.UserName == userName.Trim(), ct);
+        if (user is null)
+        {
+            // Same cost as a real check, so timing does not tell which user names exist.
+            Hasher.VerifyHashedPassword(new UserEntity { UserName = "", PasswordHash = "" }, DummyHash, password);
+            audit.Add(db, userName, "signin.failed", detail: "unknown user", remoteIp: remoteIp);
+            await db.SaveChangesAsync(ct);
+            return new(SignInOutcome.Failed);
+        }
+
+        if (user.LockedUntil is { } until && until > now)
+        {
+            audit.Add(db, user.UserName, "signin.locked", detail: $"locked until {until:u}", remoteIp: remoteIp);
+            await db.SaveChangesAsync(ct);
+            return new(SignInOutcome.LockedOut, user.Id, until);
+        }
+
+        var verdict = Hasher.VerifyHashedPassword(user, user.PasswordHash, password);
+        if (verdict == PasswordVerificationResult.Failed)
+        {
+            user.FailedSignIns++;
+            if (user.FailedSignIns >= MaxFailedSignIns)
+            {
+                user.LockedUntil = now + LockoutDuration;
+                user.FailedSignIns = 0;
+                audit.Add(db, user.UserName, "signin.lockout", detail: $"{MaxFailedSignIns} failed sign-ins", remoteIp: remoteIp);
+                await db.SaveChangesAsync(ct);
+                return new(SignInOutcome.LockedOut, user.Id, user.LockedUntil);
+            }
+            audit.Add(db, user.UserName, "signin.failed", detail: "wrong password", remoteIp: remoteIp);
+            await db.SaveChangesAsync(ct);
+            return new(SignInOutcome.Failed);
+        }
+
+        if (verdict == PasswordVerificationResult.SuccessRehashNeeded) user.PasswordHash = Hasher.HashPassword(user, password);
+        user.FailedSignIns = 0;
+        user.LockedUntil = null;
+        user.LastSignInAt = now;
+        audit.Add(db, user.UserName, "signin", remoteIp: remoteIp);
+        await db.SaveChangesAsync(ct);
+        return new(SignInOutcome.Succeeded, user.Id);
+    }
+
+    public async Task<NewApiToken> CreateTokenAsync(int userId, string name, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var user = await db.Users.FirstAsync(u => u.Id == userId, ct);
+        var token = TokenPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        var entity = new ApiTokenEntity
+        {
+            Name = name.Trim(), TokenHash = Hash(token), Prefix = token[..(TokenPrefix.Length + 6)], UserId = userId, CreatedAt = clock.GetUtcNow(),
+        };
+        db.ApiTokens.Add(entity);
+        audit.Add(db, user.UserName, "token.created", entity.Name);
+        await db.SaveChangesAsync(ct);
+        return new(entity.Id, entity.Name, token);
+    }
+
+    /// <summary>Stores a token given from configuration (headless install). Ignored if the same token already exists.</summary>
+    public async Task ImportTokenAsync(int userId, string name, string token, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var hash = Hash(token);
+        if (await db.ApiTokens.AnyAsync(t => t.TokenHash == hash, ct)) return;
+        db.ApiTokens.Add(new ApiTokenEntity
+        {
+            Name = name, TokenHash = hash, Prefix = token.Length > 11 ? token[..11] : token[..Math.Min(4, token.Length)], UserId = userId, CreatedAt = clock.GetUtcNow(),
+        });
+        audit.Add(db, "bootstrap", "token.created", name);
+        await db.SaveChangesAsync(ct);
+    }
+
+    public async Task<bool> RevokeTokenAsync(int tokenId, string actor, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var token = await db.ApiTokens.FirstOrDefaultAsync(t => t.Id == tokenId && t.RevokedAt == null, ct);
+        if (token is null) return false;
+        token.RevokedAt = clock.GetUtcNow();
+        audit.Add(db, actor, "token.revoked", token.Name);
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+
+    public async Task<IReadOnlyList<ApiTokenView>> ListTokensAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.ApiTokens.AsNoTracking().Include(t => t.User).ToListAsync(ct);
+        return rows.OrderByDescending(t => t.Id)
+            .Select(t => new ApiTokenView(t.Id, t.Name, t.Prefix, t.User?.UserName ?? "", t.CreatedAt, t.LastUsedAt, t.RevokedAt)).ToList();
+    }
+
+    /// <summary>The principal behind a bearer token, or null when unknown or revoked.</summary>
+    public async Task<TokenPrincipal?> ValidateTokenAsync(string token, CancellationToken ct = default)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > 256) return null;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var hash = Hash(token);
+        var entity = await db.ApiTokens.Include(t => t.User).FirstOrDefaultAsync(t => t.TokenHash == hash && t.RevokedAt == null, ct);
+        if (entity?.User is null) return null;
+        var now = clock.GetUtcNow();
+        if (entity.LastUsedAt is null || now - entity.LastUsedAt > TimeSpan.FromMinutes(1))
+        {
+            entity.LastUsedAt = now;
+            await db.SaveChangesAsync(ct);
+        }
+        return new TokenPrincipal(entity.Id, entity.UserId, entity.User.UserName, entity.Name);
+    }
+
+    public async Task<string?> UserNameAsync(int userId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Users.Where(u => u.Id == userId).Select(u => u.UserName).FirstOrDefaultAsync(ct);
+    }
+
+    private static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+
+    private static readonly string DummyHash = Hasher.HashPassword(new UserEntity { UserName = "", PasswordHash = "" }, "not-a-password");
+}

@@ -1,0 +1,52 @@
+using System.Text;
+using OpenViduHa.Core.Artifacts;
+using OpenViduHa.Core.Audit;
+using OpenViduHa.Core.Clusters;
+using OpenViduHa.Web.Auth;
+
+namespace OpenViduHa.Web.Api;
+
+public static class ArtifactEndpoints
+{
+    public sealed record ArtifactInfo(string Name, string FileName, string ContentType, bool ContainsSecrets);
+
+    public static void MapArtifactApi(this IEndpointRouteBuilder app)
+    {
+        var artifacts = app.MapGroup("/api/clusters/{id:int}/artifacts").WithTags("Artifacts");
+
+        artifacts.MapGet("/", async Task<IResult> (int id, ClusterService service, CancellationToken ct) =>
+            {
+                var cluster = await service.LoadDefinitionAsync(id, ct);
+                if (cluster is null) return ClusterEndpoints.NotFound(id);
+                return TypedResults.Ok(ArtifactCatalog.Names.Select(name =>
+                {
+                    var artifact = ArtifactCatalog.Generate(cluster, name);
+                    return new ArtifactInfo(name, artifact.FileName, artifact.ContentType, ArtifactSecrets.Contains(name));
+                }).ToList());
+            })
+            .Produces<List<ArtifactInfo>>()
+            .WithName("ListArtifacts");
+
+        artifacts.MapGet("/{name}", async Task<IResult> (int id, string name, ClusterService service, AuditLog audit, HttpContext http, CancellationToken ct) =>
+            {
+                if (!ArtifactCatalog.IsKnown(name))
+                    return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown artifact.",
+                        detail: $"Artifacts are: {string.Join(", ", ArtifactCatalog.Names)}.");
+                var cluster = await service.LoadDefinitionAsync(id, ct);
+                if (cluster is null) return ClusterEndpoints.NotFound(id);
+
+                var artifact = ArtifactCatalog.Generate(cluster, name);
+                await audit.WriteAsync(http.User.Actor(), ArtifactSecrets.Contains(name) ? "credentials.downloaded" : "artifact.downloaded",
+                    cluster.Name, name, http.Connection.RemoteIpAddress?.ToString(), ct);
+                http.Response.Headers.CacheControl = "no-store";
+                return TypedResults.File(Encoding.UTF8.GetBytes(artifact.Content), artifact.ContentType + "; charset=utf-8", artifact.FileName);
+            })
+            .WithName("DownloadArtifact");
+    }
+}
+
+/// <summary>Which artifacts carry secret values: their downloads are audited as credential downloads.</summary>
+public static class ArtifactSecrets
+{
+    public static bool Contains(string name) => name is "install-commands.sh" or "credentials.env" or "credentials.json";
+}

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using OpenViduHa.Core.Clusters;
+using OpenViduHa.Web.Auth;
+
+namespace OpenViduHa.Web.Api;
+
+public static class ClusterEndpoints
+{
+    public static void MapClusterApi(this IEndpointRouteBuilder app)
+    {
+        var clusters = app.MapGroup("/api/clusters").WithTags("Clusters");
+
+        clusters.MapGet("/", async (ClusterService service, CancellationToken ct) => TypedResults.Ok(await service.ListAsync(ct)))
+            .WithName("ListClusters");
+
+        clusters.MapGet("/{id:int}", async Task<Results<Ok<ClusterView>, ProblemHttpResult>> (int id, ClusterService service, CancellationToken ct) =>
+                await service.GetAsync(id, ct) is { } view ? TypedResults.Ok(view) : NotFound(id))
+            .WithName("GetCluster");
+
+        clusters.MapPost("/", async Task<IResult> (HttpRequest request, ClusterService service, CancellationToken ct) =>
+            {
+                var (spec, problem) = await ReadSpecAsync(request, ct);
+                if (problem is not null) return problem;
+                var result = await service.CreateAsync(spec!, request.HttpContext.User.Actor(), ct);
+                if (!result.Succeeded) return Invalid(result);
+                return TypedResults.Created($"/api/clusters/{result.Id}", new CreatedCluster(result.Id!.Value, Warnings(result)));
+            })
+            .Accepts<ClusterSpec>("application/json")
+            .Produces<CreatedCluster>(StatusCodes.Status201Created)
+            .ProducesValidationProblem()
+            .WithName("CreateCluster");
+
+        clusters.MapPut("/{id:int}", async Task<IResult> (int id, HttpRequest request, ClusterService service, CancellationToken ct) =>
+            {
+                var (spec, problem) = await ReadSpecAsync(request, ct);
+                if (problem is not null) return problem;
+                var result = await service.UpdateAsync(id, spec!, request.HttpContext.User.Actor(), ct);
+                if (result.NotFound) return NotFound(id);
+                if (!result.Succeeded) return Invalid(result);
+                return TypedResults.Ok(new CreatedCluster(id, Warnings(result)));
+            })
+            .Accepts<ClusterSpec>("application/json")
+            .Produces<CreatedCluster>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("UpdateCluster");
+
+        clusters.MapDelete("/{id:int}", async Task<Results<NoContent, ProblemHttpResult>> (int id, ClusterService service, HttpContext http, CancellationToken ct) =>
+                await service.DeleteAsync(id, http.User.Actor(), ct) ? TypedResults.NoContent() : NotFound(id))
+            .WithName("DeleteCluster");
+    }
+
+    public sealed record CreatedCluster(int Id, IReadOnlyList<string> Warnings);
+
+    /// <summary>
+    /// Reads the body by hand so that a JSON type error (a port given as text) is reported at its field like any other
+    /// rule, instead of a bare 400. The exception's message is not echoed: it could quote a value.
+    /// </summary>
+    private static async Task<(ClusterSpec? Spec, IResult? Problem)> ReadSpecAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (!request.HasJsonContentType())
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Send the cluster as application/json."));
+        try
+        {
+            var options = request.HttpContext.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+            var spec = await JsonSerializer.DeserializeAsync<ClusterSpec>(request.Body, options, ct);
+            if (spec is null) return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { [""] = ["The body is empty."] }, title: "The cluster is not valid."));
+            return (spec, null);
+        }
+        catch (JsonException ex)
+        {
+            var field = JsonPathToField(ex.Path);
+            var message = ex.Path is null ? "The body is not valid JSON." : "This value has the wrong type or is not valid JSON.";
+            return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The cluster is not valid."));
+        }
+    }
+
+    internal static string JsonPathToField(string? path) =>
+        string.IsNullOrEmpty(path) || path == "$" ? "" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+
+    private static IResult Invalid(ClusterSaveResult result) =>
+        TypedResults.ValidationProblem(result.Errors.ToDictionary(), title: "The cluster is not valid.", detail: "Nothing was stored. Fix the fields listed in 'errors'.");
+
+    private static IReadOnlyList<string> Warnings(ClusterSaveResult result) => result.Warnings.Select(w => $"{w.Field}: {w.Message}").ToList();
+
+    internal static ProblemHttpResult NotFound(int id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Cluster not found.", detail: $"There is no cluster {id}.");
+}

@@ -1,0 +1,58 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OpenViduHa.Core.Data;
+using OpenViduHa.Core.Users;
+
+namespace OpenViduHa.Web.Hosting;
+
+/// <summary>Applies migrations before the panel serves anything, then creates the bootstrap administrator and token when no user exists yet.</summary>
+public sealed class DatabaseInitializer(
+    IDbContextFactory<PanelDbContext> dbFactory,
+    UserService users,
+    IOptions<BootstrapOptions> bootstrap,
+    SetupState setup,
+    ILogger<DatabaseInitializer> logger)
+{
+    public async Task InitializeAsync(CancellationToken ct = default)
+    {
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            await db.Database.MigrateAsync(ct);
+            // WAL lets the status readers of later features run beside writers.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+        }
+
+        if (await users.AnyUserAsync(ct))
+        {
+            setup.MarkDone();
+            return;
+        }
+
+        var options = bootstrap.Value;
+        if (string.IsNullOrWhiteSpace(options.AdminUser) || string.IsNullOrEmpty(options.AdminPassword))
+        {
+            logger.LogWarning("No administrator yet: open the panel and complete the one-time setup page");
+            return;
+        }
+        if (UserService.CheckUserName(options.AdminUser) is { } badName) throw new InvalidOperationException($"Bootstrap:AdminUser: {badName}");
+        if (UserService.CheckPassword(options.AdminPassword) is { } badPassword) throw new InvalidOperationException($"Bootstrap:AdminPassword: {badPassword}");
+
+        var userId = await users.CreateFirstAdminAsync(options.AdminUser, options.AdminPassword, "bootstrap", ct);
+        if (userId is not null && !string.IsNullOrEmpty(options.ApiToken))
+        {
+            if (options.ApiToken.Length < 32) throw new InvalidOperationException("Bootstrap:ApiToken: use at least 32 characters.");
+            await users.ImportTokenAsync(userId.Value, "bootstrap", options.ApiToken, ct);
+        }
+        setup.MarkDone();
+        logger.LogInformation("Created the bootstrap administrator {UserName}", options.AdminUser.Trim());
+    }
+
+}
+
+/// <summary>Whether the one-time setup is done; once done it stays done for the life of the process.</summary>
+public sealed class SetupState
+{
+    private volatile bool _done;
+    public bool IsDone => _done;
+    public void MarkDone() => _done = true;
+}

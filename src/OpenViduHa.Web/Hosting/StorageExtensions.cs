@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using OpenViduHa.Core.Audit;
+using OpenViduHa.Core.Clusters;
+using OpenViduHa.Core.Data;
+using OpenViduHa.Core.Security;
+using OpenViduHa.Core.Users;
+
+namespace OpenViduHa.Web.Hosting;
+
+public static class StorageExtensions
+{
+    /// <summary>SQLite in the data directory, Data Protection keys beside it, and the services that use them.</summary>
+    public static DataPaths AddPanelStorage(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section);
+
+        var paths = DataPaths.Resolve(builder.Configuration, builder.Environment.ContentRootPath);
+        builder.Services.AddSingleton(paths);
+
+        var file = builder.Configuration[$"{StorageOptions.Section}:{nameof(StorageOptions.DatabaseFile)}"] ?? "panel.db";
+        builder.Services.AddDbContextFactory<PanelDbContext>(o => o.UseSqlite($"Data Source={paths.Database(file)};Foreign Keys=True"));
+
+        builder.Services.AddDataProtection()
+            .SetApplicationName("OpenViduHa")
+            .PersistKeysToFileSystem(new DirectoryInfo(paths.Keys));
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<SecretProtector>();
+        builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddSingleton<ClusterService>();
+        builder.Services.AddSingleton<UserService>();
+        builder.Services.AddSingleton<DatabaseInitializer>();
+        builder.Services.AddSingleton<SetupState>();
+        return paths;
+    }
+
+    public static Task InitializeDatabaseAsync(this WebApplication app) =>
+        app.Services.GetRequiredService<DatabaseInitializer>().InitializeAsync(app.Lifetime.ApplicationStopping);
+}

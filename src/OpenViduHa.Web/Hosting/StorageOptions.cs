@@ -1,0 +1,50 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace OpenViduHa.Web.Hosting;
+
+/// <summary><c>Storage</c>: where the panel keeps its database, Data Protection keys and logs.</summary>
+public sealed class StorageOptions
+{
+    public const string Section = "Storage";
+
+    /// <summary>Relative paths are resolved against the content root (the repository root under <c>dotnet run</c>).</summary>
+    [Required]
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>The SQLite file name inside the data directory.</summary>
+    [Required]
+    public string DatabaseFile { get; set; } = "panel.db";
+}
+
+/// <summary><c>Bootstrap</c>: the first administrator and API token for headless installs. Ignored once a user exists.</summary>
+public sealed class BootstrapOptions
+{
+    public const string Section = "Bootstrap";
+
+    public string? AdminUser { get; set; }
+    public string? AdminPassword { get; set; }
+    public string? ApiToken { get; set; }
+
+    public override string ToString() => $"Bootstrap {{ AdminUser = {AdminUser}, AdminPassword = ***, ApiToken = *** }}";
+}
+
+/// <summary>Resolved paths of the data directory.</summary>
+public sealed record DataPaths(string Root)
+{
+    public string Database(string file) => Path.Combine(Root, file);
+    public string Keys => Path.Combine(Root, "keys");
+    public string Logs => Path.Combine(Root, "logs");
+
+    public static DataPaths Resolve(IConfiguration configuration, string contentRoot)
+    {
+        var configured = configuration[$"{StorageOptions.Section}:{nameof(StorageOptions.DataDirectory)}"];
+        var root = Path.GetFullPath(string.IsNullOrWhiteSpace(configured) ? "data" : configured, contentRoot);
+        var paths = new DataPaths(root);
+        foreach (var dir in new[] { paths.Root, paths.Keys, paths.Logs })
+        {
+            Directory.CreateDirectory(dir);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        return paths;
+    }
+}
