@@ -1,0 +1,66 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using OpenViduHa.Core.Clusters;
+
+namespace OpenViduHa.Core.Artifacts;
+
+/// <summary>
+/// The values artifacts write unquoted into configuration (IPs, domains, node names) must be what they claim to be:
+/// a stray <c>;</c> or newline in a domain would otherwise become an NGINX or HAProxy directive. The cluster validator
+/// is the first line; this is the second, at the place the text is produced. Messages name the field, never a secret.
+/// </summary>
+internal static partial class ArtifactInput
+{
+    public static void Check(ClusterDefinition cluster)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        Hostname(cluster.DomainName, "domain name");
+        if (cluster.TurnDomainName is not null) Hostname(cluster.TurnDomainName, "TURN domain name");
+        if (cluster.LoadBalancerIp is not null) Ipv4(cluster.LoadBalancerIp, "load balancer IP");
+        if (!Uri.TryCreate(cluster.InstallerBaseUrl, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+            throw new ArgumentException("The installer base URL must be an absolute http or https URL.", nameof(cluster));
+        if (cluster.Masters.Count() != ClusterDefaults.MasterCount)
+            throw new ArgumentException($"An HA cluster has exactly {ClusterDefaults.MasterCount} master nodes.", nameof(cluster));
+        if (!cluster.MediaNodes.Any())
+            throw new ArgumentException("An HA cluster needs at least one media node.", nameof(cluster));
+        foreach (var node in cluster.Nodes)
+        {
+            if (!NodeName().IsMatch(node.Name))
+                throw new ArgumentException("Node names are lower-case letters, digits and dashes (master-1, media-1...).", nameof(cluster));
+            Ipv4(node.PrivateIp, $"{node.Name} private IP");
+            if (node.PublicIp is not null) Ipv4(node.PublicIp, $"{node.Name} public IP");
+        }
+        if (cluster.Nodes.Select(n => n.Name).Distinct(StringComparer.Ordinal).Count() != cluster.Nodes.Count)
+            throw new ArgumentException("Node names must be unique.", nameof(cluster));
+    }
+
+    /// <summary>The cluster name made safe for a file name: anything but letters, digits, dot, dash and underscore becomes a dash.</summary>
+    public static string FileNamePart(string name)
+    {
+        var safe = UnsafeFileNameChars().Replace(name, "-").Trim('.');
+        return safe.Length == 0 ? "cluster" : safe;
+    }
+
+    private static void Ipv4(string value, string field)
+    {
+        if (!IPAddress.TryParse(value, out var address) || address.AddressFamily != AddressFamily.InterNetwork ||
+            !string.Equals(address.ToString(), value, StringComparison.Ordinal))
+            throw new ArgumentException($"The {field} must be an IPv4 address in dotted form.", "cluster");
+    }
+
+    private static void Hostname(string value, string field)
+    {
+        if (value.Length > 253 || !HostnamePattern().IsMatch(value))
+            throw new ArgumentException($"The {field} must be a host name (letters, digits, dashes and dots).", "cluster");
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$", RegexOptions.CultureInvariant)]
+    private static partial Regex HostnamePattern();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$", RegexOptions.CultureInvariant)]
+    private static partial Regex NodeName();
+
+    [GeneratedRegex("[^A-Za-z0-9._-]", RegexOptions.CultureInvariant)]
+    private static partial Regex UnsafeFileNameChars();
+}

@@ -1,0 +1,182 @@
+using OpenViduHa.Core.Clusters;
+using OpenViduHa.Core.Secrets;
+
+namespace OpenViduHa.Core.Artifacts;
+
+/// <summary>
+/// <c>install-commands.sh</c>: every node's non-interactive install command, in the install guide's form, behind a
+/// <c>case</c> on the node name so that running the file installs exactly one node.
+/// </summary>
+public static class InstallCommandsArtifact
+{
+    public const string Name = "install-commands.sh";
+
+    /// <summary>Indentation of the flags under the <c>sh &lt;(curl ...)</c> line, as in the guide.</summary>
+    private const string FlagIndent = "    ";
+
+    internal static GeneratedArtifact Generate(ClusterDefinition cluster)
+    {
+        var text = new ArtifactText()
+            .Line("#!/usr/bin/env bash")
+            .Header(cluster, "#", "OpenVidu HA install commands, one per node. Holds the cluster's secrets: keep it private.")
+            .Line("#")
+            .Line("# Usage, as root on the node being installed:  bash " + ArtifactInput.FileNamePart(cluster.Name) + "-" + Name + " <node>")
+            .Line("# The commands fetch the installer with process substitution, sh <(curl ...), which needs bash (not sh/dash).")
+            .Line("set -euo pipefail")
+            .Line()
+            .Line("usage() {")
+            .Line("  printf 'Usage: bash %s <node>\\n' \"$0\" >&2")
+            .Line("  printf '%s\\n' >&2 \\")
+            .Line("    'Run it as root on the node being installed. Nodes (private IP):' \\");
+        var nodes = cluster.Masters.Concat(cluster.MediaNodes).ToList();
+        for (var i = 0; i < nodes.Count; i++)
+            text.Line($"    {ShellQuote.Quote($"  {nodes[i].Name}  {nodes[i].PrivateIp}")}" + (i < nodes.Count - 1 ? " \\" : ""));
+        text.Line("  exit 2")
+            .Line("}")
+            .Line()
+            .Line("if [ \"$#\" -ne 1 ]; then")
+            .Line("  usage")
+            .Line("fi")
+            .Line()
+            .Line("case \"$1\" in");
+        foreach (var node in nodes)
+        {
+            text.Line($"  {ShellQuote.Quote(node.Name)})");
+            text.Lines(NodeCommandLines(cluster, node).Select(l => "    " + l));
+            text.Line("    ;;");
+        }
+        text.Line("  *)")
+            .Line("    printf 'Unknown node: %s\\n' \"$1\" >&2")
+            .Line("    usage")
+            .Line("    ;;")
+            .Line("esac")
+            .Line()
+            .Line("# The installer does not start OpenVidu. Once every node is installed, run")
+            .Line("#   systemctl start openvidu")
+            .Line("# on all 4 master nodes first (the cluster is ready once all of them run), then on each media node.");
+        return ArtifactCatalog.Create(cluster, Name, ContentTypes.ShellScript, text.ToString());
+    }
+
+    /// <summary>
+    /// One node's install command with <c>\</c> line continuations, every value single-quoted. It needs bash
+    /// (process substitution): run it with <c>bash -c</c>. It holds secrets: never log it.
+    /// </summary>
+    public static string NodeCommand(ClusterDefinition cluster, NodeDefinition node)
+    {
+        ArtifactInput.Check(cluster);
+        ArgumentNullException.ThrowIfNull(node);
+        if (!cluster.Nodes.Contains(node))
+            throw new ArgumentException($"Node {node.Name} is not a node of cluster {cluster.Name}.", nameof(node));
+        return string.Join('\n', NodeCommandLines(cluster, node));
+    }
+
+    /// <summary>The installer's flags for a node, in order, as <c>--flag='value'</c> or a bare <c>--flag</c>.</summary>
+    internal static IReadOnlyList<string> Flags(ClusterDefinition cluster, NodeDefinition node) =>
+        (node.Role, cluster.Generation) switch
+        {
+            (NodeRole.Master, InstallerGeneration.V30) => MasterFlagsV30(cluster),
+            (NodeRole.Master, _) => MasterFlagsCurrent(cluster),
+            (NodeRole.Media, InstallerGeneration.V30) => MediaFlagsV30(cluster, node),
+            _ => MediaFlagsCurrent(cluster, node),
+        };
+
+    internal static string InstallerUrl(ClusterDefinition cluster, NodeRole role) =>
+        $"{cluster.InstallerBaseUrl.TrimEnd('/')}/pro/ha/{cluster.Version}/" +
+        (role == NodeRole.Master ? "install_ov_master_node.sh" : "install_ov_media_node.sh");
+
+    private static IEnumerable<string> NodeCommandLines(ClusterDefinition cluster, NodeDefinition node)
+    {
+        var lines = new List<string>
+        {
+            $"sh <(curl -fsSL {ShellQuote.Quote(InstallerUrl(cluster, node.Role))})",
+            "--no-tty --install",
+            ShellQuote.Flag("deployment-type", "ha"),
+        };
+        lines.AddRange(Flags(cluster, node));
+        return lines.Select((line, i) => (i == 0 ? line : FlagIndent + line) + (i < lines.Count - 1 ? " \\" : ""));
+    }
+
+    /// <summary>The reference's "Non-interactive installation" master command, flag for flag and in its order.</summary>
+    private static List<string> MasterFlagsV30(ClusterDefinition cluster)
+    {
+        var flags = new List<string>
+        {
+            ShellQuote.Flag("node-role", "master-node"),
+            ShellQuote.Flag("master-node-private-ip-list", cluster.MasterIpList),
+            ShellQuote.Flag("openvidu-pro-license", cluster.LicenseKey),
+            ShellQuote.Flag("domain-name-or-ip", cluster.DomainName),
+        };
+        AddModulesAndTurn(cluster, flags, includeRtcEngine: false);
+        // SecretCatalog lists the secrets in the reference master command's order, default-app ones last.
+        flags.AddRange(SecretCatalog.For(cluster.Generation).Select(d => ShellQuote.Flag(d.Flag, cluster.Secret(d.Key))));
+        flags.Add("--external-load-balancer");
+        return flags;
+    }
+
+    private static List<string> MasterFlagsCurrent(ClusterDefinition cluster)
+    {
+        var flags = new List<string>
+        {
+            ShellQuote.Flag("node-role", "master-node"),
+            ShellQuote.Flag("master-node-private-ip-list", cluster.MasterIpList),
+            ShellQuote.Flag("openvidu-pro-license", cluster.LicenseKey),
+            ShellQuote.Flag("domain-name", cluster.DomainName),
+        };
+        AddModulesAndTurn(cluster, flags, includeRtcEngine: true);
+        // Same order as 3.0.x; the two OpenVidu Meet secrets take the place of the four default-app ones.
+        flags.AddRange(SecretCatalog.For(cluster.Generation).Select(d => ShellQuote.Flag(d.Flag, cluster.Secret(d.Key))));
+        if (cluster.MediaNodes.Any(n => n.PublicIp is not null)) flags.Add("--force-media-node-public-ip");
+        flags.Add("--external-load-balancer");
+        return flags;
+    }
+
+    /// <summary>The reference's media command, in its order, with <c>--public-ip</c> last when the node has one.</summary>
+    private static List<string> MediaFlagsV30(ClusterDefinition cluster, NodeDefinition node)
+    {
+        var flags = new List<string>
+        {
+            ShellQuote.Flag("node-role", "media-node"),
+            ShellQuote.Flag("domain-name-or-ip", cluster.DomainName),
+            ShellQuote.Flag("master-node-private-ip-list", cluster.MasterIpList),
+            ShellQuote.Flag("openvidu-pro-license", cluster.LicenseKey),
+            ShellQuote.Flag("rtc-engine", RtcEngineValue(cluster.RtcEngine)),
+        };
+        AddModulesAndTurn(cluster, flags, includeRtcEngine: false);
+        string[] secrets =
+        [
+            SecretCatalog.LivekitApiKey, SecretCatalog.LivekitApiSecret, SecretCatalog.RedisPassword, SecretCatalog.MinioAccessKey,
+            SecretCatalog.MinioSecretKey, SecretCatalog.MongoAdminUser, SecretCatalog.MongoAdminPassword,
+        ];
+        flags.AddRange(secrets.Select(key => ShellQuote.Flag(SecretCatalog.Find(key)!.Flag, cluster.Secret(key))));
+        if (node.PublicIp is not null) flags.Add(ShellQuote.Flag("public-ip", node.PublicIp));
+        return flags;
+    }
+
+    /// <summary>Current media nodes read everything else from the masters; the Redis password must equal theirs.</summary>
+    private static List<string> MediaFlagsCurrent(ClusterDefinition cluster, NodeDefinition node)
+    {
+        var flags = new List<string>
+        {
+            ShellQuote.Flag("node-role", "media-node"),
+            ShellQuote.Flag("master-node-private-ip-list", cluster.MasterIpList),
+            ShellQuote.Flag("redis-password", cluster.Secret(SecretCatalog.RedisPassword)),
+            ShellQuote.Flag("private-ip", node.PrivateIp),
+        };
+        if (node.PublicIp is not null) flags.Add(ShellQuote.Flag("public-ip", node.PublicIp));
+        return flags;
+    }
+
+    private static void AddModulesAndTurn(ClusterDefinition cluster, List<string> flags, bool includeRtcEngine)
+    {
+        if (cluster.Modules.Count > 0) flags.Add(ShellQuote.Flag("enabled-modules", string.Join(',', cluster.Modules)));
+        if (includeRtcEngine) flags.Add(ShellQuote.Flag("rtc-engine", RtcEngineValue(cluster.RtcEngine)));
+        if (cluster.TurnDomainName is not null) flags.Add(ShellQuote.Flag("turn-domain-name", cluster.TurnDomainName));
+    }
+
+    private static string RtcEngineValue(RtcEngine engine) => engine switch
+    {
+        RtcEngine.Pion => "pion",
+        RtcEngine.Mediasoup => "mediasoup",
+        _ => throw new ArgumentOutOfRangeException(nameof(engine), engine, "Unknown RTC engine."),
+    };
+}
