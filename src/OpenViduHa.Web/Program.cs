@@ -6,6 +6,8 @@ using OpenViduHa.Web.Hosting;
 using Serilog;
 
 var builder = WebApplication.CreateBuilder(args);
+// Package assets (MudBlazor's _content) from the build output's manifest in every environment, not only Development.
+builder.WebHost.UseStaticWebAssets();
 var paths = builder.AddPanelStorage();
 builder.AddPanelLogging(paths);
 builder.AddPanelAuth();
@@ -18,7 +20,9 @@ await app.InitializeDatabaseAsync();
 
 app.UseExceptionHandler();
 app.UseSerilogRequestLogging();
+// The repository's wwwroot is served before routing, so no endpoint (not even a fallback) shadows it.
 app.UseStaticFiles();
+app.UseRouting();
 app.UseSetupRedirect();
 app.UseAuthentication();
 app.UseAuthorization();
