@@ -1,0 +1,72 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+using OpenViduHa.Tests.Shared;
+
+namespace OpenViduHa.Web.Tests;
+
+/// <summary>
+/// The real panel in process, on a fresh data directory (a real SQLite file, real Data Protection keys, real log
+/// files), bootstrapped headlessly with an administrator and an API token as an operator's environment would.
+/// </summary>
+public sealed class PanelFactory : WebApplicationFactory<Program>
+{
+    public const string AdminUser = "admin";
+    public const string AdminPassword = "a-long-admin-password-1";
+    public const string ApiToken = "ovha_bootstrap_0123456789abcdef0123456789abcdef";
+
+    private readonly bool _bootstrap;
+
+    public PanelFactory() : this(bootstrap: true) { }
+
+    internal PanelFactory(bool bootstrap, string? dataDirectory = null)
+    {
+        _bootstrap = bootstrap;
+        DataDirectory = dataDirectory ?? Directory.CreateTempSubdirectory("ovha-web-").FullName;
+    }
+
+    public string DataDirectory { get; }
+
+    public string? BootstrapPassword { get; init; } = AdminPassword;
+
+    /// <summary>Serilog's minimum level for this host (Debug logs far more, which a secrets test wants).</summary>
+    public string LogLevel { get; init; } = "Information";
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseContentRoot(RepoRoot.Path);
+        builder.UseEnvironment("Production");
+        builder.UseSetting("Storage:DataDirectory", DataDirectory);
+        builder.UseSetting("Bootstrap:AdminUser", _bootstrap ? AdminUser : "");
+        builder.UseSetting("Bootstrap:AdminPassword", _bootstrap ? BootstrapPassword : "");
+        builder.UseSetting("Bootstrap:ApiToken", _bootstrap ? ApiToken : "");
+        builder.UseSetting("Serilog:MinimumLevel:Default", LogLevel);
+        builder.UseSetting("Serilog:MinimumLevel:Override:Microsoft.AspNetCore", LogLevel);
+        builder.UseSetting("Serilog:MinimumLevel:Override:Microsoft.EntityFrameworkCore", LogLevel);
+    }
+
+    /// <summary>A client that sends the bootstrap token.</summary>
+    public HttpClient ApiClient()
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiToken);
+        return client;
+    }
+
+    /// <summary>Row count of a table, read straight from the SQLite file.</summary>
+    public long Count(string table)
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(DataDirectory, "panel.db")};Mode=ReadOnly");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM \"{table}\"";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        SqliteConnection.ClearAllPools();
+    }
+}
