@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what the tests need (Debian packages, NuGet packages) and runs every test.
+# The tests use real parts: nginx with its stream module, HAProxy, OpenSSH, Chromium, docker-compose (config check only).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(nginx libnginx-mod-stream haproxy openssh-client openssh-server chromium docker-compose sqlite3 openssl curl iproute2)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+  echo "Installing Debian packages: ${missing[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+dotnet tool restore >/dev/null
+dotnet restore OpenViduHa.sln
+dotnet build OpenViduHa.sln --no-restore -c Debug -warnaserror
+
+results="$(mktemp -d)"
+status=0
+dotnet test OpenViduHa.sln --no-build -c Debug --logger "trx" --results-directory "$results" "$@" || status=$?
+
+# One closing line over every test assembly, from the TRX files.
+passed=0; failed=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
+rm -rf "$results"
+echo "tests: $passed passed, $failed failed"
+exit $status
