@@ -27,7 +27,7 @@ public static class HaproxyArtifact
 
     public const string MasterHealthPath = "/health/caddy";
 
-    private static readonly string DefaultServer = $"default-server inter {CheckInterval} fall {FallCount} rise {RiseCount}";
+    private static readonly string _defaultServer = $"default-server inter {CheckInterval} fall {FallCount} rise {RiseCount}";
 
     internal static GeneratedArtifact Generate(ClusterDefinition cluster)
     {
@@ -82,7 +82,7 @@ public static class HaproxyArtifact
             .Line("    balance roundrobin")
             .Line($"    option httpchk GET {MasterHealthPath}")
             .Line("    http-check expect status 200")
-            .Line("    " + DefaultServer);
+            .Line("    " + _defaultServer);
         foreach (var master in cluster.Masters) text.Line($"    server {master.Name} {master.PrivateIp}:7880 check");
         if (turn is not null)
         {
@@ -90,7 +90,7 @@ public static class HaproxyArtifact
                 .Line("# TURN over TLS: TLS ends at the frontend, TURN to the media nodes, port 5349 (TCP connect check).")
                 .Line("backend turn_tls")
                 .Line("    balance roundrobin")
-                .Line("    " + DefaultServer);
+                .Line("    " + _defaultServer);
             foreach (var media in cluster.MediaNodes) text.Line($"    server {media.Name} {media.PrivateIp}:5349 check");
         }
         if (cluster.Rtmp)
@@ -103,7 +103,7 @@ public static class HaproxyArtifact
                 .Line()
                 .Line("backend openvidu_media_nodes_rtmp")
                 .Line("    balance roundrobin")
-                .Line("    " + DefaultServer);
+                .Line("    " + _defaultServer);
             foreach (var media in cluster.MediaNodes) text.Line($"    server {media.Name} {media.PrivateIp}:1935 check");
         }
         return ArtifactCatalog.Create(cluster, Name, ContentTypes.PlainText, text.ToString());

@@ -113,6 +113,22 @@ public sealed class ArtifactCatalogTests
     }
 
     [Fact]
+    public void Generate_SecretMissing_ThrowsArgumentExceptionNamingTheKeyOnly()
+    {
+        // Arrange
+        var full = TestClusters.Full("3.8.0");
+        var secrets = full.Secrets.Where(kv => kv.Key != Secrets.SecretCatalog.MeetInitialApiKey).ToDictionary();
+        var cluster = full with { Secrets = secrets };
+
+        // Act
+        var error = Assert.Throws<ArgumentException>(() => ArtifactCatalog.Generate(cluster, InstallCommandsArtifact.Name));
+
+        // Assert
+        Assert.Contains("meetInitialApiKey", error.Message);
+        Assert.All(secrets.Values.Where(v => v.Length > 12), secret => Assert.DoesNotContain(secret, error.Message));
+    }
+
+    [Fact]
     public void Generate_ClusterNameWithPathCharacters_MakesSafeFileName()
     {
         // Arrange

@@ -7,7 +7,7 @@ namespace OpenViduHa.Core.Tests.Artifacts;
 
 public sealed class InstallCommandsTests
 {
-    private static readonly string MasterList = string.Join(',', TestClusters.MasterIps);
+    private static readonly string _masterList = string.Join(',', TestClusters.MasterIps);
     private static string Fake(string key) => TestClusters.FakeSecret(key);
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class InstallCommandsTests
             "--no-tty", "--install", "--deployment-type=ha",
             "--node-role=media-node",
             "--domain-name-or-ip=openvidu.example.io",
-            $"--master-node-private-ip-list={MasterList}",
+            $"--master-node-private-ip-list={_masterList}",
             $"--openvidu-pro-license={TestClusters.License}",
             "--rtc-engine=pion",
             "--enabled-modules=observability,v2compatibility,app",
@@ -86,7 +86,7 @@ public sealed class InstallCommandsTests
         [
             "--no-tty", "--install", "--deployment-type=ha",
             "--node-role=master-node",
-            $"--master-node-private-ip-list={MasterList}",
+            $"--master-node-private-ip-list={_masterList}",
             $"--openvidu-pro-license={TestClusters.License}",
             "--domain-name-or-ip=openvidu.example.io",
             "--enabled-modules=observability,v2compatibility,app",
@@ -128,7 +128,7 @@ public sealed class InstallCommandsTests
         [
             "--no-tty", "--install", "--deployment-type=ha",
             "--node-role=master-node",
-            $"--master-node-private-ip-list={MasterList}",
+            $"--master-node-private-ip-list={_masterList}",
             $"--openvidu-pro-license={TestClusters.License}",
             "--domain-name=openvidu.example.io",
             "--enabled-modules=observability,v2compatibility,openviduMeet",
@@ -170,7 +170,7 @@ public sealed class InstallCommandsTests
         [
             "--no-tty", "--install", "--deployment-type=ha",
             "--node-role=media-node",
-            $"--master-node-private-ip-list={MasterList}",
+            $"--master-node-private-ip-list={_masterList}",
             $"--redis-password={Fake(SecretCatalog.RedisPassword)}",
             "--private-ip=10.5.0.12",
             "--public-ip=203.0.113.12",

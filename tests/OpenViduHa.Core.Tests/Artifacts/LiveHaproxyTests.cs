@@ -12,8 +12,8 @@ namespace OpenViduHa.Core.Tests.Artifacts;
 public sealed class LiveHaproxyTests : IDisposable
 {
     private const string FastChecks = "inter 200ms fall 2 rise 1";
-    private static readonly string[] MasterIps = ["127.0.2.1", "127.0.2.2", "127.0.2.3", "127.0.2.4"];
-    private static readonly string[] MediaIps = ["127.0.2.11", "127.0.2.12"];
+    private static readonly string[] _masterIps = ["127.0.2.1", "127.0.2.2", "127.0.2.3", "127.0.2.4"];
+    private static readonly string[] _mediaIps = ["127.0.2.11", "127.0.2.12"];
 
     private readonly List<HttpBackend> _backends = [];
     private readonly TempDirectory _dir = new();
@@ -75,9 +75,9 @@ public sealed class LiveHaproxyTests : IDisposable
     private async Task<int> StartAsync(string version)
     {
         var haproxy = RequiredTools.Haproxy;
-        _backends.AddRange(MasterIps.Select(ip => HttpBackend.Start(ip, 7880)));
-        _backends.AddRange(MediaIps.Select(ip => HttpBackend.Start(ip, 5349)));
-        var cluster = TestClusters.OnLoopback(version, MasterIps, MediaIps);
+        _backends.AddRange(_masterIps.Select(ip => HttpBackend.Start(ip, 7880)));
+        _backends.AddRange(_mediaIps.Select(ip => HttpBackend.Start(ip, 5349)));
+        var cluster = TestClusters.OnLoopback(version, _masterIps, _mediaIps);
         var generated = ArtifactCatalog.Generate(cluster, HaproxyArtifact.Name).Content;
         var port = FreePort.Get();
         var cfg = _dir.Write("haproxy.cfg",

@@ -10,8 +10,8 @@ namespace OpenViduHa.Core.Tests.Artifacts;
 /// </summary>
 public sealed class LiveNginxTests : IDisposable
 {
-    private static readonly string[] MasterIps = ["127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.1.4"];
-    private static readonly string[] MediaIps = ["127.0.1.11", "127.0.1.12"];
+    private static readonly string[] _masterIps = ["127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.1.4"];
+    private static readonly string[] _mediaIps = ["127.0.1.11", "127.0.1.12"];
 
     private readonly List<HttpBackend> _backends = [];
     private readonly TempDirectory _dir = new();
@@ -25,9 +25,9 @@ public sealed class LiveNginxTests : IDisposable
         // Arrange
         var nginx = RequiredTools.Nginx;
         var certificates = TestCertificates.Shared;
-        var masters = MasterIps.Select(ip => Start(ip, 7880)).ToList();
-        var turnServers = MediaIps.Select(ip => Start(ip, 5349)).ToList();
-        var cluster = TestClusters.OnLoopback(version, MasterIps, MediaIps);
+        var masters = _masterIps.Select(ip => Start(ip, 7880)).ToList();
+        var turnServers = _mediaIps.Select(ip => Start(ip, 5349)).ToList();
+        var cluster = TestClusters.OnLoopback(version, _masterIps, _mediaIps);
         if (!turnDomain) cluster = cluster with { TurnDomainName = null };
         var port = FreePort.Get();
         var generated = ArtifactCatalog.Generate(cluster, NginxArtifact.Name).Content;
@@ -44,7 +44,7 @@ public sealed class LiveNginxTests : IDisposable
         // Assert
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.Status));
         Assert.All(masters, m => Assert.True(m.Requests > 0, $"{m.Address} got no request. {Diagnostics()}"));
-        Assert.All(responses, r => Assert.Contains(r.Body, MasterIps));
+        Assert.All(responses, r => Assert.Contains(r.Body, _masterIps));
         Assert.Equal(40, masters.Sum(m => m.Requests));
         Assert.All(turnServers, t => Assert.Equal(0, t.Requests));
         AssertNoErrorLogged();
@@ -56,9 +56,9 @@ public sealed class LiveNginxTests : IDisposable
         // Arrange
         var nginx = RequiredTools.Nginx;
         var certificates = TestCertificates.Shared;
-        var masters = MasterIps.Select(ip => Start(ip, 7880)).ToList();
-        var turnServers = MediaIps.Select(ip => Start(ip, 5349)).ToList();
-        var cluster = TestClusters.OnLoopback("3.0.0", MasterIps, MediaIps);
+        var masters = _masterIps.Select(ip => Start(ip, 7880)).ToList();
+        var turnServers = _mediaIps.Select(ip => Start(ip, 5349)).ToList();
+        var cluster = TestClusters.OnLoopback("3.0.0", _masterIps, _mediaIps);
         var port = FreePort.Get();
         var generated = ArtifactCatalog.Generate(cluster, NginxArtifact.Name).Content;
         var conf = _dir.Write("nginx.conf", LoadBalancerFiles.Nginx(generated, certificates, port, rtmpPort: FreePort.Get()));
@@ -73,7 +73,7 @@ public sealed class LiveNginxTests : IDisposable
 
         // Assert: the TURN name got the TURN certificate (the client trusts no other) and a media node answered.
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.Status));
-        Assert.All(responses, r => Assert.Contains(r.Body, MediaIps));
+        Assert.All(responses, r => Assert.Contains(r.Body, _mediaIps));
         Assert.All(turnServers, t => Assert.True(t.Requests > 0, $"{t.Address} got no request. {Diagnostics()}"));
         Assert.Equal(0, masters.Sum(m => m.Requests));
         AssertNoErrorLogged();
