@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using OpenViduHa.Core.Clusters;
+using OpenViduHa.Core.Secrets;
 
 namespace OpenViduHa.Core.Artifacts;
 
@@ -33,6 +34,9 @@ internal static partial class ArtifactInput
         }
         if (cluster.Nodes.Select(n => n.Name).Distinct(StringComparer.Ordinal).Count() != cluster.Nodes.Count)
             throw new ArgumentException("Node names must be unique.", nameof(cluster));
+        var missing = SecretCatalog.For(cluster.Generation).Where(d => !cluster.Secrets.ContainsKey(d.Key)).Select(d => d.Key).ToList();
+        if (missing.Count > 0)
+            throw new ArgumentException($"The cluster lacks secrets its generation needs: {string.Join(", ", missing)}.", nameof(cluster));
     }
 
     /// <summary>The cluster name made safe for a file name: anything but letters, digits, dot, dash and underscore becomes a dash.</summary>

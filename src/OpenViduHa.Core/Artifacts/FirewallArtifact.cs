@@ -36,7 +36,7 @@ public static class FirewallArtifact
         var current = cluster.Generation == InstallerGeneration.Current;
         var rules = new List<Rule>
         {
-            new("tcp", "7880", [Source.LoadBalancer], "OpenVidu HTTPS through the LB: LiveKit API, dashboard, apps, WHIP, TURN TLS, layouts"),
+            new("tcp", "7880", [Source.LoadBalancer], "OpenVidu behind the LB (LiveKit API, dashboard, apps, WHIP, TURN TLS, layouts)"),
         };
         if (current && cluster.Rtmp) rules.Add(new("tcp", "1945", [Source.LoadBalancer], "RTMPS ingest through the LB"));
         if (current && cluster.TurnDomainName is not null) rules.Add(new("tcp", "5349", [Source.LoadBalancer], "TURN with TLS through the LB"));
@@ -44,8 +44,8 @@ public static class FirewallArtifact
         {
             rules.Add(new("tcp", "7946:7947", [Source.Masters], "Mimir and Loki cluster communication (observability)"));
             rules.Add(new("tcp", "9095:9096", [Source.Masters], "Mimir and Loki cluster communication (observability)"));
-            rules.Add(new("tcp", "3100", [Source.MediaNodes], "Loki: media node logs (observability)"));
-            rules.Add(new("tcp", "9009", [Source.MediaNodes], "Mimir: media node metrics (observability)"));
+            rules.Add(new("tcp", "3100", [Source.MediaNodes], "Loki, media node logs (observability)"));
+            rules.Add(new("tcp", "9009", [Source.MediaNodes], "Mimir, media node metrics (observability)"));
         }
         if (current)
         {
@@ -56,9 +56,9 @@ public static class FirewallArtifact
             rules.Add(new("tcp", "4443", [Source.MediaNodes], "OpenVidu v2 compatibility service (v2compatibility)"));
         }
         if (!current && cluster.HasModule(Modules.App)) rules.Add(new("tcp", "6080", [Source.MediaNodes], "OpenVidu Call, the default app (app)"));
-        rules.Add(new("tcp", "7000:7001", [Source.Masters, Source.MediaNodes], "Redis, internal"));
-        rules.Add(new("tcp", "9100", [Source.Masters, Source.MediaNodes], "MinIO, internal"));
-        rules.Add(new("tcp", "20000", [Source.Masters, Source.MediaNodes], "MongoDB, internal"));
+        rules.Add(new("tcp", "7000:7001", [Source.Masters, Source.MediaNodes], "Redis (internal)"));
+        rules.Add(new("tcp", "9100", [Source.Masters, Source.MediaNodes], "MinIO (internal)"));
+        rules.Add(new("tcp", "20000", [Source.Masters, Source.MediaNodes], "MongoDB (internal)"));
         if (current)
         {
             rules.Add(new("tcp", "3000", [Source.Masters], "internal master-to-master traffic (OpenVidu 3.2+)"));
@@ -82,9 +82,9 @@ public static class FirewallArtifact
         if (cluster.WebrtcOverTcp) rules.Add(new("tcp", "7881", [Source.Anywhere], "WebRTC over TCP"));
         if (cluster.Whip) rules.Add(new("udp", "7885", [Source.Anywhere], "WebRTC ingest with WHIP"));
         rules.Add(new("udp", "50000:60000", [Source.Anywhere], "WebRTC media"));
-        if (current) rules.Add(new("tcp", "50000:60000", [Source.Anywhere], "WebRTC media over TCP (3.2+)"));
-        if (cluster.Rtmp) rules.Add(new("tcp", "1935", lbSources, "RTMP ingest (Ingress), RTMPS terminated by the LB"));
-        if (cluster.TurnDomainName is not null) rules.Add(new("tcp", "5349", lbSources, "TURN, TLS terminated by the LB"));
+        if (current) rules.Add(new("tcp", "50000:60000", [Source.Anywhere], "WebRTC media over TCP (OpenVidu 3.2+)"));
+        if (cluster.Rtmp) rules.Add(new("tcp", "1935", lbSources, "RTMP ingest (Ingress); the LB terminates RTMPS"));
+        if (cluster.TurnDomainName is not null) rules.Add(new("tcp", "5349", lbSources, "TURN; the LB terminates TLS"));
         rules.Add(new("tcp", "7880", [Source.Masters], "LiveKit API, load balanced by the masters"));
         if (cluster.Whip) rules.Add(new("tcp", "8080", [Source.Masters], "WHIP HTTP service"));
         return rules;
@@ -100,6 +100,8 @@ public static class FirewallArtifact
             .Line("#")
             .Line($"# Run it as root on each {roleText} node: {string.Join(", ", nodes.Select(n => n.Name))}.")
             .Line("# Ports come from the install guide's port tables; optional ones only where this cluster's modules and options need them.")
+            .Line("# Running it again adds missing rules and keeps existing ones; it does not delete rules the cluster no longer needs")
+            .Line("# (see ufw status numbered, ufw delete).")
             .Line("set -euo pipefail")
             .Line()
             .Line("if ! command -v ufw >/dev/null 2>&1; then")
@@ -127,7 +129,7 @@ public static class FirewallArtifact
             text.Line($"# {rule.Protocol.ToUpperInvariant()} {rule.Ports.Replace(':', '-')} from {string.Join(" and ", rule.From.Select(Describe))}: {rule.Comment}");
             foreach (var (address, label) in rule.From.SelectMany(source => Addresses(cluster, source)))
             {
-                var comment = ShellQuote.Quote($"{rule.Comment} (from {label})");
+                var comment = ShellQuote.Quote($"{rule.Comment}, from {label}");
                 text.Line($"ufw allow proto {rule.Protocol} from {address} to any port {rule.Ports} comment {comment}");
             }
         }

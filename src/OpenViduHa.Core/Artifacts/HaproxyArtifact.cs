@@ -27,7 +27,7 @@ public static class HaproxyArtifact
 
     public const string MasterHealthPath = "/health/caddy";
 
-    private static readonly string DefaultServer = $"default-server inter {CheckInterval} fall {FallCount} rise {RiseCount}";
+    private static readonly string _defaultServer = $"default-server inter {CheckInterval} fall {FallCount} rise {RiseCount}";
 
     internal static GeneratedArtifact Generate(ClusterDefinition cluster)
     {
@@ -48,8 +48,14 @@ public static class HaproxyArtifact
         }
         text.Line()
             .Line("global")
+            .Line("    # Under systemd, stdout goes to the journal: journalctl -u haproxy.")
             .Line("    log stdout format raw local0")
-            .Line("    maxconn 20000")
+            .Line("    # Certificates are read as root at start; then the workers drop to Debian's haproxy user.")
+            .Line("    user haproxy")
+            .Line("    group haproxy")
+            .Line("    # Each proxied connection takes two file descriptors: HAProxy needs about 2 x maxconn of them at start")
+            .Line("    # and refuses to start when the limit (systemd LimitNOFILE) is lower. Raise both together if needed.")
+            .Line("    maxconn 8000")
             .Line("    ssl-default-bind-options ssl-min-ver TLSv1.2")
             .Line()
             .Line("defaults")
@@ -76,7 +82,7 @@ public static class HaproxyArtifact
             .Line("    balance roundrobin")
             .Line($"    option httpchk GET {MasterHealthPath}")
             .Line("    http-check expect status 200")
-            .Line("    " + DefaultServer);
+            .Line("    " + _defaultServer);
         foreach (var master in cluster.Masters) text.Line($"    server {master.Name} {master.PrivateIp}:7880 check");
         if (turn is not null)
         {
@@ -84,7 +90,7 @@ public static class HaproxyArtifact
                 .Line("# TURN over TLS: TLS ends at the frontend, TURN to the media nodes, port 5349 (TCP connect check).")
                 .Line("backend turn_tls")
                 .Line("    balance roundrobin")
-                .Line("    " + DefaultServer);
+                .Line("    " + _defaultServer);
             foreach (var media in cluster.MediaNodes) text.Line($"    server {media.Name} {media.PrivateIp}:5349 check");
         }
         if (cluster.Rtmp)
@@ -97,7 +103,7 @@ public static class HaproxyArtifact
                 .Line()
                 .Line("backend openvidu_media_nodes_rtmp")
                 .Line("    balance roundrobin")
-                .Line("    " + DefaultServer);
+                .Line("    " + _defaultServer);
             foreach (var media in cluster.MediaNodes) text.Line($"    server {media.Name} {media.PrivateIp}:1935 check");
         }
         return ArtifactCatalog.Create(cluster, Name, ContentTypes.PlainText, text.ToString());

@@ -20,7 +20,7 @@ public static class InstallCommandsArtifact
             .Line("#!/usr/bin/env bash")
             .Header(cluster, "#", "OpenVidu HA install commands, one per node. Holds the cluster's secrets: keep it private.")
             .Line("#")
-            .Line("# Usage, as root on the node being installed:  bash " + ArtifactInput.FileNamePart(cluster.Name) + "-" + Name + " <node>")
+            .Line("# Usage, as root on the node being installed: bash " + ArtifactInput.FileNamePart(cluster.Name) + "-" + Name + " <node>")
             .Line("# The commands fetch the installer with process substitution, sh <(curl ...), which needs bash (not sh/dash).")
             .Line("set -euo pipefail")
             .Line()

@@ -26,7 +26,12 @@ public static class NginxArtifact
             .Line("# Install: apt-get install nginx libnginx-mod-stream, then put this file at /etc/nginx/nginx.conf.")
             .Line($"# Point {cluster.DomainName}" + (turn is null ? "" : $" and {turn}") + " at this load balancer in DNS. Certificates (PEM):")
             .Line($"#   {CertificateFile}, {KeyFile}: for {cluster.DomainName}");
-        if (turn is not null) text.Line($"#   {TurnCertificateFile}, {TurnKeyFile}: for {turn}");
+        if (turn is not null)
+        {
+            text.Line($"#   {TurnCertificateFile}, {TurnKeyFile}: for {turn}")
+                .Line("# With a TURN domain the certificate is chosen per connection, so the worker processes (user www-data) read")
+                .Line("# these files at each handshake: they must be readable by www-data, e.g. chgrp www-data and chmod 640.");
+        }
         if (cluster.Generation == InstallerGeneration.Current)
         {
             text.Line($"# OpenVidu {cluster.Version} takes the same topology as the 3.0 guide. Its masters also accept 1945 (RTMPS) and 5349")
@@ -36,9 +41,11 @@ public static class NginxArtifact
             .Line("# Debian and Ubuntu ship the stream module as a separate package (libnginx-mod-stream) loaded from here.")
             .Line("include /etc/nginx/modules-enabled/*.conf;")
             .Line()
+            .Line("user www-data;")
             .Line("worker_processes auto;")
-            .Line("# A proxied connection takes two file descriptors: room for worker_connections of them.")
-            .Line("worker_rlimit_nofile 20480;")
+            .Line("# Descriptors per worker, at least worker_connections (NGINX warns otherwise). A proxied connection takes two, so")
+            .Line("# each worker carries about 8000 clients; raise both together if the hard limit (systemd LimitNOFILE) allows.")
+            .Line("worker_rlimit_nofile 16384;")
             .Line()
             .Line("events {")
             .Line("    worker_connections 10240;")
@@ -73,7 +80,7 @@ public static class NginxArtifact
             text.Line()
                 .Line("    # The name the client asked for (SNI) picks backend and certificate. Not in the guide: the default entries, so")
                 .Line("    # that a client sending no SNI (or another name) still reaches OpenVidu rather than failing the handshake.");
-            Map(text, "$targetBackend", cluster.DomainName, "openvidu_master_nodes", turn, "turn_tls");
+            Map(text, "$targetBackend", cluster.DomainName, "openvidu_master_nodes", turn, "turn_tls", leadingBlankLine: false);
             Map(text, "$targetCert", cluster.DomainName, CertificateFile, turn, TurnCertificateFile);
             Map(text, "$targetCertKey", cluster.DomainName, KeyFile, turn, TurnKeyFile);
             Server(text, "443", null, "$targetCert", "$targetCertKey", "$targetBackend");
@@ -84,8 +91,9 @@ public static class NginxArtifact
         return ArtifactCatalog.Create(cluster, Name, ContentTypes.PlainText, text.ToString());
     }
 
-    private static void Map(ArtifactText text, string variable, string domain, string domainValue, string turnDomain, string turnValue) =>
-        text.Line()
+    private static void Map(
+        ArtifactText text, string variable, string domain, string domainValue, string turnDomain, string turnValue, bool leadingBlankLine = true) =>
+        (leadingBlankLine ? text.Line() : text)
             .Line($"    map $ssl_server_name {variable} {{")
             .Line($"        {domain} {domainValue};")
             .Line($"        {turnDomain} {turnValue};")
@@ -95,7 +103,7 @@ public static class NginxArtifact
     private static void Server(ArtifactText text, string port, string? domain, string certificate, string key, string upstream)
     {
         text.Line();
-        text.Line(port == "1935" ? "    # RTMPS ingest (option RTMP)." : "    # HTTPS, WSS" + (upstream.StartsWith('$') ? " and TURN over TLS." : "."));
+        text.Line(port == "1935" ? "    # RTMPS ingest (option RTMP)." : (upstream.StartsWith('$') ? "    # HTTPS, WSS and TURN over TLS." : "    # HTTPS and WSS."));
         text.Line("    server {")
             .Line($"        listen {port} ssl;");
         // The guide writes server_name here; stream servers only accept it from NGINX 1.25.5 (Debian 12 has 1.22)
