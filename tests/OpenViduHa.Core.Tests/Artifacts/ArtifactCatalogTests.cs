@@ -117,7 +117,7 @@ public sealed class ArtifactCatalogTests
     {
         // Arrange
         var full = TestClusters.Full("3.8.0");
-        var secrets = full.Secrets.Where(kv => kv.Key != Secrets.SecretCatalog.MeetInitialApiKey).ToDictionary();
+        var secrets = full.Secrets.Where(kv => kv.Key != OpenViduHa.Core.Secrets.SecretCatalog.MeetInitialApiKey).ToDictionary();
         var cluster = full with { Secrets = secrets };
 
         // Act
@@ -152,7 +152,7 @@ public sealed class ArtifactCatalogTests
         var text = artifact.ToString();
 
         // Assert
-        Assert.DoesNotContain(cluster.Secret(Secrets.SecretCatalog.LivekitApiSecret), text);
+        Assert.DoesNotContain(cluster.Secret(OpenViduHa.Core.Secrets.SecretCatalog.LivekitApiSecret), text);
     }
 
     [Fact]
