@@ -3,6 +3,7 @@ using OpenViduHa.Web.Api;
 using OpenViduHa.Web.Auth;
 using OpenViduHa.Web.Components;
 using OpenViduHa.Web.Hosting;
+using OpenViduHa.Web.Jobs;
 using Serilog;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,6 +13,7 @@ var paths = builder.AddPanelStorage();
 builder.AddPanelLogging(paths);
 builder.AddPanelAuth();
 builder.AddPanelApi();
+builder.AddPanelJobs(paths);
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 
@@ -31,6 +33,7 @@ app.UseAntiforgery();
 app.MapStaticAssets().AllowAnonymous();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapPanelApi();
+app.MapPanelHangfire();
 app.Run();
 
 public partial class Program;

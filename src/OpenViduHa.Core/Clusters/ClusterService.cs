@@ -138,12 +138,52 @@ public sealed class ClusterService(
 
         var result = ClusterValidator.Validate(spec, new StoredSecrets(stored.LicenseKey, stored.Secrets, storedNodes));
         if (!result.IsValid) return new(null, result.Errors, result.Warnings);
+        if (InstalledMastersChanged(entity, result) is { } frozen) return new(null, frozen, result.Warnings);
         if (await db.Clusters.AnyAsync(c => c.Name == result.Definition!.Name && c.Id != id, ct)) return NameTaken(result);
 
         Apply(entity, result, clock.GetUtcNow());
         audit.Add(db, actor, "cluster.updated", result.Definition!.Name);
         if (!await TrySaveAsync(db, ct)) return NameTaken(result);
         return new(entity.Id, result.Errors, result.Warnings);
+    }
+
+    /// <summary>Adds one node to a stored cluster: the whole cluster is validated again, nothing else changes.</summary>
+    public async Task<(int? NodeId, ClusterSaveResult Result)> AddNodeAsync(int clusterId, NodeSpec node, string actor, CancellationToken ct = default)
+    {
+        var spec = await GetSpecAsync(clusterId, ct);
+        if (spec is null) return (null, new(null, new ValidationErrors(), [], NotFound: true));
+        node.Id = null;
+        spec.Nodes!.Add(node);
+        var result = await UpdateAsync(clusterId, spec, actor, ct);
+        if (!result.Succeeded)
+        {
+            // Report the new node's fields as "node.…": the caller sent one node, not a list.
+            var errors = new ValidationErrors();
+            var prefix = $"nodes[{spec.Nodes.Count - 1}]";
+            foreach (var field in result.Errors.Fields)
+                foreach (var message in result.Errors.For(field))
+                    errors.Add(field.StartsWith(prefix, StringComparison.Ordinal) ? "node" + field[prefix.Length..] : field, message);
+            return (null, result with { Errors = errors });
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var id = await db.Nodes.Where(n => n.ClusterId == clusterId).OrderByDescending(n => n.Ordinal).Select(n => n.Id).FirstAsync(ct);
+        return (id, result);
+    }
+
+    /// <summary>
+    /// Once a master is installed, the four master private IPs are written into every node and never change: an
+    /// update that moves, adds or removes a master is refused.
+    /// </summary>
+    private static ValidationErrors? InstalledMastersChanged(ClusterEntity entity, ClusterValidationResult result)
+    {
+        var installed = entity.Nodes.Where(n => n.Role == NodeRole.Master).ToList();
+        if (installed.All(n => n.InstalledAt is null)) return null;
+        var before = installed.OrderBy(n => n.Ordinal).Select(n => n.PrivateIp).ToList();
+        var after = result.Definition!.Masters.Select(m => m.PrivateIp).ToList();
+        if (before.SequenceEqual(after)) return null;
+        var errors = new ValidationErrors();
+        errors.Add("nodes", $"The cluster is installed: its master private IPs ({string.Join(", ", before)}) are written into every node and cannot change. Add or remove media nodes only.");
+        return errors;
     }
 
     public async Task<bool> DeleteAsync(int id, string actor, CancellationToken ct = default)
@@ -194,7 +234,8 @@ public sealed class ClusterService(
             node.SshPort = validated.Ssh.Port;
             node.SshUsername = validated.Ssh.Username;
             node.SshUsesKey = validated.Ssh.Credentials.UsesKey;
-            node.HostKeyFingerprint = validated.Ssh.HostKeyFingerprint;
+            // An update that leaves the fingerprint out keeps the pin (confirmed keys are not dropped by omission).
+            node.HostKeyFingerprint = validated.Ssh.HostKeyFingerprint ?? node.HostKeyFingerprint;
             node.ProtectedCredentials = protector.Protect(validated.Ssh.Credentials);
         }
     }

@@ -47,6 +47,12 @@ public sealed class NodeEntity
     public bool SshUsesKey { get; set; }
     public string? HostKeyFingerprint { get; set; }
 
+    /// <summary>What the host presented on first contact, waiting for the operator to confirm it. Never trusted as is.</summary>
+    public string? PresentedHostKeyFingerprint { get; set; }
+
+    /// <summary>When the installer last completed on this node.</summary>
+    public DateTimeOffset? InstalledAt { get; set; }
+
     /// <summary>Private key, passphrase, password and sudo password as JSON, encrypted with Data Protection.</summary>
     public required string ProtectedCredentials { get; set; }
 }
@@ -89,4 +95,57 @@ public sealed class AuditEntry
     public string? Target { get; set; }
     public string? Detail { get; set; }
     public string? RemoteIp { get; set; }
+}
+
+public sealed class JobEntity
+{
+    public int Id { get; set; }
+    public int ClusterId { get; set; }
+    public Jobs.JobKind Kind { get; set; }
+
+    /// <summary>The node a single-node job acts on.</summary>
+    public int? NodeId { get; set; }
+
+    public Jobs.JobState State { get; set; }
+    public required string CreatedBy { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+    public string? Message { get; set; }
+
+    /// <summary>The job this one retries (its failed nodes only).</summary>
+    public int? RetryOfJobId { get; set; }
+
+    /// <summary>Set by the cancel call; the runner sees it between steps and through its token.</summary>
+    public bool CancelRequested { get; set; }
+
+    public List<JobNodeEntity> Nodes { get; set; } = [];
+}
+
+public sealed class JobNodeEntity
+{
+    public int Id { get; set; }
+    public int JobId { get; set; }
+    public int NodeId { get; set; }
+    public required string NodeName { get; set; }
+    public Jobs.NodeJobState State { get; set; }
+    public string? Message { get; set; }
+
+    /// <summary>Structured results (preflight checks, credential comparison) as JSON. Never secret values.</summary>
+    public string? Details { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+public sealed class JobLogLine
+{
+    public long Id { get; set; }
+    public int JobId { get; set; }
+
+    /// <summary>1, 2, 3… per job: a view that reconnects asks for lines after the last number it has.</summary>
+    public int Seq { get; set; }
+
+    public DateTimeOffset At { get; set; }
+    public string? NodeName { get; set; }
+    public required string Text { get; set; }
 }

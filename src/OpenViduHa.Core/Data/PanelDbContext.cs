@@ -10,6 +10,9 @@ public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : D
     public DbSet<UserEntity> Users => Set<UserEntity>();
     public DbSet<ApiTokenEntity> ApiTokens => Set<ApiTokenEntity>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<JobEntity> Jobs => Set<JobEntity>();
+    public DbSet<JobNodeEntity> JobNodes => Set<JobNodeEntity>();
+    public DbSet<JobLogLine> JobLog => Set<JobLogLine>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder builder)
     {
@@ -43,6 +46,26 @@ public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : D
             e.ToTable("ApiTokens");
             e.HasIndex(t => t.TokenHash).IsUnique();
             e.HasOne(t => t.User).WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<JobEntity>(e =>
+        {
+            e.ToTable("Jobs");
+            e.Property(j => j.Kind).HasConversion<string>();
+            e.Property(j => j.State).HasConversion<string>();
+            e.HasIndex(j => new { j.ClusterId, j.State });
+            e.HasOne<ClusterEntity>().WithMany().HasForeignKey(j => j.ClusterId).OnDelete(DeleteBehavior.Cascade);
+            e.HasMany(j => j.Nodes).WithOne().HasForeignKey(n => n.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<JobNodeEntity>(e =>
+        {
+            e.ToTable("JobNodes");
+            e.Property(n => n.State).HasConversion<string>();
+        });
+        model.Entity<JobLogLine>(e =>
+        {
+            e.ToTable("JobLog");
+            e.HasIndex(l => new { l.JobId, l.Seq }).IsUnique();
+            e.HasOne<JobEntity>().WithMany().HasForeignKey(l => l.JobId).OnDelete(DeleteBehavior.Cascade);
         });
         model.Entity<AuditEntry>(e =>
         {

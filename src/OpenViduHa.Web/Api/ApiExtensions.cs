@@ -23,5 +23,6 @@ public static class ApiExtensions
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).AllowAnonymous().ExcludeFromDescription();
         app.MapClusterApi();
         app.MapArtifactApi();
+        app.MapJobApi();
     }
 }

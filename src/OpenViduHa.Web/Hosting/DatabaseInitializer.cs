@@ -11,6 +11,7 @@ public sealed class DatabaseInitializer(
     UserService users,
     IOptions<BootstrapOptions> bootstrap,
     SetupState setup,
+    OpenViduHa.Core.Jobs.JobService jobs,
     ILogger<DatabaseInitializer> logger)
 {
     public async Task InitializeAsync(CancellationToken ct = default)
@@ -21,6 +22,8 @@ public sealed class DatabaseInitializer(
             // WAL lets the status readers of later features run beside writers.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
+        // Before Hangfire's server starts: a job that was running when the panel stopped did not finish.
+        await jobs.MarkInterruptedAsync(ct);
 
         if (await users.AnyUserAsync(ct))
         {

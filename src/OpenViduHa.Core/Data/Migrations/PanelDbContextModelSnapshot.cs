@@ -152,6 +152,121 @@ namespace OpenViduHa.Core.Data.Migrations
                     b.ToTable("Clusters", (string)null);
                 });
 
+            modelBuilder.Entity("OpenViduHa.Core.Data.JobEntity", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("CancelRequested")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ClusterId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Message")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("NodeId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("RetryOfJobId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ClusterId", "State");
+
+                    b.ToTable("Jobs", (string)null);
+                });
+
+            modelBuilder.Entity("OpenViduHa.Core.Data.JobLogLine", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("JobId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("NodeName")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Seq")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("JobId", "Seq")
+                        .IsUnique();
+
+                    b.ToTable("JobLog", (string)null);
+                });
+
+            modelBuilder.Entity("OpenViduHa.Core.Data.JobNodeEntity", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Details")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("JobId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Message")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("NodeId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("NodeName")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("JobId");
+
+                    b.ToTable("JobNodes", (string)null);
+                });
+
             modelBuilder.Entity("OpenViduHa.Core.Data.NodeEntity", b =>
                 {
                     b.Property<int>("Id")
@@ -164,12 +279,18 @@ namespace OpenViduHa.Core.Data.Migrations
                     b.Property<string>("HostKeyFingerprint")
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("InstalledAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Ordinal")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("PresentedHostKeyFingerprint")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("PrivateIp")
                         .IsRequired()
@@ -252,6 +373,33 @@ namespace OpenViduHa.Core.Data.Migrations
                     b.Navigation("User");
                 });
 
+            modelBuilder.Entity("OpenViduHa.Core.Data.JobEntity", b =>
+                {
+                    b.HasOne("OpenViduHa.Core.Data.ClusterEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpenViduHa.Core.Data.JobLogLine", b =>
+                {
+                    b.HasOne("OpenViduHa.Core.Data.JobEntity", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpenViduHa.Core.Data.JobNodeEntity", b =>
+                {
+                    b.HasOne("OpenViduHa.Core.Data.JobEntity", null)
+                        .WithMany("Nodes")
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OpenViduHa.Core.Data.NodeEntity", b =>
                 {
                     b.HasOne("OpenViduHa.Core.Data.ClusterEntity", "Cluster")
@@ -264,6 +412,11 @@ namespace OpenViduHa.Core.Data.Migrations
                 });
 
             modelBuilder.Entity("OpenViduHa.Core.Data.ClusterEntity", b =>
+                {
+                    b.Navigation("Nodes");
+                });
+
+            modelBuilder.Entity("OpenViduHa.Core.Data.JobEntity", b =>
                 {
                     b.Navigation("Nodes");
                 });

@@ -1,0 +1,139 @@
+using Microsoft.EntityFrameworkCore;
+using OpenViduHa.Core.Artifacts;
+using OpenViduHa.Core.Clusters;
+using OpenViduHa.Core.Data;
+using OpenViduHa.Core.Jobs;
+using OpenViduHa.Core.Ssh;
+
+namespace OpenViduHa.Core.Install;
+
+/// <summary>
+/// Install, add-node and reinstall-node: the generated command on each node under bash, masters in parallel, then
+/// <c>systemctl start openvidu</c> on the masters and a wait for their health, then the media nodes the same way.
+/// Success means the installer exited 0 AND printed its success banner (<c>sh &lt;(curl …)</c> exits 0 when the
+/// download fails, so the exit status alone proves nothing).
+/// </summary>
+public sealed class InstallHandler(NodeOps ops, IDbContextFactory<PanelDbContext> dbFactory, TimeProvider clock) : IJobHandler
+{
+    public const string MasterBanner = "OpenVidu HA 'Master Node' Installation Finished Successfully!";
+    public const string MediaBanner = "OpenVidu HA 'Media Node' Installation Finished Successfully!";
+
+    /// <summary>With three masters up the cluster works (one down has no effect): media nodes may join.</summary>
+    private const int MastersNeededForMedia = 3;
+
+    public IEnumerable<JobKind> Kinds => [JobKind.Install, JobKind.AddNode, JobKind.ReinstallNode];
+
+    public async Task RunAsync(JobRun run)
+    {
+        var masters = run.Scope.Where(n => n.Role == NodeRole.Master).ToList();
+        var media = run.Scope.Where(n => n.Role == NodeRole.Media).ToList();
+
+        if (run.Kind == JobKind.ReinstallNode && masters.Count == 1)
+            await RequireOtherMastersHealthyAsync(run, masters[0]);
+
+        var mastersUp = 0;
+        if (masters.Count > 0)
+        {
+            await ops.ForEachAsync(masters, async node =>
+            {
+                if (await InstallAndStartAsync(run, node)) Interlocked.Increment(ref mastersUp);
+            });
+        }
+
+        if (media.Count == 0) return;
+        if (run.Kind == JobKind.Install && mastersUp < MastersNeededForMedia)
+        {
+            foreach (var node in media)
+                await run.Context.SetNodeAsync(node.Id, NodeJobState.Skipped, $"Not installed: only {mastersUp} of 4 masters are up, media nodes need at least {MastersNeededForMedia}. Retry after fixing the masters.");
+            return;
+        }
+        await ops.ForEachAsync(media, node => InstallAndStartAsync(run, node));
+    }
+
+    /// <summary>One node, start to finish. Never throws for the node's own failure: it is recorded on the node.</summary>
+    private async Task<bool> InstallAndStartAsync(JobRun run, JobNode node)
+    {
+        var context = run.Context;
+        try
+        {
+            await context.SetNodeAsync(node.Id, NodeJobState.Running, "Connecting");
+            await using var session = await ops.ConnectAsync(node, run.Cancellation);
+
+            await context.SetNodeAsync(node.Id, NodeJobState.Running, "Running the installer");
+            await context.LogAsync(node.Name, $"Running the OpenVidu {run.Cluster.Version} {(node.Role == NodeRole.Master ? "master" : "media")} installer (command not shown: it holds secrets)");
+            var command = InstallCommandsArtifact.NodeCommand(run.Cluster, node.Definition);
+            var result = await ops.RunLoggedAsync(run, session, node, command, "OpenVidu installer", sensitive: true, timeout: ops.Options.InstallTimeout);
+            if (!result.Succeeded)
+            {
+                await context.SetNodeAsync(node.Id, NodeJobState.Failed, $"The installer failed (exit {result.ExitStatus}): {result.LastMessage()}");
+                return false;
+            }
+            var banner = node.Role == NodeRole.Master ? MasterBanner : MediaBanner;
+            if (!result.Stdout.Contains(banner, StringComparison.Ordinal))
+            {
+                await context.SetNodeAsync(node.Id, NodeJobState.Failed, $"The installer exited 0 without its success banner: {result.LastMessage()}");
+                return false;
+            }
+            await MarkInstalledAsync(node);
+
+            await context.SetNodeAsync(node.Id, NodeJobState.Running, "Starting the openvidu service");
+            var start = await ops.RunLoggedAsync(run, session, node, "systemctl start openvidu", "systemctl start openvidu");
+            if (!start.Succeeded)
+            {
+                await context.SetNodeAsync(node.Id, NodeJobState.Failed, $"Installed, but 'systemctl start openvidu' failed: {start.LastMessage()}");
+                return false;
+            }
+
+            await context.SetNodeAsync(node.Id, NodeJobState.Running, "Waiting for health");
+            var (healthy, answer) = await ops.WaitHealthyAsync(run, session, node);
+            if (!healthy)
+            {
+                await context.SetNodeAsync(node.Id, NodeJobState.Failed, $"Installed and started, but {NodeOps.HealthCommand(node).Split(' ')[^1]} did not answer 200 within {ops.Options.HealthTimeout.TotalSeconds:0} s (last: {answer}).");
+                return false;
+            }
+            await context.LogAsync(node.Name, $"Healthy ({answer})");
+            await context.SetNodeAsync(node.Id, NodeJobState.Succeeded, "Installed, started and healthy");
+            return true;
+        }
+        catch (SshFailureException e)
+        {
+            await context.SetNodeAsync(node.Id, NodeJobState.Failed, e.Message);
+            await context.LogAsync(node.Name, e.Message);
+            return false;
+        }
+        catch (OperationCanceledException) when (run.Cancellation.IsCancellationRequested)
+        {
+            await context.SetNodeAsync(node.Id, NodeJobState.Cancelled, "Cancelled");
+            return false;
+        }
+    }
+
+    private async Task RequireOtherMastersHealthyAsync(JobRun run, JobNode target)
+    {
+        var others = run.AllNodes.Where(n => n.Role == NodeRole.Master && n.Id != target.Id).ToList();
+        var unhealthy = new List<string>();
+        await ops.ForEachAsync(others, async node =>
+        {
+            try
+            {
+                await using var session = await ops.ConnectAsync(node, run.Cancellation);
+                var answer = (await ops.RunQuietAsync(run, session, NodeOps.HealthCommand(node), "health check")).Stdout.Trim();
+                if (answer != "200") lock (unhealthy) unhealthy.Add($"{node.Name} (HTTP {answer})");
+            }
+            catch (SshFailureException e)
+            {
+                lock (unhealthy) unhealthy.Add($"{node.Name} ({e.Kind})");
+            }
+        });
+        if (unhealthy.Count > 0)
+            throw new InvalidOperationException($"Not reinstalling {target.Name}: the other masters must be healthy first, and {string.Join(", ", unhealthy)} are not. Taking a second master down would affect the cluster.");
+    }
+
+    private async Task MarkInstalledAsync(JobNode node)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var row = await db.Nodes.FirstAsync(n => n.Id == node.Id);
+        row.InstalledAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(CancellationToken.None);
+    }
+}

@@ -1,0 +1,31 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace OpenViduHa.Core.Jobs;
+
+/// <summary><c>Jobs</c>: timeouts of the SSH work jobs do.</summary>
+public sealed class JobOptions
+{
+    public const string Section = "Jobs";
+
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>One node's installer run (it pulls images: minutes on a real node).</summary>
+    [Range(typeof(TimeSpan), "00:00:05", "02:00:00")]
+    public TimeSpan InstallTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Short commands: service control, reading files, preflight probes.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:30:00")]
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long a started node may take to answer its health endpoint (cluster formation is slow).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan HealthTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan HealthPollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Most nodes worked on at once.</summary>
+    [Range(1, 512)]
+    public int MaxParallelNodes { get; set; } = 32;
+}

@@ -1,0 +1,38 @@
+using OpenViduHa.Core.Clusters;
+using OpenViduHa.Core.Data;
+
+namespace OpenViduHa.Core.Jobs;
+
+/// <summary>What a job may do to a cluster, decided before it is queued.</summary>
+public static class JobRules
+{
+    /// <summary>Why the job may not run now, or null.</summary>
+    public static string? Check(JobKind kind, ClusterEntity cluster, IReadOnlyList<NodeEntity> nodes, NodeEntity? target)
+    {
+        if (kind is JobKind.Preflight) return null;
+
+        var unpinned = JobRules.NodesFor(kind, nodes, target).Where(n => n.HostKeyFingerprint is null).Select(n => n.Name).ToList();
+        if (unpinned.Count > 0)
+            return $"The host keys of {string.Join(", ", unpinned)} are not confirmed: run a preflight to record them, check and confirm each one, then try again.";
+
+        switch (kind)
+        {
+            case JobKind.AddNode when target!.Role == NodeRole.Master:
+                return "Only media nodes are added to an installed cluster: the list of the 4 master IPs is written into every node at install and never changes.";
+            case JobKind.AddNode when target!.InstalledAt is not null:
+                return $"{target.Name} is installed already: use reinstall-node.";
+            case JobKind.ReinstallNode or JobKind.Restart or JobKind.Stop or JobKind.Start or JobKind.RollingRestart
+                or JobKind.CheckCredentials or JobKind.DistributeCredentials
+                when nodes.Where(n => n.Role == NodeRole.Master).Any(n => n.InstalledAt is null):
+                return $"Cluster '{cluster.Name}' is not installed yet: run install first.";
+        }
+        return null;
+    }
+
+    /// <summary>The nodes a job acts on, in the order it acts.</summary>
+    public static List<NodeEntity> NodesFor(JobKind kind, IReadOnlyList<NodeEntity> nodes, NodeEntity? target) => kind switch
+    {
+        JobKind.AddNode or JobKind.ReinstallNode or JobKind.Restart or JobKind.Start or JobKind.Stop => [target!],
+        _ => nodes.OrderBy(n => n.Role).ThenBy(n => n.Ordinal).ToList(),
+    };
+}

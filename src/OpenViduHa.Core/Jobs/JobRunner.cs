@@ -1,0 +1,136 @@
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using OpenViduHa.Core.Clusters;
+using OpenViduHa.Core.Data;
+using OpenViduHa.Core.Nodes;
+using OpenViduHa.Core.Security;
+using OpenViduHa.Core.Ssh;
+
+namespace OpenViduHa.Core.Jobs;
+
+/// <summary>A node a job acts on: its definition, its SSH target and its stored row id.</summary>
+public sealed record JobNode(int Id, NodeDefinition Definition, SshTarget Ssh)
+{
+    public string Name => Definition.Name;
+    public NodeRole Role => Definition.Role;
+}
+
+/// <summary>Everything a handler needs for one run.</summary>
+public sealed record JobRun(JobContext Context, JobKind Kind, ClusterDefinition Cluster, IReadOnlyList<JobNode> Scope, IReadOnlyList<JobNode> AllNodes)
+{
+    public CancellationToken Cancellation => Context.Cancellation;
+}
+
+public interface IJobHandler
+{
+    IEnumerable<JobKind> Kinds { get; }
+    Task RunAsync(JobRun run);
+}
+
+/// <summary>
+/// The Hangfire entry point. Running a job twice is unsafe (an install is not idempotent), so Hangfire never
+/// retries it, and a job that is no longer queued in the panel's database (cancelled, interrupted by a restart) is
+/// left alone when Hangfire hands it over again.
+/// </summary>
+public sealed class JobRunner(
+    IDbContextFactory<PanelDbContext> dbFactory,
+    ClusterService clusters,
+    SecretProtector protector,
+    IEnumerable<IJobHandler> handlers,
+    JobCancellations cancellations,
+    JobNotifier notifier,
+    TimeProvider clock,
+    ILogger<JobRunner> logger)
+{
+    [AutomaticRetry(Attempts = 0)]
+    [JobDisplayName("OpenVidu job {0}")]
+    public async Task RunAsync(int jobId, CancellationToken ct)
+    {
+        int clusterId;
+        JobKind kind;
+        List<int> scopeIds;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            var job = await db.Jobs.Include(j => j.Nodes).FirstOrDefaultAsync(j => j.Id == jobId, ct);
+            if (job is null || job.State != JobState.Queued)
+            {
+                logger.LogInformation("Job {JobId} is {State}: not run", jobId, job?.State.ToString() ?? "gone");
+                return;
+            }
+            job.State = JobState.Running;
+            job.StartedAt = clock.GetUtcNow();
+            await db.SaveChangesAsync(ct);
+            (clusterId, kind, scopeIds) = (job.ClusterId, job.Kind, job.Nodes.OrderBy(n => n.Id).Select(n => n.NodeId).ToList());
+        }
+
+        using var cancellation = cancellations.Register(jobId, ct);
+        var cluster = await clusters.LoadDefinitionAsync(clusterId, CancellationToken.None);
+        var allNodes = await LoadNodesAsync(clusterId, cluster!);
+        var secrets = cluster!.Secrets.Values.Append(cluster.LicenseKey)
+            .Concat(allNodes.SelectMany(n => new[] { n.Ssh.Credentials.Password, n.Ssh.Credentials.SudoPassword, n.Ssh.Credentials.PrivateKeyPassphrase }).OfType<string>())
+            .ToList();
+        var context = new JobContext(jobId, clusterId, dbFactory, notifier, clock, secrets, cancellation.Token);
+        var run = new JobRun(context, kind, cluster, scopeIds.Select(id => allNodes.First(n => n.Id == id)).ToList(), allNodes);
+
+        string? failure = null;
+        try
+        {
+            await context.LogAsync(null, $"{kind.Name()} started on {run.Scope.Count} node(s) of cluster '{cluster.Name}' (OpenVidu {cluster.Version}).");
+            var handler = handlers.FirstOrDefault(h => h.Kinds.Contains(kind)) ?? throw new InvalidOperationException($"No handler for {kind.Name()} jobs.");
+            await handler.RunAsync(run);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // Finished below as cancelled.
+        }
+        catch (Exception e)
+        {
+            failure = context.Redact(e.Message);
+            logger.LogError(e, "Job {JobId} failed", jobId);
+        }
+        finally
+        {
+            cancellations.Unregister(jobId);
+        }
+
+        await FinishAsync(context, cancellation.IsCancellationRequested && !ct.IsCancellationRequested, failure);
+    }
+
+    private async Task FinishAsync(JobContext context, bool cancelled, string? failure)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var job = await db.Jobs.Include(j => j.Nodes).FirstAsync(j => j.Id == context.JobId);
+        var now = clock.GetUtcNow();
+        foreach (var node in job.Nodes.Where(n => n.State is NodeJobState.Pending or NodeJobState.Running))
+        {
+            node.State = cancelled ? NodeJobState.Cancelled : NodeJobState.Failed;
+            node.Message ??= cancelled ? "Cancelled." : failure ?? "Did not finish.";
+            node.UpdatedAt = now;
+        }
+        var failedNodes = job.Nodes.Where(n => n.State == NodeJobState.Failed).Select(n => n.NodeName).ToList();
+        job.State = cancelled || job.CancelRequested ? JobState.Cancelled
+            : failure is not null || failedNodes.Count > 0 ? JobState.Failed
+            : JobState.Succeeded;
+        job.Message = job.State switch
+        {
+            JobState.Cancelled => "Cancelled.",
+            JobState.Failed when failure is not null => failure,
+            JobState.Failed => $"Failed on {string.Join(", ", failedNodes)}.",
+            _ => job.Message ?? "Done.",
+        };
+        job.FinishedAt = now;
+        await db.SaveChangesAsync(CancellationToken.None);
+        await context.LogAsync(null, $"{job.Kind.Name()} {job.State.Lower()}: {job.Message}");
+    }
+
+    private async Task<List<JobNode>> LoadNodesAsync(int clusterId, ClusterDefinition cluster)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var rows = await db.Nodes.AsNoTracking().Where(n => n.ClusterId == clusterId).OrderBy(n => n.Ordinal).ToListAsync();
+        return rows.Select(n => new JobNode(
+            n.Id,
+            cluster.Nodes.First(d => d.Name == n.Name),
+            new SshTarget(n.Name, n.SshHost, n.SshPort, n.SshUsername, protector.Unprotect<SshCredentials>(n.ProtectedCredentials), n.HostKeyFingerprint))).ToList();
+    }
+}

@@ -1,0 +1,205 @@
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using OpenViduHa.Core.Audit;
+using OpenViduHa.Core.Clusters;
+using OpenViduHa.Core.Data;
+
+namespace OpenViduHa.Core.Jobs;
+
+/// <summary>Queues, reads, cancels and retries jobs. The rules that keep a cluster safe are checked here.</summary>
+public sealed class JobService(
+    IDbContextFactory<PanelDbContext> dbFactory,
+    IBackgroundJobClient hangfire,
+    JobCancellations cancellations,
+    JobNotifier notifier,
+    AuditLog audit,
+    TimeProvider clock,
+    ILogger<JobService> logger)
+{
+    private static readonly SemaphoreSlim EnqueueLock = new(1, 1);
+
+    public async Task<JobRequestResult> EnqueueAsync(int clusterId, JobKind kind, int? nodeId, string actor, CancellationToken ct = default, IReadOnlyCollection<int>? onlyNodes = null, int? retryOf = null)
+    {
+        // One writer at a time decides "is another changing job running?", so two clicks cannot both pass.
+        await EnqueueLock.WaitAsync(ct);
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var cluster = await db.Clusters.Include(c => c.Nodes).AsNoTracking().FirstOrDefaultAsync(c => c.Id == clusterId, ct);
+            if (cluster is null) return new(null, NotFound: true, Error: $"There is no cluster {clusterId}.");
+
+            var nodes = cluster.Nodes.OrderBy(n => n.Ordinal).ToList();
+            NodeEntity? target = null;
+            if (kind.NeedsNode())
+            {
+                if (nodeId is null) return new(null, Error: $"A {kind.Name()} job needs a nodeId.");
+                target = nodes.FirstOrDefault(n => n.Id == nodeId);
+                if (target is null) return new(null, Error: $"Node {nodeId} is not part of cluster '{cluster.Name}'.");
+            }
+            else if (nodeId is not null && kind is not (JobKind.Preflight or JobKind.CheckCredentials))
+            {
+                return new(null, Error: $"A {kind.Name()} job acts on the whole cluster: leave nodeId out.");
+            }
+
+            if (kind.Changes())
+            {
+                var running = await db.Jobs.AsNoTracking()
+                    .Where(j => j.ClusterId == clusterId && (j.State == JobState.Queued || j.State == JobState.Running))
+                    .ToListAsync(ct);
+                var blocking = running.FirstOrDefault(j => j.Kind.Changes());
+                if (blocking is not null)
+                    return new(null, Conflict: $"Job {blocking.Id} ({blocking.Kind.Name()}, {blocking.State.Lower()}) is changing cluster '{cluster.Name}': " +
+                                               "one changing job at a time. Wait for it, or cancel it.");
+            }
+
+            if (JobRules.Check(kind, cluster, nodes, target) is { } refusal) return new(null, Error: refusal);
+
+            var scope = JobRules.NodesFor(kind, nodes, target);
+            if (onlyNodes is not null) scope = scope.Where(n => onlyNodes.Contains(n.Id)).ToList();
+            var now = clock.GetUtcNow();
+            var job = new JobEntity
+            {
+                ClusterId = clusterId,
+                Kind = kind,
+                NodeId = target?.Id ?? nodeId,
+                State = JobState.Queued,
+                CreatedBy = actor,
+                CreatedAt = now,
+                RetryOfJobId = retryOf,
+                Nodes = scope.Select(n => new JobNodeEntity { NodeId = n.Id, NodeName = n.Name, State = NodeJobState.Pending, UpdatedAt = now }).ToList(),
+            };
+            db.Jobs.Add(job);
+            audit.Add(db, actor, $"job.{kind.Name()}", cluster.Name, target is null ? $"{job.Nodes.Count} nodes" : target.Name);
+            await db.SaveChangesAsync(ct);
+
+            hangfire.Enqueue<JobRunner>(runner => runner.RunAsync(job.Id, CancellationToken.None));
+            logger.LogInformation("Job {JobId} {JobKind} queued for cluster {ClusterName} by {Actor}", job.Id, kind.Name(), cluster.Name, actor);
+            notifier.Publish(new JobChanged(job.Id, clusterId, 0));
+            return new(job.Id);
+        }
+        finally
+        {
+            EnqueueLock.Release();
+        }
+    }
+
+    public async Task<JobView?> GetAsync(int jobId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var job = await db.Jobs.AsNoTracking().Include(j => j.Nodes).FirstOrDefaultAsync(j => j.Id == jobId, ct);
+        return job is null ? null : ToView(job);
+    }
+
+    public async Task<IReadOnlyList<JobView>> ListAsync(int clusterId, int take = 50, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var jobs = await db.Jobs.AsNoTracking().Include(j => j.Nodes).Where(j => j.ClusterId == clusterId)
+            .OrderByDescending(j => j.Id).Take(take).ToListAsync(ct);
+        return jobs.Select(ToView).ToList();
+    }
+
+    public async Task<IReadOnlyList<JobLogLineView>> LogAsync(int jobId, int after, int take = 5000, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.JobLog.AsNoTracking().Where(l => l.JobId == jobId && l.Seq > after).OrderBy(l => l.Seq).Take(take)
+            .Select(l => new JobLogLineView(l.Seq, l.At, l.NodeName, l.Text)).ToListAsync(ct);
+    }
+
+    public async Task<JobRequestResult> CancelAsync(int jobId, string actor, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var job = await db.Jobs.Include(j => j.Nodes).FirstOrDefaultAsync(j => j.Id == jobId, ct);
+        if (job is null) return new(null, NotFound: true, Error: $"There is no job {jobId}.");
+        if (job.State.IsFinal()) return new(null, Conflict: $"Job {jobId} is already {job.State.Lower()}.");
+
+        job.CancelRequested = true;
+        if (job.State == JobState.Queued)
+        {
+            // Never started: it ends here; the Hangfire job finds it cancelled and does nothing.
+            var now = clock.GetUtcNow();
+            job.State = JobState.Cancelled;
+            job.FinishedAt = now;
+            job.Message = $"Cancelled by {actor} before it started.";
+            foreach (var node in job.Nodes) { node.State = NodeJobState.Cancelled; node.UpdatedAt = now; }
+        }
+        audit.Add(db, actor, "job.cancel", $"job {jobId}");
+        await db.SaveChangesAsync(ct);
+        cancellations.Cancel(jobId);
+        notifier.Publish(new JobChanged(jobId, job.ClusterId, 0));
+        return new(jobId);
+    }
+
+    /// <summary>A new job of the same kind for the nodes that did not succeed.</summary>
+    public async Task<JobRequestResult> RetryAsync(int jobId, string actor, CancellationToken ct = default)
+    {
+        JobEntity? job;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            job = await db.Jobs.AsNoTracking().Include(j => j.Nodes).FirstOrDefaultAsync(j => j.Id == jobId, ct);
+        if (job is null) return new(null, NotFound: true, Error: $"There is no job {jobId}.");
+        if (!job.State.IsFinal() || job.State == JobState.Succeeded)
+            return new(null, Conflict: $"Job {jobId} is {job.State.Lower()}: only failed, cancelled or interrupted jobs are retried.");
+        var failed = job.Nodes.Where(n => n.State is not (NodeJobState.Succeeded or NodeJobState.Warning)).Select(n => n.NodeId).ToList();
+        if (failed.Count == 0) return new(null, Conflict: $"Every node of job {jobId} succeeded: nothing to retry.");
+        return await EnqueueAsync(job.ClusterId, job.Kind, job.NodeId, actor, ct, failed, jobId);
+    }
+
+    /// <summary>At start: a job that was running when the panel stopped did not finish. Mark it so, keep node states.</summary>
+    public async Task<int> MarkInterruptedAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var running = await db.Jobs.Include(j => j.Nodes).Where(j => j.State == JobState.Running).ToListAsync(ct);
+        var now = clock.GetUtcNow();
+        foreach (var job in running)
+        {
+            job.State = JobState.Interrupted;
+            job.FinishedAt = now;
+            job.Message = "The panel stopped while this job ran. Node states are as last known; retry runs the nodes that did not finish.";
+            foreach (var node in job.Nodes.Where(n => n.State is NodeJobState.Running or NodeJobState.Pending))
+            {
+                node.Message = node.State == NodeJobState.Running ? $"Interrupted while running: {node.Message}" : "Interrupted before it started.";
+                node.State = NodeJobState.Interrupted;
+                node.UpdatedAt = now;
+            }
+            db.JobLog.Add(new JobLogLine
+            {
+                JobId = job.Id, Seq = (await db.JobLog.Where(l => l.JobId == job.Id).MaxAsync(l => (int?)l.Seq, ct) ?? 0) + 1,
+                At = now, Text = "Interrupted: the panel stopped while this job ran.",
+            });
+        }
+        await db.SaveChangesAsync(ct);
+        if (running.Count > 0) logger.LogWarning("Marked {Count} jobs interrupted after a restart", running.Count);
+        return running.Count;
+    }
+
+    internal static JobView ToView(JobEntity job) => new(
+        job.Id, job.ClusterId, job.Kind.Name(), job.NodeId, job.State.Lower(), job.Message, job.CreatedBy, job.CreatedAt, job.StartedAt, job.FinishedAt,
+        job.RetryOfJobId,
+        job.Nodes.OrderBy(n => n.Id).Select(n => new JobNodeView(n.NodeId, n.NodeName, n.State.Lower(), n.Message, n.Details)).ToList());
+}
+
+/// <summary>Cancellation sources of the jobs running in this process.</summary>
+public sealed class JobCancellations
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, CancellationTokenSource> _sources = new();
+
+    public CancellationTokenSource Register(int jobId, CancellationToken outer)
+    {
+        var source = CancellationTokenSource.CreateLinkedTokenSource(outer);
+        _sources[jobId] = source;
+        return source;
+    }
+
+    public void Unregister(int jobId)
+    {
+        if (_sources.TryRemove(jobId, out var source)) source.Dispose();
+    }
+
+    public void Cancel(int jobId)
+    {
+        if (_sources.TryGetValue(jobId, out var source))
+        {
+            try { source.Cancel(); } catch (ObjectDisposedException) { }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+namespace OpenViduHa.Core.Jobs;
+
+public sealed record JobNodeView(int NodeId, string NodeName, string State, string? Message, string? Details);
+
+public sealed record JobView(
+    int Id,
+    int ClusterId,
+    string Kind,
+    int? NodeId,
+    string State,
+    string? Message,
+    string CreatedBy,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    int? RetryOf,
+    IReadOnlyList<JobNodeView> Nodes);
+
+public sealed record JobLogLineView(int Seq, DateTimeOffset At, string? Node, string Text);
+
+/// <summary>The outcome of asking for a job: its id, or why not (409 conflict, 400 bad request, 404).</summary>
+public sealed record JobRequestResult(int? JobId, string? Conflict = null, string? Error = null, bool NotFound = false)
+{
+    public bool Accepted => JobId is not null;
+}

@@ -1,0 +1,78 @@
+using OpenViduHa.Core.Nodes;
+
+namespace OpenViduHa.Core.Ssh;
+
+/// <summary>Where and as whom to connect. <see cref="PinnedFingerprint"/> null means "not confirmed yet": nothing runs.</summary>
+public sealed record SshTarget(string NodeName, string Host, int Port, string Username, SshCredentials Credentials, string? PinnedFingerprint)
+{
+    public bool IsRoot => Username == "root";
+    public override string ToString() => $"{NodeName} ({Username}@{Host}:{Port})";
+}
+
+public sealed record SshCommandResult(int ExitStatus, string Stdout, string Stderr)
+{
+    public bool Succeeded => ExitStatus == 0;
+
+    /// <summary>The last non-empty line of stderr, else of stdout: what a failed command usually says.</summary>
+    public string LastMessage()
+    {
+        static string? Last(string text) => text.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Length > 0);
+        return Last(Stderr) ?? Last(Stdout) ?? $"exit status {ExitStatus}";
+    }
+}
+
+public enum OutputStream
+{
+    Stdout,
+    Stderr,
+}
+
+/// <summary>How to run one command.</summary>
+public sealed record SshRunOptions
+{
+    /// <summary>Run as root: directly when the user is root, else through sudo.</summary>
+    public bool AsRoot { get; init; } = true;
+
+    /// <summary>Called for every output line as it arrives.</summary>
+    public Action<OutputStream, string>? OnLine { get; init; }
+
+    /// <summary>The command carries secrets: it is never logged, only <see cref="Description"/> is.</summary>
+    public bool Sensitive { get; init; }
+
+    /// <summary>What the command does, for logs.</summary>
+    public string? Description { get; init; }
+
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
+}
+
+public sealed record SshConnectOptions
+{
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(15);
+}
+
+/// <summary>One SSH connection to one node.</summary>
+public interface ISshSession : IAsyncDisposable
+{
+    SshTarget Target { get; }
+
+    /// <summary>The host key fingerprint the server presented, <c>SHA256:…</c>.</summary>
+    string PresentedFingerprint { get; }
+
+    Task<SshCommandResult> RunAsync(string command, SshRunOptions options, CancellationToken ct);
+
+    /// <summary>A file's bytes over SFTP, or null when it does not exist (read as the login user).</summary>
+    Task<byte[]?> DownloadAsync(string path, CancellationToken ct);
+
+    /// <summary>Writes a file over SFTP as the login user (for root-owned targets, upload to a temp path then move as root).</summary>
+    Task UploadAsync(string path, byte[] content, CancellationToken ct);
+}
+
+/// <summary>Opens sessions. The one seam between the panel and SSH.NET.</summary>
+public interface ISshConnector
+{
+    Task<ISshSession> ConnectAsync(SshTarget target, SshConnectOptions options, CancellationToken ct);
+
+    /// <summary>The fingerprint a host presents, without authenticating: for the operator to confirm on first contact.</summary>
+    Task<string> ProbeHostKeyAsync(string host, int port, TimeSpan timeout, CancellationToken ct);
+}

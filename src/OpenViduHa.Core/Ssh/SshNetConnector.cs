@@ -1,0 +1,149 @@
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Renci.SshNet;
+using Renci.SshNet.Common;
+
+namespace OpenViduHa.Core.Ssh;
+
+/// <summary>SSH.NET behind <see cref="ISshConnector"/>: pinned host keys, timeouts, errors an operator can act on.</summary>
+public sealed class SshNetConnector(ILogger<SshNetConnector> logger) : ISshConnector
+{
+    public async Task<ISshSession> ConnectAsync(SshTarget target, SshConnectOptions options, CancellationToken ct)
+    {
+        var info = ConnectionInfoFor(target, options.ConnectTimeout);
+        var client = new SshClient(info) { KeepAliveInterval = options.KeepAlive };
+        var check = new HostKeyCheck(target);
+        client.HostKeyReceived += check.OnHostKey;
+        try
+        {
+            await ConnectWithTimeoutAsync(client, target, options.ConnectTimeout, check, ct);
+            logger.LogDebug("SSH connected to {Target}", target.ToString());
+            return new SshNetSession(client, info, target, check.Presented!, logger);
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    public async Task<string> ProbeHostKeyAsync(string host, int port, TimeSpan timeout, CancellationToken ct)
+    {
+        // Authenticate with nothing: the host key arrives during key exchange, before authentication, and the
+        // handler refuses to go further, so no credential is ever offered to an unconfirmed host.
+        var target = new SshTarget("probe", host, port, "probe", new Nodes.SshCredentials(null, null, "", null), PinnedFingerprint: null);
+        var info = new ConnectionInfo(host, port, "probe", new NoneAuthenticationMethod("probe")) { Timeout = timeout };
+        using var client = new SshClient(info);
+        var check = new HostKeyCheck(target);
+        client.HostKeyReceived += check.OnHostKey;
+        try
+        {
+            await ConnectWithTimeoutAsync(client, target, timeout, check, ct);
+        }
+        catch (SshFailureException e) when (e.Kind == SshFailureKind.HostKeyNotConfirmed)
+        {
+            return e.PresentedFingerprint!;
+        }
+        throw new InvalidOperationException("The host accepted a connection without checking its key.");
+    }
+
+    private static async Task ConnectWithTimeoutAsync(SshClient client, SshTarget target, TimeSpan timeout, HostKeyCheck check, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            await client.ConnectAsync(deadline.Token);
+        }
+        catch (Exception) when (check.Failure is not null)
+        {
+            throw check.Failure;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw SshFailureException.TimedOut(target, timeout, "connecting");
+        }
+        catch (SshOperationTimeoutException)
+        {
+            throw SshFailureException.TimedOut(target, timeout, "connecting");
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
+        {
+            throw SshFailureException.Refused(target, e);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut)
+        {
+            throw SshFailureException.TimedOut(target, timeout, "connecting");
+        }
+        catch (SocketException e)
+        {
+            throw SshFailureException.Unreachable(target, e);
+        }
+        catch (SshAuthenticationException e)
+        {
+            throw SshFailureException.AuthFailed(target, e);
+        }
+        catch (SshConnectionException e)
+        {
+            throw new SshFailureException(SshFailureKind.Disconnected, $"{target.Host}:{target.Port} closed the SSH connection during setup: {e.Message}", e);
+        }
+    }
+
+    internal static ConnectionInfo ConnectionInfoFor(SshTarget target, TimeSpan timeout)
+    {
+        var credentials = target.Credentials;
+        AuthenticationMethod[] methods;
+        if (credentials.UsesKey)
+        {
+            using var stream = new MemoryStream(Encoding.UTF8.GetBytes(credentials.PrivateKey!));
+            var key = string.IsNullOrEmpty(credentials.PrivateKeyPassphrase) ? new PrivateKeyFile(stream) : new PrivateKeyFile(stream, credentials.PrivateKeyPassphrase);
+            methods = [new PrivateKeyAuthenticationMethod(target.Username, key)];
+        }
+        else
+        {
+            var password = credentials.Password ?? "";
+            var interactive = new KeyboardInteractiveAuthenticationMethod(target.Username);
+            interactive.AuthenticationPrompt += (_, e) =>
+            {
+                foreach (var prompt in e.Prompts) prompt.Response = password;
+            };
+            methods = [new PasswordAuthenticationMethod(target.Username, password), interactive];
+        }
+        return new ConnectionInfo(target.Host, target.Port, target.Username, methods) { Timeout = timeout };
+    }
+
+    /// <summary>Refuses any key that is not the pinned one, and remembers what was presented.</summary>
+    private sealed class HostKeyCheck(SshTarget target)
+    {
+        public string? Presented { get; private set; }
+        public SshFailureException? Failure { get; private set; }
+
+        public void OnHostKey(object? sender, HostKeyEventArgs e)
+        {
+            Presented = Fingerprints.Normalize("SHA256:" + e.FingerPrintSHA256);
+            if (target.PinnedFingerprint is null)
+            {
+                Failure = SshFailureException.NotConfirmed(target, Presented);
+                e.CanTrust = false;
+            }
+            else if (!Fingerprints.Equal(target.PinnedFingerprint, Presented))
+            {
+                Failure = SshFailureException.Mismatch(target, Presented);
+                e.CanTrust = false;
+            }
+            else
+            {
+                e.CanTrust = true;
+            }
+        }
+    }
+}
+
+public static class Fingerprints
+{
+    /// <summary><c>SHA256:</c> and unpadded base64, as ssh-keygen prints it.</summary>
+    public static string Normalize(string fingerprint) => fingerprint.Trim().TrimEnd('=');
+
+    public static bool Equal(string a, string b) => string.Equals(Normalize(a), Normalize(b), StringComparison.Ordinal);
+}

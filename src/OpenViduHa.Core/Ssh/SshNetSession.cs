@@ -1,0 +1,128 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Renci.SshNet;
+using Renci.SshNet.Common;
+using OpenViduHa.Core.Artifacts;
+
+namespace OpenViduHa.Core.Ssh;
+
+internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTarget target, string presented, ILogger logger) : ISshSession
+{
+    private SftpClient? _sftp;
+    private readonly SemaphoreSlim _sftpLock = new(1, 1);
+
+    public SshTarget Target => target;
+    public string PresentedFingerprint => presented;
+
+    public async Task<SshCommandResult> RunAsync(string command, SshRunOptions options, CancellationToken ct)
+    {
+        var (wrapped, stdin) = Wrap(command, options.AsRoot);
+        logger.LogDebug("SSH {Target}: {Command}", target.ToString(), options.Sensitive ? $"[{options.Description ?? "command with secrets"}]" : options.Description ?? command);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(options.Timeout);
+        using var cmd = client.CreateCommand(wrapped);
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        try
+        {
+            var execution = cmd.ExecuteAsync(timeout.Token);
+            if (stdin is not null)
+            {
+                await using var input = cmd.CreateInputStream();
+                await input.WriteAsync(Encoding.UTF8.GetBytes(stdin + "\n"), timeout.Token);
+            }
+            var readOut = PumpAsync(cmd.OutputStream, OutputStream.Stdout, stdout, options.OnLine);
+            var readErr = PumpAsync(cmd.ExtendedOutputStream, OutputStream.Stderr, stderr, options.OnLine);
+            await execution;
+            await Task.WhenAll(readOut, readErr);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw SshFailureException.TimedOut(target, options.Timeout, options.Description ?? "the command");
+        }
+        catch (SshConnectionException e)
+        {
+            throw new SshFailureException(SshFailureKind.Disconnected, $"The SSH connection to {target.Host}:{target.Port} dropped while {options.Description ?? "running a command"}.", e);
+        }
+
+        var result = new SshCommandResult(cmd.ExitStatus ?? -1, stdout.ToString(), stderr.ToString());
+        if (!target.IsRoot && options.AsRoot && result.ExitStatus != 0 && SshFailureException.IsSudoRefusal(result.Stderr))
+            throw SshFailureException.Sudo(target, result.Stderr);
+        return result;
+    }
+
+    /// <summary>
+    /// Every command runs under bash (the installer's process substitution needs it). Non-root users go through
+    /// sudo: <c>-k -S</c> reads the password from stdin (never the command line), <c>-n</c> fails fast without one.
+    /// </summary>
+    internal (string Command, string? Stdin) Wrap(string command, bool asRoot)
+    {
+        var bash = "bash -c " + ShellQuote.Quote(command);
+        if (!asRoot || target.IsRoot) return (bash, null);
+        var sudoPassword = target.Credentials.SudoPassword;
+        return string.IsNullOrEmpty(sudoPassword)
+            ? ("sudo -n -- " + bash, null)
+            : ("sudo -k -S -p '' -- " + bash, sudoPassword);
+    }
+
+    private static async Task PumpAsync(Stream stream, OutputStream kind, StringBuilder sink, Action<OutputStream, string>? onLine)
+    {
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            sink.Append(line).Append('\n');
+            onLine?.Invoke(kind, line);
+        }
+    }
+
+    public async Task<byte[]?> DownloadAsync(string path, CancellationToken ct)
+    {
+        var sftp = await SftpAsync(ct);
+        try
+        {
+            using var buffer = new MemoryStream();
+            await using var remote = await sftp.OpenAsync(path, FileMode.Open, FileAccess.Read, ct);
+            await remote.CopyToAsync(buffer, ct);
+            return buffer.ToArray();
+        }
+        catch (SftpPathNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public async Task UploadAsync(string path, byte[] content, CancellationToken ct)
+    {
+        var sftp = await SftpAsync(ct);
+        await using var remote = await sftp.OpenAsync(path, FileMode.Create, FileAccess.Write, ct);
+        await remote.WriteAsync(content, ct);
+    }
+
+    private async Task<SftpClient> SftpAsync(CancellationToken ct)
+    {
+        await _sftpLock.WaitAsync(ct);
+        try
+        {
+            if (_sftp is { IsConnected: true }) return _sftp;
+            _sftp?.Dispose();
+            var sftp = new SftpClient(info);
+            // Same pin as the command connection: a second connection is a second chance to be intercepted.
+            sftp.HostKeyReceived += (_, e) => e.CanTrust = Fingerprints.Equal("SHA256:" + e.FingerPrintSHA256, presented);
+            await sftp.ConnectAsync(ct);
+            return _sftp = sftp;
+        }
+        finally
+        {
+            _sftpLock.Release();
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _sftp?.Dispose();
+        client.Dispose();
+        _sftpLock.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,58 @@
+using Hangfire;
+using Hangfire.Dashboard;
+using Hangfire.Storage.SQLite;
+using OpenViduHa.Core.Install;
+using OpenViduHa.Core.Jobs;
+using OpenViduHa.Core.Nodes;
+using OpenViduHa.Core.Preflight;
+using OpenViduHa.Core.Ssh;
+using OpenViduHa.Web.Hosting;
+
+namespace OpenViduHa.Web.Jobs;
+
+public static class JobsExtensions
+{
+    /// <summary>Hangfire on its own SQLite file in the data directory, the SSH engine and the job handlers.</summary>
+    public static void AddPanelJobs(this IHostApplicationBuilder builder, DataPaths paths)
+    {
+        builder.Services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        var hangfireFile = builder.Configuration["Jobs:HangfireDatabase"] is { Length: > 0 } configured
+            ? Path.GetFullPath(configured, paths.Root)
+            : Path.Combine(paths.Root, "hangfire.db");
+        builder.Services.AddHangfire(config => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseSQLiteStorage(hangfireFile, new SQLiteStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(200) }));
+        builder.Services.AddHangfireServer(o =>
+        {
+            o.WorkerCount = builder.Configuration.GetValue("Jobs:Workers", 8);
+            o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+        });
+
+        builder.Services.AddSingleton<ISshConnector, SshNetConnector>();
+        builder.Services.AddSingleton<JobNotifier>();
+        builder.Services.AddSingleton<JobCancellations>();
+        builder.Services.AddSingleton<JobService>();
+        builder.Services.AddSingleton<HostKeyService>();
+        builder.Services.AddSingleton<NodeOps>();
+        builder.Services.AddTransient<JobRunner>();
+        builder.Services.AddSingleton<IJobHandler, InstallHandler>();
+        builder.Services.AddSingleton<IJobHandler, PreflightHandler>();
+    }
+
+    /// <summary>The Hangfire dashboard, behind the panel's own sign-in (never a filter that lets everyone in).</summary>
+    public static void MapPanelHangfire(this WebApplication app) =>
+        app.MapHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            Authorization = [new SignedInFilter()],
+            DisplayStorageConnectionString = false,
+            AppPath = "/clusters",
+        }).RequireAuthorization();
+
+    private sealed class SignedInFilter : IDashboardAuthorizationFilter
+    {
+        public bool Authorize(DashboardContext context) => context.GetHttpContext().User.Identity?.IsAuthenticated == true;
+    }
+}
