@@ -13,7 +13,7 @@ namespace OpenViduHa.Core.Install;
 /// Success means the installer exited 0 AND printed its success banner (<c>sh &lt;(curl …)</c> exits 0 when the
 /// download fails, so the exit status alone proves nothing).
 /// </summary>
-public sealed class InstallHandler(NodeOps ops, IDbContextFactory<PanelDbContext> dbFactory, TimeProvider clock) : IJobHandler
+public sealed class InstallHandler(NodeOps ops, ServiceHandler service, IDbContextFactory<PanelDbContext> dbFactory, TimeProvider clock) : IJobHandler
 {
     public const string MasterBanner = "OpenVidu HA 'Master Node' Installation Finished Successfully!";
     public const string MediaBanner = "OpenVidu HA 'Media Node' Installation Finished Successfully!";
@@ -29,7 +29,7 @@ public sealed class InstallHandler(NodeOps ops, IDbContextFactory<PanelDbContext
         var media = run.Scope.Where(n => n.Role == NodeRole.Media).ToList();
 
         if (run.Kind == JobKind.ReinstallNode && masters.Count == 1)
-            await RequireOtherMastersHealthyAsync(run, masters[0]);
+            await service.RequireOtherMastersHealthyAsync(run, masters[0]);
 
         var mastersUp = 0;
         if (masters.Count > 0)
@@ -76,11 +76,13 @@ public sealed class InstallHandler(NodeOps ops, IDbContextFactory<PanelDbContext
             }
             await MarkInstalledAsync(node);
 
-            await context.SetNodeAsync(node.Id, NodeJobState.Running, "Starting the openvidu service");
-            var start = await ops.RunLoggedAsync(run, session, node, "systemctl start openvidu", "systemctl start openvidu");
+            // A reinstalled node may still run the old service: restart it so it reads the new config.
+            var verb = run.Kind == JobKind.ReinstallNode ? "restart" : "start";
+            await context.SetNodeAsync(node.Id, NodeJobState.Running, $"systemctl {verb} openvidu");
+            var start = await ops.RunLoggedAsync(run, session, node, $"systemctl {verb} openvidu", $"systemctl {verb} openvidu");
             if (!start.Succeeded)
             {
-                await context.SetNodeAsync(node.Id, NodeJobState.Failed, $"Installed, but 'systemctl start openvidu' failed: {start.LastMessage()}");
+                await context.SetNodeAsync(node.Id, NodeJobState.Failed, $"Installed, but 'systemctl {verb} openvidu' failed: {start.LastMessage()}");
                 return false;
             }
 
@@ -106,27 +108,6 @@ public sealed class InstallHandler(NodeOps ops, IDbContextFactory<PanelDbContext
             await context.SetNodeAsync(node.Id, NodeJobState.Cancelled, "Cancelled");
             return false;
         }
-    }
-
-    private async Task RequireOtherMastersHealthyAsync(JobRun run, JobNode target)
-    {
-        var others = run.AllNodes.Where(n => n.Role == NodeRole.Master && n.Id != target.Id).ToList();
-        var unhealthy = new List<string>();
-        await ops.ForEachAsync(others, async node =>
-        {
-            try
-            {
-                await using var session = await ops.ConnectAsync(node, run.Cancellation);
-                var answer = (await ops.RunQuietAsync(run, session, NodeOps.HealthCommand(node), "health check")).Stdout.Trim();
-                if (answer != "200") lock (unhealthy) unhealthy.Add($"{node.Name} (HTTP {answer})");
-            }
-            catch (SshFailureException e)
-            {
-                lock (unhealthy) unhealthy.Add($"{node.Name} ({e.Kind})");
-            }
-        });
-        if (unhealthy.Count > 0)
-            throw new InvalidOperationException($"Not reinstalling {target.Name}: the other masters must be healthy first, and {string.Join(", ", unhealthy)} are not. Taking a second master down would affect the cluster.");
     }
 
     private async Task MarkInstalledAsync(JobNode node)

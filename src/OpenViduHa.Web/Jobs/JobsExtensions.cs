@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.Dashboard;
 using Hangfire.Storage.SQLite;
+using OpenViduHa.Core.Credentials;
 using OpenViduHa.Core.Install;
 using OpenViduHa.Core.Jobs;
 using OpenViduHa.Core.Nodes;
@@ -38,8 +39,12 @@ public static class JobsExtensions
         builder.Services.AddSingleton<HostKeyService>();
         builder.Services.AddSingleton<NodeOps>();
         builder.Services.AddTransient<JobRunner>();
+        builder.Services.AddSingleton<ServiceHandler>();
+        builder.Services.AddSingleton<CredentialsHandler>();
         builder.Services.AddSingleton<IJobHandler, InstallHandler>();
         builder.Services.AddSingleton<IJobHandler, PreflightHandler>();
+        builder.Services.AddSingleton<IJobHandler>(sp => sp.GetRequiredService<ServiceHandler>());
+        builder.Services.AddSingleton<IJobHandler>(sp => sp.GetRequiredService<CredentialsHandler>());
     }
 
     /// <summary>The Hangfire dashboard, behind the panel's own sign-in (never a filter that lets everyone in).</summary>

@@ -1,0 +1,148 @@
+using System.Text;
+using OpenViduHa.Core.Artifacts;
+using OpenViduHa.Core.Install;
+using OpenViduHa.Core.Jobs;
+using OpenViduHa.Core.Ssh;
+
+namespace OpenViduHa.Core.Credentials;
+
+public enum CredentialStatus
+{
+    Equal,
+    Different,
+    Missing,
+}
+
+/// <summary>One key on one node. Carries no value: only whether it matches the panel's.</summary>
+public sealed record CredentialComparison(string File, string Key, CredentialStatus Status);
+
+/// <summary>
+/// check-credentials reads every node's config back and compares each credential with the cluster's;
+/// distribute-credentials writes the panel's values into every node (backup first, mode 0600, atomic replace),
+/// then restarts the nodes one at a time.
+/// </summary>
+public sealed class CredentialsHandler(NodeOps ops, ServiceHandler service) : IJobHandler
+{
+    public IEnumerable<JobKind> Kinds => [JobKind.CheckCredentials, JobKind.DistributeCredentials];
+
+    public async Task RunAsync(JobRun run)
+    {
+        if (run.Kind == JobKind.CheckCredentials)
+        {
+            await ops.ForEachAsync(run.Scope, node => CheckAsync(run, node));
+            return;
+        }
+
+        var written = new List<JobNode>();
+        await ops.ForEachAsync(run.Scope, async node =>
+        {
+            if (await DistributeAsync(run, node)) lock (written) written.Add(node);
+        });
+        if (written.Count == 0) return;
+        await run.Context.LogAsync(null, "Rolling restart so every node reads its new values: masters one at a time, then media nodes.");
+        await service.RollingRestartAsync(run, written, finalState: "Credentials written and node restarted");
+    }
+
+    private async Task CheckAsync(JobRun run, JobNode node)
+    {
+        try
+        {
+            await run.Context.SetNodeAsync(node.Id, NodeJobState.Running, "Reading config files");
+            await using var session = await ops.ConnectAsync(node, run.Cancellation);
+            var comparisons = await CompareAsync(run, session, node);
+            var off = comparisons.Where(c => c.Status != CredentialStatus.Equal).ToList();
+            foreach (var c in off) await run.Context.LogAsync(node.Name, $"{c.Key} in {c.File}: {c.Status.ToString().ToLowerInvariant()}");
+            await run.Context.SetNodeAsync(node.Id, off.Count == 0 ? NodeJobState.Succeeded : NodeJobState.Failed,
+                off.Count == 0 ? $"All {comparisons.Count} values equal the cluster's"
+                    : $"{off.Count} of {comparisons.Count} differ or are missing: {string.Join(", ", off.Select(c => c.Key).Distinct())}",
+                comparisons);
+        }
+        catch (SshFailureException e)
+        {
+            await run.Context.SetNodeAsync(node.Id, NodeJobState.Failed, e.Message);
+        }
+    }
+
+    internal async Task<List<CredentialComparison>> CompareAsync(JobRun run, ISshSession session, JobNode node)
+    {
+        var result = new List<CredentialComparison>();
+        foreach (var group in CredentialLayout.For(run.Cluster, node.Definition).GroupBy(e => e.File))
+        {
+            var content = await ReadAsync(run, session, group.Key);
+            var values = content is null ? [] : EnvFile.Parse(content);
+            foreach (var entry in group)
+            {
+                var status = !values.TryGetValue(entry.Key, out var actual) ? CredentialStatus.Missing
+                    : string.Equals(actual, entry.Expected, StringComparison.Ordinal) ? CredentialStatus.Equal
+                    : CredentialStatus.Different;
+                result.Add(new(entry.File, entry.Key, status));
+            }
+        }
+        return result;
+    }
+
+    private async Task<bool> DistributeAsync(JobRun run, JobNode node)
+    {
+        var context = run.Context;
+        try
+        {
+            await context.SetNodeAsync(node.Id, NodeJobState.Running, "Writing config files");
+            await using var session = await ops.ConnectAsync(node, run.Cancellation);
+            var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
+            foreach (var group in CredentialLayout.For(run.Cluster, node.Definition).GroupBy(e => e.File))
+            {
+                var file = group.Key;
+                var current = await ReadAsync(run, session, file)
+                              ?? throw new InvalidOperationException($"{file} does not exist on {node.Name}: is the node installed? Reinstall it instead.");
+                var updated = EnvFile.Update(current, group.Select(e => KeyValuePair.Create(e.Key, e.Expected)));
+                if (updated == current)
+                {
+                    await context.LogAsync(node.Name, $"{file}: already equal, left as is");
+                    continue;
+                }
+                await WriteAtomicAsync(run, session, file, updated, stamp);
+                await context.LogAsync(node.Name, $"{file}: updated (backup {file}.bak-{stamp})");
+            }
+            await context.SetNodeAsync(node.Id, NodeJobState.Running, "Written; waiting for the rolling restart");
+            return true;
+        }
+        catch (Exception e) when (e is SshFailureException or InvalidOperationException)
+        {
+            await context.SetNodeAsync(node.Id, NodeJobState.Failed, e.Message);
+            return false;
+        }
+    }
+
+    private async Task<string?> ReadAsync(JobRun run, ISshSession session, string file)
+    {
+        // Root-only files: read through the root shell (sudo for other users), not SFTP as the login user.
+        var result = await ops.RunQuietAsync(run, session, $"if [ -f {ShellQuote.Quote(file)} ]; then cat {ShellQuote.Quote(file)}; else exit 3; fi", $"read {file}");
+        return result.ExitStatus == 3 ? null
+            : result.Succeeded ? result.Stdout
+            : throw new InvalidOperationException($"Reading {file} failed: {result.LastMessage()}");
+    }
+
+    /// <summary>
+    /// Upload to a private temp file, then as root: back up the old file, install the new one mode 0600 beside the
+    /// target and rename it over the target (a rename in one directory is atomic: no reader sees half a file).
+    /// </summary>
+    private async Task WriteAtomicAsync(JobRun run, ISshSession session, string file, string content, string stamp)
+    {
+        var temp = $"/tmp/.ovha-{Guid.NewGuid():N}";
+        var mktemp = await session.RunAsync($"umask 077 && : > {temp}", new SshRunOptions { AsRoot = false, Description = "create temp file", Timeout = ops.Options.CommandTimeout }, run.Cancellation);
+        if (!mktemp.Succeeded) throw new InvalidOperationException($"Could not create a temp file: {mktemp.LastMessage()}");
+        await session.UploadAsync(temp, Encoding.UTF8.GetBytes(content), run.Cancellation);
+
+        var dir = Path.GetDirectoryName(file)!.Replace('\\', '/');
+        var staged = $"{dir}/.{Path.GetFileName(file)}.ovha-new";
+        var q = ShellQuote.Quote;
+        var script = $"set -e; cp -p {q(file)} {q(file + ".bak-" + stamp)}; chmod 600 {q(file + ".bak-" + stamp)}; " +
+                     $"install -m 0600 -o root -g root {q(temp)} {q(staged)}; mv -f {q(staged)} {q(file)}; rm -f {q(temp)}";
+        var result = await ops.RunQuietAsync(run, session, script, $"replace {file}");
+        if (!result.Succeeded)
+        {
+            await session.RunAsync($"rm -f {q(temp)}", new SshRunOptions { AsRoot = false, Description = "remove temp file" }, CancellationToken.None);
+            throw new InvalidOperationException($"Replacing {file} failed: {result.LastMessage()}");
+        }
+    }
+}

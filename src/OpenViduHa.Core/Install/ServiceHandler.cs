@@ -1,0 +1,100 @@
+using OpenViduHa.Core.Clusters;
+using OpenViduHa.Core.Jobs;
+using OpenViduHa.Core.Ssh;
+
+namespace OpenViduHa.Core.Install;
+
+/// <summary>
+/// start, stop and restart of one node's <c>openvidu</c> service, and the rolling restart: masters one at a time,
+/// each healthy again before the next (never two masters down), then media nodes one at a time.
+/// </summary>
+public sealed class ServiceHandler(NodeOps ops) : IJobHandler
+{
+    public IEnumerable<JobKind> Kinds => [JobKind.Start, JobKind.Stop, JobKind.Restart, JobKind.RollingRestart];
+
+    public async Task RunAsync(JobRun run)
+    {
+        if (run.Kind == JobKind.RollingRestart)
+        {
+            await RollingRestartAsync(run, run.Scope, "Restarted and healthy");
+            return;
+        }
+
+        var node = run.Scope.Single();
+        if (node.Role == NodeRole.Master && run.Kind is JobKind.Stop or JobKind.Restart)
+            await RequireOtherMastersHealthyAsync(run, node);
+        var verb = run.Kind switch { JobKind.Start => "start", JobKind.Stop => "stop", _ => "restart" };
+        await ControlAsync(run, node, verb, run.Kind == JobKind.Stop ? "Stopped" : $"{(verb == "start" ? "Started" : "Restarted")} and healthy");
+    }
+
+    public async Task RollingRestartAsync(JobRun run, IReadOnlyCollection<JobNode> nodes, string finalState)
+    {
+        foreach (var node in nodes.OrderBy(n => n.Role).ThenBy(n => n.Name, StringComparer.Ordinal))
+        {
+            run.Cancellation.ThrowIfCancellationRequested();
+            if (!await ControlAsync(run, node, "restart", finalState) && node.Role == NodeRole.Master)
+            {
+                var rest = nodes.Where(n => n.Id != node.Id).ToList();
+                foreach (var other in rest)
+                    await run.Context.SetNodeAsync(other.Id, NodeJobState.Skipped, $"Not restarted: {node.Name} did not come back healthy, and a second master down would affect the cluster.");
+                return;
+            }
+        }
+    }
+
+    /// <summary>Runs systemctl, then (unless stopping) waits for the health endpoint. Records the node's outcome.</summary>
+    private async Task<bool> ControlAsync(JobRun run, JobNode node, string verb, string success)
+    {
+        var context = run.Context;
+        try
+        {
+            await context.SetNodeAsync(node.Id, NodeJobState.Running, $"systemctl {verb} openvidu");
+            await using var session = await ops.ConnectAsync(node, run.Cancellation);
+            var result = await ops.RunLoggedAsync(run, session, node, $"systemctl {verb} openvidu", $"systemctl {verb} openvidu");
+            if (!result.Succeeded)
+            {
+                await context.SetNodeAsync(node.Id, NodeJobState.Failed, $"systemctl {verb} openvidu failed: {result.LastMessage()}");
+                return false;
+            }
+            if (verb != "stop")
+            {
+                await context.SetNodeAsync(node.Id, NodeJobState.Running, "Waiting for health");
+                var (healthy, answer) = await ops.WaitHealthyAsync(run, session, node);
+                if (!healthy)
+                {
+                    await context.SetNodeAsync(node.Id, NodeJobState.Failed, $"Not healthy within {ops.Options.HealthTimeout.TotalSeconds:0} s after {verb} (last: {answer}).");
+                    return false;
+                }
+            }
+            await context.SetNodeAsync(node.Id, NodeJobState.Succeeded, success);
+            return true;
+        }
+        catch (SshFailureException e)
+        {
+            await context.SetNodeAsync(node.Id, NodeJobState.Failed, e.Message);
+            return false;
+        }
+    }
+
+    /// <summary>Refuses to take a master down while another master is not healthy.</summary>
+    public async Task RequireOtherMastersHealthyAsync(JobRun run, JobNode target)
+    {
+        var others = run.AllNodes.Where(n => n.Role == NodeRole.Master && n.Id != target.Id).ToList();
+        var unhealthy = new List<string>();
+        await ops.ForEachAsync(others, async node =>
+        {
+            try
+            {
+                await using var session = await ops.ConnectAsync(node, run.Cancellation);
+                var answer = (await ops.RunQuietAsync(run, session, NodeOps.HealthCommand(node), "health check")).Stdout.Trim();
+                if (answer != "200") lock (unhealthy) unhealthy.Add($"{node.Name} (HTTP {(answer is "" or "000" ? "no answer" : answer)})");
+            }
+            catch (SshFailureException e)
+            {
+                lock (unhealthy) unhealthy.Add($"{node.Name} ({e.Kind})");
+            }
+        });
+        if (unhealthy.Count > 0)
+            throw new InvalidOperationException($"Not taking {target.Name} down: the other masters must be healthy first, and {string.Join(", ", unhealthy.Order())} are not. A second master down affects the cluster.");
+    }
+}
