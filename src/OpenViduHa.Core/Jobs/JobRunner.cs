@@ -67,7 +67,9 @@ public sealed class JobRunner(
         using var cancellation = cancellations.Register(jobId, ct);
         var cluster = await clusters.LoadDefinitionAsync(clusterId, CancellationToken.None);
         var allNodes = await LoadNodesAsync(clusterId, cluster!);
-        var secrets = cluster!.Secrets.Values.Append(cluster.LicenseKey)
+        // User names (admin, minioadmin…) are credentials too, but blanking "admin" out of every line helps nobody.
+        var secrets = cluster!.Secrets.Where(s => Secrets.SecretCatalog.Find(s.Key)?.Kind != Secrets.SecretKind.Identity).Select(s => s.Value)
+            .Append(cluster.LicenseKey)
             .Concat(allNodes.SelectMany(n => new[] { n.Ssh.Credentials.Password, n.Ssh.Credentials.SudoPassword, n.Ssh.Credentials.PrivateKeyPassphrase }).OfType<string>())
             .ToList();
         var context = new JobContext(jobId, clusterId, dbFactory, notifier, clock, secrets, cancellation.Token);

@@ -1,0 +1,132 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using MudBlazor;
+using OpenViduHa.Core.Jobs;
+using OpenViduHa.Web.Auth;
+
+namespace OpenViduHa.Web.Components.Pages.Jobs;
+
+/// <summary>
+/// A cluster's jobs: start one, follow it live. Updates arrive through <see cref="JobNotifier"/> (no polling from the
+/// browser); log lines are numbered, and the view asks only for lines after the last number it shows, so a view that
+/// opens late or reconnects shows every line exactly once.
+/// </summary>
+public sealed partial class ClusterJobs
+{
+    [Parameter, EditorRequired] public int ClusterId { get; set; }
+
+    /// <summary>Raised when a job ends, so the page can refresh what it shows about nodes.</summary>
+    [Parameter] public EventCallback JobFinished { get; set; }
+
+    [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
+    [Inject] private JobService Jobs { get; set; } = default!;
+    [Inject] private JobNotifier Notifier { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+
+    private readonly SemaphoreSlim _refresh = new(1, 1);
+    private IReadOnlyList<JobView> _jobs = [];
+    private JobView? _selected;
+    private int _selectedId;
+    private readonly List<JobLogLineView> _log = [];
+    private IDisposable? _subscription;
+    private string? _error;
+
+    protected override async Task OnInitializedAsync()
+    {
+        _subscription = Notifier.SubscribeCluster(ClusterId, change => InvokeAsync(() => OnChangedAsync(change)));
+        await ReloadAsync();
+        if (_jobs.FirstOrDefault() is { } latest) await SelectAsync(latest.Id);
+    }
+
+    /// <summary>Starts a job from outside (the nodes tab's per-node buttons).</summary>
+    public async Task StartAsync(JobKind kind, int? nodeId = null)
+    {
+        var actor = (await AuthenticationState).User.Actor();
+        var result = await Jobs.EnqueueAsync(ClusterId, kind, nodeId, actor);
+        if (!result.Accepted)
+        {
+            _error = result.Conflict ?? result.Error;
+            StateHasChanged();
+            return;
+        }
+        _error = null;
+        Snackbar.Add($"{kind.Name()} queued as job {result.JobId}.", Severity.Info);
+        await ReloadAsync();
+        await SelectAsync(result.JobId!.Value);
+    }
+
+    private async Task OnChangedAsync(JobChanged change)
+    {
+        try
+        {
+            var wasRunning = _jobs.FirstOrDefault(j => j.Id == change.JobId)?.State is "queued" or "running";
+            await ReloadAsync();
+            if (change.JobId == _selectedId) await RefreshSelectedAsync();
+            var now = _jobs.FirstOrDefault(j => j.Id == change.JobId);
+            if (wasRunning && now is not null && now.State is not ("queued" or "running")) await JobFinished.InvokeAsync();
+            StateHasChanged();
+        }
+        catch (Exception e)
+        {
+            await DispatchExceptionAsync(e);
+        }
+    }
+
+    private async Task ReloadAsync() => _jobs = await Jobs.ListAsync(ClusterId);
+
+    private async Task SelectAsync(int jobId)
+    {
+        _selectedId = jobId;
+        _log.Clear();
+        await RefreshSelectedAsync();
+    }
+
+    private async Task RefreshSelectedAsync()
+    {
+        await _refresh.WaitAsync();
+        try
+        {
+            _selected = await Jobs.GetAsync(_selectedId);
+            var after = _log.Count == 0 ? 0 : _log[^1].Seq;
+            _log.AddRange(await Jobs.LogAsync(_selectedId, after));
+        }
+        finally
+        {
+            _refresh.Release();
+        }
+    }
+
+    private async Task CancelAsync()
+    {
+        var result = await Jobs.CancelAsync(_selectedId, (await AuthenticationState).User.Actor());
+        _error = result.Accepted ? null : result.Conflict ?? result.Error;
+    }
+
+    private async Task RetryAsync()
+    {
+        var result = await Jobs.RetryAsync(_selectedId, (await AuthenticationState).User.Actor());
+        if (!result.Accepted)
+        {
+            _error = result.Conflict ?? result.Error;
+            return;
+        }
+        await ReloadAsync();
+        await SelectAsync(result.JobId!.Value);
+    }
+
+    internal static Color StateColor(string state) => state switch
+    {
+        "succeeded" => Color.Success,
+        "warning" => Color.Warning,
+        "failed" => Color.Error,
+        "interrupted" or "cancelled" => Color.Warning,
+        "running" => Color.Info,
+        _ => Color.Default,
+    };
+
+    public void Dispose()
+    {
+        _subscription?.Dispose();
+        _refresh.Dispose();
+    }
+}
