@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using OpenViduHa.Core.Secrets;
 using OpenViduHa.Tests.Shared;
 
+
 namespace OpenViduHa.Web.Tests;
 
 public sealed class SecretsNotLoggedTests

@@ -2,6 +2,8 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using OpenViduHa.Core.Users;
 
+using OpenViduHa.Tests.Shared;
+
 namespace OpenViduHa.Web.Tests;
 
 public sealed class SignInTests

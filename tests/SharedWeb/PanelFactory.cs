@@ -2,9 +2,8 @@ using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
-using OpenViduHa.Tests.Shared;
 
-namespace OpenViduHa.Web.Tests;
+namespace OpenViduHa.Tests.Shared;
 
 /// <summary>
 /// The real panel in process, on a fresh data directory (a real SQLite file, real Data Protection keys, real log
@@ -30,6 +29,9 @@ public sealed class PanelFactory : WebApplicationFactory<Program>
 
     public string? BootstrapPassword { get; init; } = AdminPassword;
 
+    /// <summary>Extra configuration (job timeouts for the lab, …).</summary>
+    public Dictionary<string, string?> Settings { get; init; } = [];
+
     /// <summary>Serilog's minimum level for this host (Debug logs far more, which a secrets test wants).</summary>
     public string LogLevel { get; init; } = "Information";
 
@@ -41,6 +43,7 @@ public sealed class PanelFactory : WebApplicationFactory<Program>
         builder.UseSetting("Bootstrap:AdminUser", _bootstrap ? AdminUser : "");
         builder.UseSetting("Bootstrap:AdminPassword", _bootstrap ? BootstrapPassword : "");
         builder.UseSetting("Bootstrap:ApiToken", _bootstrap ? ApiToken : "");
+        foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.UseSetting("Serilog:MinimumLevel:Default", LogLevel);
         builder.UseSetting("Serilog:MinimumLevel:Override:Microsoft.AspNetCore", LogLevel);
         builder.UseSetting("Serilog:MinimumLevel:Override:Microsoft.EntityFrameworkCore", LogLevel);
