@@ -96,7 +96,17 @@ public sealed class JobRunner(
             cancellations.Unregister(jobId);
         }
 
-        await FinishAsync(context, cancellation.IsCancellationRequested && !ct.IsCancellationRequested, failure);
+        if (ct.IsCancellationRequested)
+        {
+            // The panel is stopping (Hangfire's shutdown token): this job did not finish, it did not fail.
+            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            var job = await db.Jobs.Include(j => j.Nodes).FirstAsync(j => j.Id == jobId, CancellationToken.None);
+            await JobService.Interrupt(db, job, clock.GetUtcNow(), CancellationToken.None);
+            await db.SaveChangesAsync(CancellationToken.None);
+            notifier.Publish(new JobChanged(jobId, clusterId, 0));
+            return;
+        }
+        await FinishAsync(context, cancellation.IsCancellationRequested, failure);
     }
 
     private async Task FinishAsync(JobContext context, bool cancelled, string? failure)

@@ -149,27 +149,29 @@ public sealed class JobService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var running = await db.Jobs.Include(j => j.Nodes).Where(j => j.State == JobState.Running).ToListAsync(ct);
-        var now = clock.GetUtcNow();
-        foreach (var job in running)
-        {
-            job.State = JobState.Interrupted;
-            job.FinishedAt = now;
-            job.Message = "The panel stopped while this job ran. Node states are as last known; retry runs the nodes that did not finish.";
-            foreach (var node in job.Nodes.Where(n => n.State is NodeJobState.Running or NodeJobState.Pending))
-            {
-                node.Message = node.State == NodeJobState.Running ? $"Interrupted while running: {node.Message}" : "Interrupted before it started.";
-                node.State = NodeJobState.Interrupted;
-                node.UpdatedAt = now;
-            }
-            db.JobLog.Add(new JobLogLine
-            {
-                JobId = job.Id, Seq = (await db.JobLog.Where(l => l.JobId == job.Id).MaxAsync(l => (int?)l.Seq, ct) ?? 0) + 1,
-                At = now, Text = "Interrupted: the panel stopped while this job ran.",
-            });
-        }
+        foreach (var job in running) await Interrupt(db, job, clock.GetUtcNow(), ct);
         await db.SaveChangesAsync(ct);
         if (running.Count > 0) logger.LogWarning("Marked {Count} jobs interrupted after a restart", running.Count);
         return running.Count;
+    }
+
+    /// <summary>Ends a job that the panel's stop cut short: node states as last known, retry possible.</summary>
+    internal static async Task Interrupt(PanelDbContext db, JobEntity job, DateTimeOffset now, CancellationToken ct)
+    {
+        job.State = JobState.Interrupted;
+        job.FinishedAt = now;
+        job.Message = "The panel stopped while this job ran. Node states are as last known; retry runs the nodes that did not finish.";
+        foreach (var node in job.Nodes.Where(n => n.State is NodeJobState.Running or NodeJobState.Pending))
+        {
+            node.Message = node.State == NodeJobState.Running ? $"Interrupted while running: {node.Message}" : "Interrupted before it started.";
+            node.State = NodeJobState.Interrupted;
+            node.UpdatedAt = now;
+        }
+        db.JobLog.Add(new JobLogLine
+        {
+            JobId = job.Id, Seq = (await db.JobLog.Where(l => l.JobId == job.Id).MaxAsync(l => (int?)l.Seq, ct) ?? 0) + 1,
+            At = now, Text = "Interrupted: the panel stopped while this job ran.",
+        });
     }
 
     internal static JobView ToView(JobEntity job) => new(

@@ -1,0 +1,175 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using OpenViduHa.Core.Clusters;
+using OpenViduHa.Core.Credentials;
+using OpenViduHa.Core.Install;
+
+namespace OpenViduHa.Install.Tests;
+
+public sealed class InstallTests
+{
+    [Theory]
+    [InlineData("3.0.0")]
+    [InlineData("3.8.0")]
+    public async Task Install_FourMastersTwoMedia_EveryNodeInstalledOnceWithTheClusterValues(string version)
+    {
+        // Arrange
+        await using var lp = await LabPanel.StartAsync(6);
+        var nodes = lp.Lab.Nodes;
+        var id = await lp.CreateAsync(lp.Spec("lab-" + version.Replace('.', '-'), version, nodes.Take(4).ToList(), nodes.Skip(4).ToList()));
+
+        // Act
+        var job = await lp.RunJobAsync(id, "install");
+
+        // Assert
+        Assert.Equal("succeeded", job["state"]!.GetValue<string>());
+        var definition = (await lp.Panel.Services.GetRequiredService<ClusterService>().LoadDefinitionAsync(id))!;
+        var credentials = await lp.CredentialsAsync(id);
+        foreach (var (labNode, node) in nodes.Zip(definition.Nodes))
+        {
+            Assert.Equal("succeeded", LabPanel.NodeState(job, node.Name));
+            Assert.Equal(1, labNode.InstallerRuns);
+            Assert.True(labNode.ServiceActive, $"{node.Name}: service not active");
+            foreach (var entry in CredentialLayout.For(definition, node))
+            {
+                var file = labNode.ReadFile(entry.File);
+                Assert.True(file is not null, $"{node.Name}: {entry.File} missing");
+                Assert.Contains($"{entry.Key}={entry.Expected}", file, StringComparison.Ordinal);
+            }
+        }
+        // The applications' view: the LiveKit secret the panel hands out is the one on the masters.
+        var masterFile = nodes[0].ReadFile(version == "3.0.0" ? "/opt/openvidu/.env" : "/opt/openvidu/config/cluster/openvidu.env")!;
+        Assert.Contains($"LIVEKIT_API_SECRET={credentials["LIVEKIT_API_SECRET"]}", masterFile, StringComparison.Ordinal);
+
+        var log = await lp.LogTextAsync(job["id"]!.GetValue<int>());
+        Assert.Contains(InstallHandler.MasterBanner, log, StringComparison.Ordinal);
+        Assert.Contains(InstallHandler.MediaBanner, log, StringComparison.Ordinal);
+        Assert.DoesNotContain(credentials["LIVEKIT_API_SECRET"], log, StringComparison.Ordinal);
+        Assert.DoesNotContain("LABLICENSE0123456789", log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SecondInstall_WhileOneRuns_IsRefusedWithTheReason()
+    {
+        await using var lp = await LabPanel.StartAsync(5, installerDelay: TimeSpan.FromSeconds(3));
+        var id = await lp.CreateAsync(lp.Spec("busy", "3.8.0", lp.Lab.Nodes.Take(4).ToList(), lp.Lab.Nodes.Skip(4).ToList()));
+        var first = await lp.StartJobOkAsync(id, "install");
+
+        var second = await lp.StartJobAsync(id, "install");
+
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        var problem = (await second.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Contains($"Job {first}", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        // A read-only job is still allowed beside it.
+        Assert.Equal(HttpStatusCode.Accepted, (await lp.StartJobAsync(id, "preflight")).StatusCode);
+        Assert.Equal("succeeded", (await lp.WaitAsync(first))["state"]!.GetValue<string>());
+        Assert.All(lp.Lab.Nodes, n => Assert.Equal(1, n.InstallerRuns));
+    }
+
+    [Fact]
+    public async Task InstallerFailsOnOneNode_ThatNodeFailsWithItsMessage_OthersSucceed_RetryFixesIt()
+    {
+        await using var lp = await LabPanel.StartAsync(6);
+        var nodes = lp.Lab.Nodes;
+        var id = await lp.CreateAsync(lp.Spec("flaky", "3.0.0", nodes.Take(4).ToList(), nodes.Skip(4).ToList()));
+        nodes[5].FailInstaller("disk quota exceeded while pulling images");
+
+        var job = await lp.RunJobAsync(id, "install");
+
+        Assert.Equal("failed", job["state"]!.GetValue<string>());
+        Assert.Equal("failed", LabPanel.NodeState(job, "media-2"));
+        Assert.Contains("disk quota exceeded while pulling images", LabPanel.NodeMessage(job, "media-2"), StringComparison.Ordinal);
+        foreach (var name in new[] { "master-1", "master-2", "master-3", "master-4", "media-1" }) Assert.Equal("succeeded", LabPanel.NodeState(job, name));
+
+        nodes[5].ClearFaults();
+        var retry = await lp.Api.PostAsync($"/api/jobs/{job["id"]}/retry", null);
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        var retryId = (await retry.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+        var second = await lp.WaitAsync(retryId);
+
+        Assert.Equal("succeeded", second["state"]!.GetValue<string>());
+        Assert.Single(second["nodes"]!.AsArray()); // the failed node only
+        Assert.Equal(2, nodes[5].InstallerRuns);
+        Assert.All(nodes.Take(5), n => Assert.Equal(1, n.InstallerRuns));
+    }
+
+    [Fact]
+    public async Task HostKeyReplaced_ConnectionRefused_InstallerNeverRan()
+    {
+        await using var lp = await LabPanel.StartAsync(5);
+        var nodes = lp.Lab.Nodes;
+        var id = await lp.CreateAsync(lp.Spec("spoofed", "3.8.0", nodes.Take(4).ToList(), nodes.Skip(4).ToList()));
+        var pinned = nodes[2].HostKeyFingerprint;
+        await nodes[2].ReplaceHostKeyAsync();
+
+        var job = await lp.RunJobAsync(id, "install");
+
+        var message = LabPanel.NodeMessage(job, "master-3");
+        Assert.Equal("failed", LabPanel.NodeState(job, "master-3"));
+        Assert.Contains("Host key mismatch", message, StringComparison.Ordinal);
+        Assert.Contains(pinned, message, StringComparison.Ordinal);
+        Assert.Contains(nodes[2].HostKeyFingerprint, message, StringComparison.Ordinal);
+        Assert.Equal(0, nodes[2].InstallerRuns);
+    }
+
+    [Fact]
+    public async Task WrongKey_NodeFailsWithTheAuthenticationMessage()
+    {
+        await using var lp = await LabPanel.StartAsync(5);
+        var nodes = lp.Lab.Nodes;
+        var spec = lp.Spec("wrong-key", "3.8.0", nodes.Take(4).ToList(), nodes.Skip(4).ToList());
+        spec.Nodes![1].Ssh!.PrivateKey = lp.Lab.Keys.Unauthorized.PrivateKey;
+        var id = await lp.CreateAsync(spec);
+
+        var job = await lp.RunJobAsync(id, "preflight");
+
+        Assert.Equal("failed", LabPanel.NodeState(job, "master-2"));
+        Assert.Contains("rejected the private key", LabPanel.NodeMessage(job, "master-2"), StringComparison.Ordinal);
+        Assert.Contains("authorized_keys", LabPanel.NodeMessage(job, "master-2"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NodeDownMidInstall_ThatNodeFails_JobDoesNotHang()
+    {
+        await using var lp = await LabPanel.StartAsync(5, installerDelay: TimeSpan.FromSeconds(4));
+        var nodes = lp.Lab.Nodes;
+        var id = await lp.CreateAsync(lp.Spec("node-down", "3.8.0", nodes.Take(4).ToList(), nodes.Skip(4).ToList()));
+        var jobId = await lp.StartJobOkAsync(id, "install");
+        await lp.WaitAsync(jobId, j => LabPanel.NodeMessage(j, "master-4") == "Running the installer", seconds: 30);
+
+        await nodes[3].StopSshAsync(); // sshd and every session it started
+
+        var job = await lp.WaitAsync(jobId);
+        Assert.Equal("failed", job["state"]!.GetValue<string>());
+        Assert.Equal("failed", LabPanel.NodeState(job, "master-4"));
+        Assert.NotEqual("", LabPanel.NodeMessage(job, "master-4"));
+        foreach (var name in new[] { "master-1", "master-2", "master-3" }) Assert.Equal("succeeded", LabPanel.NodeState(job, name));
+    }
+
+    [Fact]
+    public async Task PanelRestartedMidInstall_JobMarkedInterrupted_RetryFinishesIt()
+    {
+        await using var lp = await LabPanel.StartAsync(5, installerDelay: TimeSpan.FromSeconds(4));
+        var nodes = lp.Lab.Nodes;
+        var id = await lp.CreateAsync(lp.Spec("restarted", "3.8.0", nodes.Take(4).ToList(), nodes.Skip(4).ToList()));
+        var jobId = await lp.StartJobOkAsync(id, "install");
+        await lp.WaitAsync(jobId, j => LabPanel.NodeMessage(j, "master-1") == "Running the installer", seconds: 30);
+
+        lp.RestartPanel();
+
+        var job = await lp.JobAsync(jobId);
+        Assert.Equal("interrupted", job["state"]!.GetValue<string>());
+        Assert.All(job["nodes"]!.AsArray(), n => Assert.NotEqual("running", n!["state"]!.GetValue<string>()));
+        Assert.Contains("Interrupted while running", LabPanel.NodeMessage(job, "master-1"), StringComparison.Ordinal);
+
+        var retry = await lp.Api.PostAsync($"/api/jobs/{jobId}/retry", null);
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        var second = await lp.WaitAsync((await retry.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>());
+        Assert.Equal("succeeded", second["state"]!.GetValue<string>());
+        Assert.All(nodes, n => Assert.True(n.ServiceActive));
+        // Hangfire got the interrupted job back after the restart: it must not have run again on its own.
+        Assert.Equal("interrupted", (await lp.JobAsync(jobId))["state"]!.GetValue<string>());
+    }
+}
