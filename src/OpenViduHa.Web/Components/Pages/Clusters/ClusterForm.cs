@@ -175,31 +175,39 @@ public sealed class ClusterForm
     }
 
     /// <summary>
-    /// Validates in the browser's circuit before anything is sent to the service. When editing, the stored licence and SSH
+    /// Validates in the page's circuit before anything is sent to the service. When editing, the stored licence and SSH
     /// credentials are not loaded into the page: stand-ins say "something is stored", and the service, which validates
     /// again with the real values, has the last word.
     /// </summary>
     public ClusterValidationResult Validate()
     {
         var spec = ToSpec();
-        if (!IsEdit) return ClusterValidator.Validate(spec);
+        var result = IsEdit ? ClusterValidator.Validate(spec, StandIns()) : ClusterValidator.Validate(spec);
 
-        var stand = new StoredSecrets(
-            LicenseStored ? "stored" : "",
-            new Dictionary<string, string>(),
-            Nodes.Where(n => n.IsStored).ToDictionary(n => n.Spec.Id!.Value, _ => new SshCredentials(null, null, "stored", null)));
-        var result = ClusterValidator.Validate(spec, stand);
-
-        // A new passphrase alone for a stored key cannot be checked here (the key is not loaded): leave it to the service.
         var errors = new ValidationErrors();
         foreach (var field in result.Errors.Fields)
         {
-            var index = WizardFields.NodeIndex(field);
-            var keepsStoredKey = index is { } i && i < Nodes.Count && Nodes[i].StoredAuth == SshAuthKind.Key &&
-                                 string.IsNullOrWhiteSpace(Nodes[i].Ssh.PrivateKey) && field.EndsWith(".ssh.privateKeyPassphrase", StringComparison.Ordinal);
-            if (keepsStoredKey) continue;
+            if (IsEcho(field, result.Errors)) continue;
             foreach (var message in result.Errors.For(field)) errors.Add(field, message);
         }
         return result with { Errors = errors };
+    }
+
+    private StoredSecrets StandIns() => new(
+        LicenseStored ? "stored" : "",
+        new Dictionary<string, string>(),
+        Nodes.Where(n => n.IsStored).ToDictionary(n => n.Spec.Id!.Value, _ => new SshCredentials(null, null, "stored", null)));
+
+    /// <summary>Errors the operator cannot act on where they appear, because another field's error says it already.</summary>
+    private bool IsEcho(string field, ValidationErrors errors)
+    {
+        if (WizardFields.NodeIndex(field) is not { } i || i >= Nodes.Count) return false;
+        var node = Nodes[i];
+        // An empty SSH host is the private IP: its error is the private IP's error.
+        if (field.EndsWith(".ssh.host", StringComparison.Ordinal) && string.IsNullOrWhiteSpace(node.Ssh.Host) &&
+            errors.For($"nodes[{i}].privateIp").Count > 0) return true;
+        // A new passphrase alone for a stored key cannot be checked here (the key is not loaded): the service checks it.
+        return IsEdit && node.StoredAuth == SshAuthKind.Key && string.IsNullOrWhiteSpace(node.Ssh.PrivateKey) &&
+               field.EndsWith(".ssh.privateKeyPassphrase", StringComparison.Ordinal);
     }
 }

@@ -27,6 +27,8 @@ public sealed partial class ClusterWizard : IFieldErrors
     private string? _storedName;
     private int _step;
     private bool _saving;
+    private ElementReference _top;
+    private bool _scrollToTop;
 
     /// <summary>The latest validation; only the steps the operator tried to leave show their errors.</summary>
     private ValidationErrors _errors = new();
@@ -90,11 +92,20 @@ public sealed partial class ClusterWizard : IFieldErrors
     {
         if (_step < WizardFields.ReviewStep && TryLeave(_step)) _step++;
         if (_step == WizardFields.ReviewStep) Revalidate();
+        _scrollToTop = true;
     }
 
     private void Back()
     {
         if (_step > 0) _step--;
+        _scrollToTop = true;
+    }
+
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (!_scrollToTop) return;
+        _scrollToTop = false;
+        await _top.FocusAsync();
     }
 
     /// <summary>Clicking a step title: going back is free, going forward passes the same checks as Next.</summary>
@@ -131,6 +142,7 @@ public sealed partial class ClusterWizard : IFieldErrors
         if (!_errors.IsEmpty)
         {
             _step = _errors.Fields.Min(WizardFields.StepOf);
+            _scrollToTop = true;
             return;
         }
 
@@ -151,6 +163,7 @@ public sealed partial class ClusterWizard : IFieldErrors
                 _errors = result.Errors;
                 _warnings = result.Warnings;
                 if (!_errors.IsEmpty) _step = _errors.Fields.Min(WizardFields.StepOf);
+                _scrollToTop = true;
                 return;
             }
             Snackbar.Add(Id is null ? $"Cluster {spec.Name?.Trim()} created." : $"Cluster {spec.Name?.Trim()} saved.", Severity.Success);
