@@ -13,7 +13,7 @@ namespace OpenViduHa.Browser.Tests;
 /// <summary>
 /// One operator's first session, in order (each part needs the one before): first-run setup, sign-out and sign-in, a cluster
 /// through the wizard meeting validation on the way, its page and an artifact download, an edit that keeps the stored
-/// secrets, the list at phone width, an API token, and deleting the cluster.
+/// secrets, the pages at phone width, an API token, and deleting the cluster.
 /// </summary>
 [Collection(BrowserCollection.Name)]
 [Trait("Category", "Browser")]
@@ -39,7 +39,7 @@ public sealed partial class PanelFlowTests(BrowserFixture fixture, ITestOutputHe
         await StepAsync("wizard", () => CreateClusterThroughWizardAsync(page));
         await StepAsync("download", () => DownloadNginxConfAsync(page));
         await StepAsync("edit", () => EditKeepsStoredSecretsAsync(page));
-        await StepAsync("phone", async () => await ClusterListFitsPhoneAsync(await context.StorageStateAsync()));
+        await StepAsync("phone", async () => await PagesFitPhoneAsync(await context.StorageStateAsync()));
         await StepAsync("tokens", () => CreateAndRevokeTokenAsync(page));
         await StepAsync("delete", () => DeleteClusterAsync(page));
 
@@ -154,8 +154,8 @@ public sealed partial class PanelFlowTests(BrowserFixture fixture, ITestOutputHe
         await Expect(cluster.Facts).ToContainTextAsync(TurnDomain);
     }
 
-    /// <summary>A phone: the list fits the screen, no sideways scrolling.</summary>
-    private async Task ClusterListFitsPhoneAsync(string storageState)
+    /// <summary>A phone: the list, the cluster page and the wizard fit the screen, no sideways scrolling.</summary>
+    private async Task PagesFitPhoneAsync(string storageState)
     {
         await using var phone = await fixture.NewContextAsync(390, 844, storageState);
         var page = await phone.NewPageAsync();
@@ -163,6 +163,16 @@ public sealed partial class PanelFlowTests(BrowserFixture fixture, ITestOutputHe
         await list.GotoAsync();
         await Expect(list.Link(ClusterName)).ToBeVisibleAsync();
         Assert.True(await ClusterListPage.FitsViewportAsync(page), "The cluster list scrolls sideways at 390 px.");
+
+        await page.GotoAsync((await list.Link(ClusterName).GetAttributeAsync("href"))!);
+        await new ClusterPage(page).WaitUntilInteractiveAsync();
+        Assert.True(await ClusterListPage.FitsViewportAsync(page), "The cluster page scrolls sideways at 390 px.");
+
+        var wizard = new ClusterWizardPage(page);
+        await wizard.GotoNewAsync();
+        await wizard.NextAsync(); // the general step with its errors
+        await Expect(wizard.Summary).ToBeVisibleAsync();
+        Assert.True(await ClusterListPage.FitsViewportAsync(page), "The wizard scrolls sideways at 390 px.");
     }
 
     private static async Task CreateAndRevokeTokenAsync(IPage page)

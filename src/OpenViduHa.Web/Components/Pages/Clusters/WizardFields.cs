@@ -78,8 +78,19 @@ public static partial class WizardFields
         return node.IsMaster ? $"master-{ordinal}" : $"media-{ordinal}";
     }
 
-    public static string SecretLabel(SecretDefinition secret) =>
-        string.Concat(secret.Flag.Split('-').Select((part, i) => i == 0 ? char.ToUpperInvariant(part[0]) + part[1..] : " " + part));
+    private static readonly Dictionary<string, string> _words = new(StringComparer.Ordinal)
+    {
+        ["livekit"] = "LiveKit", ["api"] = "API", ["minio"] = "MinIO", ["mongo"] = "MongoDB", ["redis"] = "Redis",
+        ["grafana"] = "Grafana", ["meet"] = "Meet", ["app"] = "app",
+    };
+
+    /// <summary>The installer flag as a label: <c>livekit-api-key</c> is "LiveKit API key".</summary>
+    public static string SecretLabel(SecretDefinition secret)
+    {
+        var words = secret.Flag.Split('-').Select(w => _words.GetValueOrDefault(w) ?? w).ToArray();
+        if (words[0].Length > 0 && char.IsLower(words[0][0])) words[0] = char.ToUpperInvariant(words[0][0]) + words[0][1..];
+        return string.Join(' ', words);
+    }
 
     [GeneratedRegex(@"^nodes\[(\d+)\](.*)$", RegexOptions.CultureInvariant)]
     private static partial Regex NodePath();
