@@ -1,3 +1,4 @@
+using MudBlazor;
 using MudBlazor.Services;
 using OpenViduHa.Web.Api;
 using OpenViduHa.Web.Auth;
@@ -15,7 +16,8 @@ builder.AddPanelAuth();
 builder.AddPanelApi();
 builder.AddPanelJobs(paths);
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-builder.Services.AddMudServices();
+// Notices at the bottom left (Material's desktop place): top right they cover the pages' action buttons.
+builder.Services.AddMudServices(o => o.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomLeft);
 
 var app = builder.Build();
 await app.InitializeDatabaseAsync();

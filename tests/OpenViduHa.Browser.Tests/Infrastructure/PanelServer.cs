@@ -1,0 +1,51 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace OpenViduHa.Browser.Tests.Infrastructure;
+
+/// <summary>
+/// The real panel on a real Kestrel port on 127.0.0.1 (the browser needs a socket, not a TestServer), with the repository
+/// as content root and a fresh data directory: a new SQLite file, new Data Protection keys, no user yet.
+/// </summary>
+public sealed class PanelServer : WebApplicationFactory<Program>
+{
+    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("ovha-browser-").FullName;
+
+    public Uri BaseAddress { get; private set; } = default!;
+
+    public PanelServer() => UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseContentRoot(RepositoryRoot.Find());
+        builder.UseEnvironment("Production");
+        builder.UseSetting("Storage:DataDirectory", DataDirectory);
+        builder.UseSetting("Bootstrap:AdminUser", "");
+        builder.UseSetting("Bootstrap:AdminPassword", "");
+        builder.UseSetting("Bootstrap:ApiToken", "");
+    }
+
+    public void Start()
+    {
+        StartServer();
+        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        BaseAddress = new Uri(address.TrimEnd('/') + "/");
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // SQLite's WAL files may linger a moment on a slow machine; the temp directory is cleaned by the OS anyway.
+        }
+    }
+}

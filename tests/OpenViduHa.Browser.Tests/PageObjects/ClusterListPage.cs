@@ -1,0 +1,24 @@
+using Microsoft.Playwright;
+
+namespace OpenViduHa.Browser.Tests.PageObjects;
+
+/// <summary><c>/clusters</c>.</summary>
+public sealed class ClusterListPage(IPage page)
+{
+    public ILocator EmptyState => page.GetByTestId("clusters-empty");
+    public ILocator Link(string clusterName) => page.GetByTestId($"cluster-link-{clusterName}");
+
+    public async Task GotoAsync()
+    {
+        await page.GotoAsync("clusters");
+        await WaitUntilInteractiveAsync();
+    }
+
+    /// <summary>The list renders on the server first; links clicked before the circuit is connected can be lost.</summary>
+    public Task WaitUntilInteractiveAsync() =>
+        Assertions.Expect(page.GetByTestId("clusters-page")).ToHaveAttributeAsync("data-interactive", "true");
+
+    /// <summary>True when the page is no wider than the viewport: nothing makes the phone scroll sideways.</summary>
+    public static Task<bool> FitsViewportAsync(IPage page) =>
+        page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth");
+}

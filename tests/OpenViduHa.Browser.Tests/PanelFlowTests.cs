@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using OpenViduHa.Browser.Tests.Infrastructure;
+using OpenViduHa.Browser.Tests.PageObjects;
+using OpenViduHa.Core.Clusters;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace OpenViduHa.Browser.Tests;
+
+/// <summary>
+/// One operator's first session, in order (each part needs the one before): first-run setup, sign-out and sign-in, a cluster
+/// through the wizard meeting validation on the way, its page and an artifact download, an edit that keeps the stored
+/// secrets, the pages at phone width, an API token, and deleting the cluster.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+[Trait("Category", "Browser")]
+public sealed partial class PanelFlowTests(BrowserFixture fixture, ITestOutputHelper output)
+{
+    private const string AdminUser = "admin";
+    private const string AdminPassword = "browser-test-password";
+    private const string ClusterName = "browser-test";
+    private const string Domain = "openvidu.example.io";
+    private const string TurnDomain = "turn.example.io";
+    private static readonly string[] MasterIps = ["10.5.0.1", "10.5.0.2", "10.5.0.3", "10.5.0.4"];
+    private static readonly string[] MediaIps = ["10.5.0.11", "10.5.0.12"];
+    private static readonly string[] MediaPublicIps = ["203.0.113.11", "203.0.113.12"];
+
+    [Fact]
+    public async Task FirstSession_FromSetupToArtifactDownload_Works()
+    {
+        var clock = Stopwatch.StartNew();
+        await using var context = await fixture.NewContextAsync();
+        var page = await context.NewPageAsync();
+
+        await StepAsync("setup and sign-in", () => SetUpAndSignInAsync(page));
+        await StepAsync("wizard", () => CreateClusterThroughWizardAsync(page));
+        await StepAsync("download", () => DownloadNginxConfAsync(page));
+        await StepAsync("edit", () => EditKeepsStoredSecretsAsync(page));
+        await StepAsync("phone", async () => await PagesFitPhoneAsync(await context.StorageStateAsync()));
+        await StepAsync("tokens", () => CreateAndRevokeTokenAsync(page));
+        await StepAsync("delete", () => DeleteClusterAsync(page));
+
+        output.WriteLine($"Browser flow took {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    private async Task StepAsync(string name, Func<Task> step)
+    {
+        var clock = Stopwatch.StartNew();
+        await step();
+        output.WriteLine($"{name}: {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    /// <summary>First run: every page leads to the one-time setup. Then sign out, a wrong password, the right one.</summary>
+    private async Task SetUpAndSignInAsync(IPage page)
+    {
+        await page.GotoAsync("/");
+        await Expect(page).ToHaveURLAsync(new Uri(fixture.BaseAddress, "setup").ToString());
+        var setup = new SetupPage(page);
+        await Expect(setup.Heading).ToBeVisibleAsync();
+        await setup.CreateAdministratorAsync(AdminUser, AdminPassword);
+        await page.WaitForURLAsync("**/clusters");
+        await Expect(new ClusterListPage(page).EmptyState).ToBeVisibleAsync();
+
+        await LoginPage.SignOutAsync(page);
+        var login = new LoginPage(page);
+        await login.SignInAsync(AdminUser, "not-the-password");
+        await Expect(login.Error).ToHaveTextAsync("Wrong user name or password.");
+        await login.SignInAsync(AdminUser, AdminPassword);
+        await page.WaitForURLAsync("**/clusters");
+    }
+
+    private async Task CreateClusterThroughWizardAsync(IPage page)
+    {
+        var sshKey = await SshKeys.GenerateEd25519Async();
+        var hostKey = await SshKeys.GenerateEd25519Async();
+        var wizard = new ClusterWizardPage(page);
+        await wizard.GotoNewAsync();
+
+        // General: a domain that is not one is refused at its field, and Next stays on the step.
+        await wizard.FillGeneralAsync(ClusterName, "3.0.0", "not a domain", "TRIAL-LICENSE-0123");
+        await wizard.NextAsync();
+        await Expect(wizard.FieldError("domainName")).ToContainTextAsync("fully qualified domain name");
+        await Expect(wizard.Summary).ToContainTextAsync("Domain name");
+        await Expect(wizard.Field("domainName")).ToBeVisibleAsync();
+        await wizard.FillAsync("domainName", Domain);
+        await Expect(wizard.FieldError("domainName")).ToHaveCountAsync(0);
+        await wizard.NextAsync();
+
+        // Nodes: one key for all (copied from master-1), a pinned host key, and a private IP given twice.
+        await Expect(wizard.Field("nodes[0].privateIp")).ToBeVisibleAsync();
+        string[] ips = [.. MasterIps, MediaIps[0], MediaIps[0]];
+        for (var i = 0; i < ips.Length; i++) await wizard.FillAsync($"nodes[{i}].privateIp", ips[i]);
+        await wizard.FillAsync("nodes[4].publicIp", MediaPublicIps[0]);
+        await wizard.FillAsync("nodes[5].publicIp", MediaPublicIps[1]);
+        await wizard.FillAsync("nodes[0].ssh.hostKeyFingerprint", hostKey.Fingerprint);
+        await wizard.FillAsync("nodes[0].ssh.privateKey", sshKey.PrivateKey);
+        await wizard.CopySshFromFirstAsync();
+        await Expect(wizard.Field("nodes[5].ssh.privateKey")).ToHaveValueAsync(sshKey.PrivateKey);
+        await wizard.NextAsync();
+        await Expect(wizard.FieldError("nodes[5].privateIp")).ToContainTextAsync($"{MediaIps[0]} is already the private IP of node 5");
+        await Expect(wizard.Summary).ToContainTextAsync("media-2 · Private IP");
+        Assert.Empty(await fixture.Server.Services.GetRequiredService<ClusterService>().ListAsync());
+
+        await wizard.FillAsync("nodes[5].privateIp", MediaIps[1]);
+        await Expect(wizard.FieldError("nodes[5].privateIp")).ToHaveCountAsync(0);
+        await wizard.NextAsync();
+
+        // Secrets: all left to be generated. Review, then create.
+        await Expect(page.GetByTestId("secrets-panel")).ToBeVisibleAsync();
+        await wizard.NextAsync();
+        await wizard.Submit.ClickAsync();
+
+        await page.WaitForURLAsync(ClusterUrl());
+        var cluster = new ClusterPage(page);
+        await cluster.WaitUntilInteractiveAsync();
+        await Expect(cluster.Name).ToHaveTextAsync(ClusterName);
+        await Expect(cluster.Domain).ToContainTextAsync(Domain);
+        await Expect(cluster.NodesTable.GetByText("media-2")).ToBeVisibleAsync();
+        await Expect(cluster.NodesTable.GetByText(MediaPublicIps[1])).ToBeVisibleAsync();
+        await Expect(cluster.NodesTable.GetByText("pinned", new() { Exact = true })).ToHaveCountAsync(1);
+        await SaveScreenshotAsync(page);
+    }
+
+    private static async Task DownloadNginxConfAsync(IPage page)
+    {
+        var cluster = new ClusterPage(page);
+        await cluster.OpenTabAsync("Artifacts");
+        var (fileName, nginx) = await cluster.DownloadAsync("nginx.conf");
+        Assert.Equal($"{ClusterName}-nginx.conf", fileName);
+        foreach (var ip in MasterIps) Assert.Contains($"{ip}:7880", nginx);
+        Assert.Contains(Domain, nginx);
+    }
+
+    /// <summary>Editing shows no secret and no key; left empty, the stored ones are kept and the cluster saves.</summary>
+    private static async Task EditKeepsStoredSecretsAsync(IPage page)
+    {
+        var cluster = new ClusterPage(page);
+        await cluster.EditAsync();
+        var wizard = new ClusterWizardPage(page);
+        await wizard.WaitUntilInteractiveAsync();
+        await Expect(wizard.Field("licenseKey")).ToHaveValueAsync("");
+        await wizard.FillAsync("turnDomainName", TurnDomain);
+        await wizard.NextAsync();
+        await Expect(wizard.Field("nodes[0].ssh.privateKey")).ToHaveValueAsync("");
+        await wizard.NextAsync();
+        await wizard.NextAsync();
+        await wizard.Submit.ClickAsync();
+
+        await page.WaitForURLAsync(ClusterUrl());
+        await cluster.WaitUntilInteractiveAsync();
+        await Expect(cluster.Facts).ToContainTextAsync(TurnDomain);
+    }
+
+    /// <summary>A phone: the list, the cluster page and the wizard fit the screen, no sideways scrolling.</summary>
+    private async Task PagesFitPhoneAsync(string storageState)
+    {
+        await using var phone = await fixture.NewContextAsync(390, 844, storageState);
+        var page = await phone.NewPageAsync();
+        var list = new ClusterListPage(page);
+        await list.GotoAsync();
+        await Expect(list.Link(ClusterName)).ToBeVisibleAsync();
+        Assert.True(await ClusterListPage.FitsViewportAsync(page), "The cluster list scrolls sideways at 390 px.");
+
+        await page.GotoAsync((await list.Link(ClusterName).GetAttributeAsync("href"))!);
+        await new ClusterPage(page).WaitUntilInteractiveAsync();
+        Assert.True(await ClusterListPage.FitsViewportAsync(page), "The cluster page scrolls sideways at 390 px.");
+
+        var wizard = new ClusterWizardPage(page);
+        await wizard.GotoNewAsync();
+        await wizard.NextAsync(); // the general step with its errors
+        await Expect(wizard.Summary).ToBeVisibleAsync();
+        Assert.True(await ClusterListPage.FitsViewportAsync(page), "The wizard scrolls sideways at 390 px.");
+    }
+
+    private static async Task CreateAndRevokeTokenAsync(IPage page)
+    {
+        var tokens = new TokensPage(page);
+        await tokens.GotoAsync();
+        await tokens.CreateAsync("ci");
+        await Expect(tokens.NewTokenValue).ToHaveValueAsync(new Regex("^ovha_[0-9a-f]{48}$"));
+        await tokens.RevokeAsync("ci");
+        await Expect(tokens.Table).ToContainTextAsync("revoked");
+        await Expect(tokens.NewTokenValue).ToHaveCountAsync(0);
+    }
+
+    private async Task DeleteClusterAsync(IPage page)
+    {
+        var list = new ClusterListPage(page);
+        await list.GotoAsync();
+        await list.Link(ClusterName).ClickAsync();
+        var cluster = new ClusterPage(page);
+        await cluster.WaitUntilInteractiveAsync();
+        await cluster.DeleteAsync();
+        await Expect(list.EmptyState).ToBeVisibleAsync();
+        Assert.Empty(await fixture.Server.Services.GetRequiredService<ClusterService>().ListAsync());
+    }
+
+    /// <summary>With UPDATE_SCREENSHOT=1, the README's screenshot: the cluster page at 1280x800, without the "created" notice.</summary>
+    private static async Task SaveScreenshotAsync(IPage page)
+    {
+        if (Environment.GetEnvironmentVariable("UPDATE_SCREENSHOT") != "1") return;
+        await page.ReloadAsync();
+        await new ClusterPage(page).WaitUntilInteractiveAsync();
+        var path = Path.Combine(RepositoryRoot.Find(), "docs", "screenshot.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path });
+    }
+
+    [GeneratedRegex(@"/clusters/\d+$")]
+    private static partial Regex ClusterUrl();
+}
