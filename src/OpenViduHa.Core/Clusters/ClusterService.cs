@@ -47,7 +47,11 @@ public sealed class ClusterService(
             SecretNames.For(secrets.Secrets),
             cluster.Nodes.Select(n => new NodeView(n.Id, n.Name, n.Role.ToString().ToLowerInvariant(), n.PrivateIp, n.PublicIp,
                 new SshView(n.SshHost, n.SshPort, n.SshUsername, n.SshUsesKey ? "key" : "password",
-                    !string.IsNullOrEmpty(protector.Unprotect<SshCredentials>(n.ProtectedCredentials).SudoPassword), n.HostKeyFingerprint))).ToList(),
+                    !string.IsNullOrEmpty(protector.Unprotect<SshCredentials>(n.ProtectedCredentials).SudoPassword), n.HostKeyFingerprint))
+            {
+                PresentedHostKeyFingerprint = n.PresentedHostKeyFingerprint,
+                InstalledAt = n.InstalledAt,
+            }).ToList(),
             cluster.CreatedAt, cluster.UpdatedAt);
     }
 

@@ -23,7 +23,13 @@ public sealed record ClusterView(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt);
 
-public sealed record NodeView(int Id, string Name, string Role, string PrivateIp, string? PublicIp, SshView Ssh);
+public sealed record NodeView(int Id, string Name, string Role, string PrivateIp, string? PublicIp, SshView Ssh)
+{
+    /// <summary>What the host presented on first contact or at a mismatch, waiting for the operator's decision.</summary>
+    public string? PresentedHostKeyFingerprint { get; init; }
+
+    public DateTimeOffset? InstalledAt { get; init; }
+}
 
 public sealed record SshView(string Host, int Port, string Username, string Auth, bool HasSudoPassword, string? HostKeyFingerprint);
 

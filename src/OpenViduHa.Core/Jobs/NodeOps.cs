@@ -1,16 +1,35 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OpenViduHa.Core.Data;
 using OpenViduHa.Core.Clusters;
 using OpenViduHa.Core.Ssh;
 
 namespace OpenViduHa.Core.Jobs;
 
 /// <summary>The SSH steps jobs share: connect, run with live output, control and probe the service.</summary>
-public sealed class NodeOps(ISshConnector ssh, IOptions<JobOptions> options)
+public sealed class NodeOps(ISshConnector ssh, IOptions<JobOptions> options, IDbContextFactory<PanelDbContext> dbFactory)
 {
     public JobOptions Options => options.Value;
 
-    public Task<ISshSession> ConnectAsync(JobNode node, CancellationToken ct) =>
-        ssh.ConnectAsync(node.Ssh, new SshConnectOptions { ConnectTimeout = Options.ConnectTimeout }, ct);
+    /// <summary>Connects; a host key that is not the pinned one is recorded for the operator (confirm or re-pin), never trusted.</summary>
+    public async Task<ISshSession> ConnectAsync(JobNode node, CancellationToken ct)
+    {
+        try
+        {
+            return await ssh.ConnectAsync(node.Ssh, new SshConnectOptions { ConnectTimeout = Options.ConnectTimeout }, ct);
+        }
+        catch (SshFailureException e) when (e.PresentedFingerprint is not null)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            var row = await db.Nodes.FirstOrDefaultAsync(n => n.Id == node.Id, CancellationToken.None);
+            if (row is not null)
+            {
+                row.PresentedHostKeyFingerprint = e.PresentedFingerprint;
+                await db.SaveChangesAsync(CancellationToken.None);
+            }
+            throw;
+        }
+    }
 
     /// <summary>Runs a command as root, every output line into the job's log under the node's name.</summary>
     public Task<SshCommandResult> RunLoggedAsync(JobRun run, ISshSession session, JobNode node, string command, string description, bool sensitive = false, TimeSpan? timeout = null)
