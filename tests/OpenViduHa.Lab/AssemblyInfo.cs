@@ -1,0 +1,2 @@
+// Namespaces, mounts, /proc and OpenSSH: Linux only.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
