@@ -86,6 +86,9 @@ public sealed class Lab : IAsyncDisposable
         options ??= new LabOptions();
         if (options.Nodes is < 1 or > LabOptions.MaxNodes)
             throw new ArgumentOutOfRangeException(nameof(options), options.Nodes, $"A lab has 1 to {LabOptions.MaxNodes} nodes.");
+        if (options.RootDirectory.Any(c => char.IsWhiteSpace(c) || c == ':') || !Path.IsPathRooted(options.RootDirectory) ||
+            options.RootDirectory.TrimEnd('/') == "/tmp" || options.RootDirectory.StartsWith("/tmp/", StringComparison.Ordinal))
+            throw new ArgumentException($"The lab root is an absolute path outside /tmp, without spaces or colons: {options.RootDirectory}", nameof(options));
         if (options.InstallerDelay < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(options), options.InstallerDelay, "The installer delay is not negative.");
         Tools.CheckPrerequisites();
@@ -123,7 +126,7 @@ public sealed class Lab : IAsyncDisposable
         Tools.WriteFile(nodeScript, Asset("node.py"), rx);
         Tools.WriteFile(supervisorScript, Asset("supervisor.py"), rx);
 
-        var keysTask = LabKeys.CreateAsync(Path.Combine(Directory, "keys"), Directory, ct);
+        var keysTask = LabKeys.CreateAsync(Path.Combine(Directory, "keys"), Path.Combine(_options.RootDirectory, "client-keys"), ct);
         var passwordTask = LabUsers.PasswordAsync(ct);
         Keys = await keysTask;
         var (password, hash) = await passwordTask;
@@ -133,7 +136,7 @@ public sealed class Lab : IAsyncDisposable
             nodeScript, _options.InstallerDelay);
 
         _server = new InstallerServer(Asset("install_ov_node.sh"), _options.LatestVersion);
-        _supervisor = Supervisor.Start(supervisorScript, Directory, Id, _options.KeepFiles);
+        _supervisor = Supervisor.Start(supervisorScript, Directory, Id, _options.KeepFiles, SshdArguments());
 
         var planned = Enumerable.Range(1, _options.Nodes).Select(k => (
             Index: k,
@@ -141,23 +144,27 @@ public sealed class Lab : IAsyncDisposable
             Name: $"lab{Id}-node{k}",
             Directory: Path.Combine(Directory, "nodes", k.ToString(CultureInfo.InvariantCulture)))).ToList();
         System.IO.Directory.CreateDirectory(Path.Combine(Directory, "nodes"));
-        await Parallel.ForEachAsync(planned, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2, CancellationToken = ct },
-            async (node, token) =>
-            {
-                NodeImage.Write(node.Directory, node.Name, node.Address, shared);
-                await NodeImage.MakeHostKeyAsync(NodeImage.HostKeyFile(node.Directory), node.Name, token);
-            });
+        Parallel.ForEach(planned, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, node =>
+        {
+            NodeImage.Write(node.Directory, node.Name, node.Address, shared);
+            NodeImage.WriteHostKey(NodeImage.HostKeyFile(node.Directory), node.Name);
+        });
         _nodes.AddRange(planned.Select(p => new LabNode(this, p.Index, p.Address, p.Name, p.Directory)));
 
-        foreach (var node in _nodes)
-        {
-            var pid = await Supervisor.SendAsync($"boot {node.Index} {node.Directory} {node.Name}", TimeSpan.FromSeconds(30), ct);
-            node.Booted(int.Parse(pid, CultureInfo.InvariantCulture));
-        }
+        var holders = (await Supervisor.SendAsync("boot " + string.Join(' ', _nodes.Select(n => $"{n.Index}:{n.Name}:{n.Directory}")),
+            TimeSpan.FromSeconds(60), ct)).Split(' ');
+        for (var i = 0; i < _nodes.Count; i++) _nodes[i].Booted(int.Parse(holders[i], CultureInfo.InvariantCulture));
         WriteKnownHosts();
         await Supervisor.SendAsync("sshd-start " + string.Join(' ', _nodes.Select(n => $"{n.Address}={n.Index}")),
             TimeSpan.FromSeconds(60), ct);
     }
+
+    /// <summary>
+    /// <c>-r</c> (no re-execution per connection) where OpenSSH still has it (before 9.8): every connection then costs one
+    /// exec less, which a lab of many nodes driven in parallel notices. Sessions are the same either way.
+    /// </summary>
+    private static string[] SshdArguments() =>
+        Tools.OpenSshVersion.Value < new Version(9, 8) ? ["-r"] : [];
 
     internal void WriteKnownHosts()
     {

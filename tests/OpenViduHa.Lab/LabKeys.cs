@@ -68,9 +68,9 @@ public sealed class LabKeys
     /// <summary>The <c>authorized_keys</c> file every node user gets.</summary>
     internal string AuthorizedKeysFile => string.Concat(Authorized.Select(k => k.PublicKey + "\n"));
 
-    internal static async Task<LabKeys> CreateAsync(string labKeysDirectory, string scratchDirectory, CancellationToken ct)
+    internal static async Task<LabKeys> CreateAsync(string labKeysDirectory, string cacheDirectory, CancellationToken ct)
     {
-        var made = await MakeOnceAsync(scratchDirectory, ct);
+        var made = await MakeOnceAsync(cacheDirectory, ct);
         Tools.MakeDirectory(labKeysDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var keys = new List<LabKey>();
         foreach (var (name, privateKey, publicKey, passphrase) in made)
@@ -82,34 +82,51 @@ public sealed class LabKeys
         return new LabKeys(keys);
     }
 
-    private static async Task<(string, string, string, string)[]> MakeOnceAsync(string scratchDirectory, CancellationToken ct)
+    /// <summary>
+    /// The keys, made by ssh-keygen once per machine into <paramref name="cacheDirectory"/> (RSA takes up to seconds),
+    /// under a file lock so parallel test processes make them once; read from there afterwards.
+    /// </summary>
+    private static async Task<(string, string, string, string)[]> MakeOnceAsync(string cacheDirectory, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
         try
         {
             if (_made is not null) return _made;
-            var dir = Path.Combine(scratchDirectory, "keys-" + Guid.NewGuid().ToString("N"));
-            Tools.MakeDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            try
+            Tools.MakeDirectory(cacheDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            using var fileLock = await LockAsync(Path.Combine(cacheDirectory, ".lock"), ct);
+            _made = await Task.WhenAll(_kinds.Select(async kind =>
             {
-                _made = await Task.WhenAll(_kinds.Select(async kind =>
+                var file = Path.Combine(cacheDirectory, kind.Name);
+                if (!File.Exists(file) || !File.Exists(file + ".pub"))
                 {
-                    var file = Path.Combine(dir, kind.Name);
+                    File.Delete(file);
+                    File.Delete(file + ".pub");
                     await Tools.CheckedAsync(Tools.SshKeygen,
                         [.. kind.Args, "-q", "-N", kind.Passphrase, "-C", "ovha-lab-" + kind.Name, "-f", file], ct: ct);
-                    return (kind.Name, await File.ReadAllTextAsync(file, ct), (await File.ReadAllTextAsync(file + ".pub", ct)).Trim(),
-                        kind.Passphrase);
-                }));
-                return _made;
-            }
-            finally
-            {
-                Directory.Delete(dir, recursive: true);
-            }
+                }
+                return (kind.Name, await File.ReadAllTextAsync(file, ct), (await File.ReadAllTextAsync(file + ".pub", ct)).Trim(),
+                    kind.Passphrase);
+            }));
+            return _made;
         }
         finally
         {
             _gate.Release();
+        }
+    }
+
+    private static async Task<FileStream> LockAsync(string path, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (attempt < 600)
+            {
+                await Task.Delay(100, ct);
+            }
         }
     }
 }

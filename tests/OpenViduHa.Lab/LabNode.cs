@@ -34,10 +34,10 @@ public sealed class LabNode
 
     public int Port => 22;
 
-    /// <summary>The ed25519 host key's SHA-256 fingerprint as <c>ssh-keygen -lf</c> prints it: <c>SHA256:</c> + unpadded base64.</summary>
+    /// <summary>The (ECDSA P-256) host key's SHA-256 fingerprint as <c>ssh-keygen -lf</c> prints it: <c>SHA256:</c> + unpadded base64.</summary>
     public string HostKeyFingerprint { get; private set; }
 
-    /// <summary>The host key as a known_hosts entry takes it: <c>ssh-ed25519 AAAA…</c>.</summary>
+    /// <summary>The host key as a known_hosts entry takes it: <c>ecdsa-sha2-nistp256 AAAA…</c>.</summary>
     public string HostPublicKey { get; private set; }
 
     /// <summary>This node's known_hosts line.</summary>
@@ -136,12 +136,12 @@ public sealed class LabNode
     public async Task ReplaceHostKeyAsync(CancellationToken ct = default)
     {
         var fresh = Path.Combine(_directory, "host-key-" + Guid.NewGuid().ToString("N"));
-        await NodeImage.MakeHostKeyAsync(fresh, Name, ct);
+        NodeImage.WriteHostKey(fresh, Name);
         try
         {
             await StopSshAsync(ct);
             foreach (var suffix in new[] { "", ".pub" })
-                File.Copy(fresh + suffix, HostPath("/etc/ssh/ssh_host_ed25519_key" + suffix), overwrite: true);
+                File.Copy(fresh + suffix, HostPath(NodeImage.HostKeyNodePath + suffix), overwrite: true);
             (HostPublicKey, HostKeyFingerprint) = ReadHostKey();
             _lab.WriteKnownHosts();
             await StartSshAsync(ct);
@@ -209,7 +209,7 @@ public sealed class LabNode
 
     private (string PublicKey, string Fingerprint) ReadHostKey()
     {
-        var path = _holderPid == 0 ? NodeImage.HostKeyFile(_directory) + ".pub" : HostPath("/etc/ssh/ssh_host_ed25519_key.pub");
+        var path = _holderPid == 0 ? NodeImage.HostKeyFile(_directory) + ".pub" : HostPath(NodeImage.HostKeyNodePath + ".pub");
         var fields = File.ReadAllText(path).Trim().Split(' ');
         var blob = Convert.FromBase64String(fields[1]);
         return ($"{fields[0]} {fields[1]}", "SHA256:" + Convert.ToBase64String(SHA256.HashData(blob)).TrimEnd('='));

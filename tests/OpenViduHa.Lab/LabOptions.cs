@@ -13,10 +13,14 @@ public sealed class LabOptions
     public string LatestVersion { get; init; } = "3.8.0";
 
     /// <summary>
-    /// Where labs keep their files: <c>&lt;root&gt;/&lt;lab id&gt;</c>, plus <c>locks/</c> for the ids. Not under /tmp, which
-    /// every node has its own of.
+    /// Where labs keep their files: <c>&lt;root&gt;/&lt;lab id&gt;</c>, plus <c>locks/</c> for the ids and <c>client-keys/</c>
+    /// (made once per machine). By default in RAM (/dev/shm: a node is some 150 small files, which a disk makes slow
+    /// by the hundred), else /var/tmp. Never under /tmp, which every node has its own of. No spaces or colons.
     /// </summary>
-    public string RootDirectory { get; init; } = "/var/tmp/ovha-lab";
+    public string RootDirectory { get; init; } = DefaultRoot();
+
+    private static string DefaultRoot() =>
+        System.IO.Directory.Exists("/dev/shm") ? "/dev/shm/ovha-lab" : "/var/tmp/ovha-lab";
 
     /// <summary>Leave the lab's directory (node file systems, sshd logs) behind after disposal, to look at a failure.</summary>
     public bool KeepFiles { get; init; }

@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Globalization;
+using System.Security.Cryptography;
 
 namespace OpenViduHa.Lab;
 
@@ -105,11 +107,35 @@ internal static class NodeImage
         Tools.WriteFile(Path.Combine(home, ".profile"), "if [ -n \"${BASH_VERSION-}\" ] && [ -f \"$HOME/.bashrc\" ]; then . \"$HOME/.bashrc\"; fi\n", File644, owner);
     }
 
-    /// <summary>The host key: ed25519, made by ssh-keygen into the node's /etc/ssh (or into <paramref name="file"/>).</summary>
-    public static Task MakeHostKeyAsync(string file, string hostName, CancellationToken ct) =>
-        Tools.CheckedAsync(Tools.SshKeygen, ["-q", "-t", "ed25519", "-N", "", "-C", "root@" + hostName, "-f", file], ct: ct);
+    /// <summary>
+    /// A new host key: ECDSA P-256, made in-process (no ssh-keygen per node, which a 100-node lab would feel), written as
+    /// sshd reads it: the private key in PEM (<c>BEGIN EC PRIVATE KEY</c>) and the OpenSSH public key line beside it.
+    /// Returns the public key (<c>ecdsa-sha2-nistp256 AAAA…</c>).
+    /// </summary>
+    public static string WriteHostKey(string file, string hostName)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var point = key.ExportParameters(includePrivateParameters: false).Q;
+        var blob = new MemoryStream();
+        void Put(ReadOnlySpan<byte> data)
+        {
+            Span<byte> length = stackalloc byte[4];
+            BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
+            blob.Write(length);
+            blob.Write(data);
+        }
+        Put("ecdsa-sha2-nistp256"u8);
+        Put("nistp256"u8);
+        Put([0x04, .. point.X!, .. point.Y!]);
+        var publicKey = "ecdsa-sha2-nistp256 " + Convert.ToBase64String(blob.ToArray());
+        Tools.WriteFile(file, key.ExportECPrivateKeyPem() + "\n", File600);
+        Tools.WriteFile(file + ".pub", $"{publicKey} root@{hostName}\n", File644);
+        return publicKey;
+    }
 
-    public static string HostKeyFile(string nodeDirectory) => Path.Combine(Fs(nodeDirectory), "etc", "ssh", "ssh_host_ed25519_key");
+    public const string HostKeyNodePath = "/etc/ssh/ssh_host_ecdsa_key";
+
+    public static string HostKeyFile(string nodeDirectory) => Path.Combine(Fs(nodeDirectory), "etc", "ssh", "ssh_host_ecdsa_key");
 
     private static string SshdConfig(string hostName, string address)
     {
@@ -117,7 +143,7 @@ internal static class NodeImage
             # OpenViduHa.Lab node {hostName}: its own sshd, run by the lab as `sshd -D -e` inside the node's namespaces.
             ListenAddress {address}
             Port 22
-            HostKey /etc/ssh/ssh_host_ed25519_key
+            HostKey {HostKeyNodePath}
             PidFile /run/sshd.pid
             UsePAM no
             PubkeyAuthentication yes

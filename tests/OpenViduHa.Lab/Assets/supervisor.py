@@ -1,10 +1,10 @@
 """OpenViduHa.Lab supervisor: owns every process of one lab and kills them all when the lab ends.
 
-Started by Lab.StartAsync as `/usr/bin/python3 -I -u supervisor.py <lab-dir> <lab-id> <keep-files 0|1>` with a pipe
-on stdin. One command per line, one answer per line (`ok [value]` or `error <message>`):
+Started by Lab.StartAsync as `/usr/bin/python3 -I -u supervisor.py <lab-dir> <lab-id> <keep-files 0|1> [sshd args]`
+with a pipe on stdin. One command per line, one answer per line (`ok [value]` or `error <message>`):
 
-  boot <k> <node-dir> <host-name>   make node k's namespaces (mount + UTS), mount its file system, answer the pid
-                                    of the process that holds them (a `sleep infinity` named ovha-lab-<id>-<k>)
+  boot <k>:<host-name>:<node-dir> ... make each node's namespaces (mount + UTS), mount its file system, answer the
+                                    pids of the processes holding them (`sleep infinity` named ovha-lab-<id>-<k>)
   sshd-start <address>=<k> ...      start each node's sshd inside its namespaces; answer once every one listens
   sshd-stop <k>                     kill node k's sshd, every connection it serves and every command they run
   teardown                          kill everything in every node's namespaces, delete the lab dir, exit
@@ -73,6 +73,7 @@ class Supervisor:
         self.keep_files = keep_files
         self.nodes = {}
         self.exited = {}
+        self.sshd_args = []
 
     # ---- children -------------------------------------------------------------------------------------------------
 
@@ -83,12 +84,36 @@ class Supervisor:
         os.dup2(out, 1)
         os.dup2(out, 2)
 
-    def boot(self, k, directory, host_name):
-        node = Node(k, directory, host_name)
-        fs = os.path.join(directory, "fs")
+    def boot(self, specs):
+        """Boots nodes given as <k>:<host-name>:<node-dir>, all forked first so that they mount in parallel."""
+        pending = []
+        for spec in specs:
+            k, host_name, directory = spec.split(":", 2)
+            node = Node(int(k), directory, host_name)
+            pending.append((node, self._fork_holder(node)))
+        pids, failures = [], []
+        for node, (pid, read_end) in pending:
+            answer = b""
+            while chunk := os.read(read_end, 4096):
+                answer += chunk
+            os.close(read_end)
+            text = answer.decode(errors="replace").strip()
+            if not text.startswith("ok"):
+                failures.append(text or f"node {node.k}: namespace holder died")
+                continue
+            node.holder = pid
+            node.namespace = os.readlink(f"/proc/{pid}/ns/mnt")
+            self.nodes[node.k] = node
+            pids.append(str(pid))
+        if failures:
+            raise RuntimeError("; ".join(failures))
+        return " ".join(pids)
+
+    def _fork_holder(self, node):
+        fs = os.path.join(node.directory, "fs")
         for source in list(BINDS.values()) + list(OPTIONAL_BINDS.values()):
             os.makedirs(os.path.join(fs, source), exist_ok=True)
-        os.makedirs(os.path.join(directory, "work", "etc"), exist_ok=True)
+        os.makedirs(os.path.join(node.directory, "work", "etc"), exist_ok=True)
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -100,35 +125,25 @@ class Supervisor:
                 _check(libc.unshare(CLONE_NEWNS | CLONE_NEWUTS), "unshare")
                 _mount("none", "/", None, MS_REC | MS_PRIVATE)
                 _mount("overlay", "/etc", "overlay", 0,
-                       f"lowerdir=/etc,upperdir={fs}/etc,workdir={directory}/work/etc")
+                       f"lowerdir=/etc,upperdir={fs}/etc,workdir={node.directory}/work/etc")
                 for target, source in BINDS.items():
                     os.makedirs(target, exist_ok=True)  # only /etc/sudoers.d may be missing: made in the overlay
                     _mount(os.path.join(fs, source), target, None, MS_BIND)
                 for target, source in OPTIONAL_BINDS.items():
                     if os.path.isdir(target):
                         _mount(os.path.join(fs, source), target, None, MS_BIND)
-                name = host_name.encode()
+                name = node.host_name.encode()
                 _check(libc.sethostname(name, len(name)), "sethostname")
                 self._child_stdio()
                 os.write(write_end, b"ok\n")
-                os.execv("/bin/sleep", [f"ovha-lab-{self.lab_id}-{k}", "infinity"])
+                os.execv("/bin/sleep", [f"ovha-lab-{self.lab_id}-{node.k}", "infinity"])
             except BaseException as e:  # noqa: BLE001 - report anything to the parent, never return into its loop
                 try:
-                    os.write(write_end, f"error node {k}: {e}\n".encode())
+                    os.write(write_end, f"error node {node.k}: {e}\n".encode())
                 finally:
                     os._exit(1)
         os.close(write_end)
-        answer = b""
-        while chunk := os.read(read_end, 4096):
-            answer += chunk
-        os.close(read_end)
-        text = answer.decode(errors="replace").strip()
-        if not text.startswith("ok"):
-            raise RuntimeError(text or f"node {k}: namespace holder died")
-        node.holder = pid
-        node.namespace = os.readlink(f"/proc/{pid}/ns/mnt")
-        self.nodes[k] = node
-        return str(pid)
+        return pid, read_end
 
     def sshd_start(self, pairs):
         started = []
@@ -151,7 +166,7 @@ class Supervisor:
                         os.close(fd)
                     os.chdir("/")
                     self._child_stdio(log)
-                    os.execve(SSHD, [SSHD, "-D", "-e", "-f", "/etc/ssh/sshd_config"], SSHD_ENV)
+                    os.execve(SSHD, [SSHD, "-D", "-e", "-f", "/etc/ssh/sshd_config"] + self.sshd_args, SSHD_ENV)
                 except BaseException as e:  # noqa: BLE001
                     try:
                         os.write(2, f"sshd start failed: {e}\n".encode())
@@ -294,6 +309,7 @@ class Supervisor:
 def main():
     lab_dir, lab_id, keep_files = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
     supervisor = Supervisor(lab_dir, lab_id, keep_files)
+    supervisor.sshd_args = sys.argv[4:]
 
     def stop(signum, frame):
         raise SystemExit(128 + signum)
@@ -308,7 +324,7 @@ def main():
             command, args = words[0], words[1:]
             try:
                 if command == "boot":
-                    result = supervisor.boot(int(args[0]), args[1], args[2])
+                    result = supervisor.boot(args)
                 elif command == "sshd-start":
                     result = supervisor.sshd_start(args)
                 elif command == "sshd-stop":
