@@ -120,7 +120,7 @@ public sealed class SshAccessTests(TwoNodeLab fixture) : IClassFixture<TwoNodeLa
     [Fact]
     public async Task HostKeyFingerprint_IsWhatSshKeygenPrints()
     {
-        var result = await Ssh.RootAsync(Node, Lab.Keys, "ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub");
+        var result = await Ssh.RootAsync(Node, Lab.Keys, "ssh-keygen -lf /etc/ssh/ssh_host_ecdsa_key.pub");
 
         Assert.Equal(Node.HostKeyFingerprint, result.Output.Split(' ')[1]);
     }

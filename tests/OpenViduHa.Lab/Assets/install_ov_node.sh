@@ -15,10 +15,12 @@ SCRIPT_ROLE='@NODE_ROLE@'
 GENERATION='@GENERATION@'
 LAB=/usr/local/lib/ovha-lab
 
+USER_ID=$(id -u)
+
 lab_record_run() {
   code=$?
   if [ -w "$LAB/installer-runs" ]; then
-    echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) version=$OPENVIDU_VERSION role=$SCRIPT_ROLE uid=$(id -u) exit=$code" >> "$LAB/installer-runs" || true
+    echo "version=$OPENVIDU_VERSION role=$SCRIPT_ROLE uid=$USER_ID exit=$code" >> "$LAB/installer-runs" || true
   fi
   exit "$code"
 }
@@ -30,7 +32,7 @@ fail() {
 }
 
 # Check if executing as root
-if [ "$(id -u)" -ne 0 ]; then
+if [ "$USER_ID" -ne 0 ]; then
   echo "Please run as root"
   exit 1
 fi
@@ -43,8 +45,12 @@ fi
 set -- $*
 
 # ---- the flags this script takes -----------------------------------------------------------------------------------
-version_at_least() { # X.Y.Z
-  [ "$(printf '%s\n%s\n' "$1" "$OPENVIDU_VERSION" | sort -V | head -n 1)" = "$1" ]
+version_at_least() { # X Y Z: is OPENVIDU_VERSION at least X.Y.Z?
+  old_ifs=$IFS; IFS=.
+  # shellcheck disable=SC2086
+  set -- "$@" $OPENVIDU_VERSION
+  IFS=$old_ifs
+  [ "$4" -gt "$1" ] || { [ "$4" -eq "$1" ] && { [ "$5" -gt "$2" ] || { [ "$5" -eq "$2" ] && [ "$6" -ge "$3" ]; }; }; }
 }
 
 BARE_FLAGS='no-tty install'
@@ -90,7 +96,7 @@ case "$GENERATION:$SCRIPT_ROLE" in
     fail "Error: unknown installer generation $GENERATION for $SCRIPT_ROLE"
     ;;
 esac
-if version_at_least 3.5.0 && [ "$GENERATION" = current ]; then
+if version_at_least 3 5 0 && [ "$GENERATION" = current ]; then
   BARE_FLAGS="$BARE_FLAGS forceUTCTimezone"
 fi
 
@@ -99,8 +105,15 @@ in_list() { # word list
   return 1
 }
 
-var_of() { # flag name -> shell variable holding its value
-  printf 'FLAG_%s' "$1" | tr -c 'A-Za-z0-9_\n' '_'
+# Each flag's value lands in FLAG_<name with - as _>. Pure shell (no command substitution): forks are dear.
+var_of() { # flag name -> REPLY: the variable holding its value
+  rest=$1; REPLY=FLAG_
+  while :; do
+    case $rest in
+      *-*) REPLY=$REPLY${rest%%-*}_; rest=${rest#*-} ;;
+      *) REPLY=$REPLY$rest; return 0 ;;
+    esac
+  done
 }
 
 SEEN=' '
@@ -113,7 +126,7 @@ for arg in "$@"; do
       fi
       in_list "$name" "$VALUE_FLAGS" || fail "Error: unknown flag: --$name"
       [ -n "$value" ] || fail "Error: flag needs a value: --$name"
-      eval "$(var_of "$name")=\$value"
+      var_of "$name"; eval "$REPLY=\$value"
       ;;
     --*)
       name=${arg#--}
@@ -121,7 +134,7 @@ for arg in "$@"; do
         fail "Error: flag needs an argument: --$name"
       fi
       in_list "$name" "$BARE_FLAGS" || fail "Error: unknown flag: --$name"
-      eval "$(var_of "$name")=true"
+      var_of "$name"; eval "$REPLY=true"
       ;;
     *)
       fail "Error: unexpected argument '$arg' (a value with spaces or glob characters is split by the installer)"
@@ -130,11 +143,12 @@ for arg in "$@"; do
   SEEN="$SEEN$name "
 done
 
-flag() { # name -> value or empty
-  eval "printf '%s' \"\${$(var_of "$1"):-}\""
-}
+# Every flag this generation knows, unset ones empty.
+for name in $VALUE_FLAGS $BARE_FLAGS; do
+  var_of "$name"; eval "$REPLY=\${$REPLY:-}"
+done
 
-MODULES=$(flag enabled-modules)
+MODULES=${FLAG_enabled_modules:-}
 has_module() { case ",$MODULES," in *",$1,"*) return 0 ;; esac; return 1; }
 
 if [ "$SCRIPT_ROLE" = master-node ]; then
@@ -152,32 +166,47 @@ for name in $REQUIRED; do
 done
 [ -z "$missing" ] || fail "Error: required flag(s) $missing not set"
 
+# Without --no-tty the real script runs the installer image interactively (docker run -it): no terminal, no install.
+if [ -z "$FLAG_no_tty" ] && ! [ -t 0 ]; then
+  fail "the input device is not a TTY"
+fi
+
 # ---- values --------------------------------------------------------------------------------------------------------
-is_ipv4() {
-  printf '%s' "$1" | grep -Eq '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$'
+is_ipv4() { # a.b.c.d, each 0-255 without leading zeros
+  case $1 in *[!0-9.]*|.*|*.|*..*) return 1 ;; esac
+  old_ifs=$IFS; IFS=.
+  # shellcheck disable=SC2086
+  set -- $1
+  IFS=$old_ifs
+  [ $# -eq 4 ] || return 1
+  for octet in "$@"; do
+    case $octet in 0|[1-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5]) ;; *) return 1 ;; esac
+  done
 }
 
-[ "$(flag deployment-type)" = ha ] || fail "Error: invalid --deployment-type '$(flag deployment-type)': this is the 'ha' installer"
-[ "$(flag node-role)" = "$SCRIPT_ROLE" ] || fail "Error: invalid --node-role '$(flag node-role)': this script installs a '$SCRIPT_ROLE'"
-case "$(flag rtc-engine)" in ''|pion|mediasoup) ;; *) fail "Error: invalid --rtc-engine '$(flag rtc-engine)': pion or mediasoup" ;; esac
-case "$(flag certificate-type)" in ''|selfsigned|letsencrypt|owncert) ;; *) fail "Error: invalid --certificate-type '$(flag certificate-type)'" ;; esac
+[ "$FLAG_deployment_type" = ha ] || fail "Error: invalid --deployment-type '$FLAG_deployment_type': this is the 'ha' installer"
+[ "$FLAG_node_role" = "$SCRIPT_ROLE" ] || fail "Error: invalid --node-role '$FLAG_node_role': this script installs a '$SCRIPT_ROLE'"
+case "${FLAG_rtc_engine:-}" in ''|pion|mediasoup) ;; *) fail "Error: invalid --rtc-engine '$FLAG_rtc_engine': pion or mediasoup" ;; esac
+case "${FLAG_certificate_type:-}" in ''|selfsigned|letsencrypt|owncert) ;; *) fail "Error: invalid --certificate-type '$FLAG_certificate_type'" ;; esac
 
-MASTER_IPS=$(flag master-node-private-ip-list)
 count=0
 old_ifs=$IFS; IFS=,
-for ip in $MASTER_IPS; do
+for ip in $FLAG_master_node_private_ip_list; do
   count=$((count + 1))
-  is_ipv4 "$ip" || { IFS=$old_ifs; fail "Error: invalid IP '$ip' in --master-node-private-ip-list"; }
+  IFS=$old_ifs
+  is_ipv4 "$ip" || fail "Error: invalid IP '$ip' in --master-node-private-ip-list"
   eval "MASTER_NODE_${count}_PRIVATE_IP=\$ip"
+  IFS=,
 done
+# shellcheck disable=SC2086
+set -- $MODULES
 IFS=$old_ifs
-for module in $(printf '%s' "$MODULES" | tr ',' ' '); do
+for module in "$@"; do
   in_list "$module" "$MODULES_KNOWN" || fail "Error: unknown module '$module' in --enabled-modules (OpenVidu $OPENVIDU_VERSION knows: $MODULES_KNOWN)"
 done
 [ "$count" -eq 4 ] || fail "Error: --master-node-private-ip-list needs the private IPs of the 4 Master Nodes, got $count"
-for name in private-ip public-ip; do
-  value=$(flag "$name")
-  [ -z "$value" ] || is_ipv4 "$value" || fail "Error: invalid --$name '$value'"
+for ip in "${FLAG_private_ip:-}" "${FLAG_public_ip:-}"; do
+  [ -z "$ip" ] || is_ipv4 "$ip" || fail "Error: invalid IP '$ip' in --private-ip or --public-ip"
 done
 
 # ---- "install" -----------------------------------------------------------------------------------------------------
@@ -186,20 +215,13 @@ echo "Docker Compose version v5.1.3 is compatible with required version v5.1.3."
 echo "Pulling the OpenVidu installer image openvidu/openvidu-installer:$OPENVIDU_VERSION (OpenViduHa.Lab: simulated)"
 
 delay=${LAB_INSTALLER_DELAY:-0}
-[ -r "$LAB/installer-delay" ] && delay=$(cat "$LAB/installer-delay")
+if [ -r "$LAB/installer-delay" ]; then read -r delay < "$LAB/installer-delay"; fi
 sleep "$delay"
 
 if [ -r "$LAB/installer-fail" ]; then
   cat "$LAB/installer-fail" >&2
   exit 1
 fi
-
-write_env() { # file, then KEY=VALUE lines on stdin
-  mkdir -p "$(dirname "$1")"
-  cat > "$1.tmp"
-  chmod 600 "$1.tmp"
-  mv "$1.tmp" "$1"
-}
 
 masters() {
   echo "MASTER_NODE_1_PRIVATE_IP=$MASTER_NODE_1_PRIVATE_IP"
@@ -208,121 +230,125 @@ masters() {
   echo "MASTER_NODE_4_PRIVATE_IP=$MASTER_NODE_4_PRIVATE_IP"
 }
 
-PRIVATE_IP=$(flag private-ip)
+PRIVATE_IP=${FLAG_private_ip:-}
 [ -n "$PRIVATE_IP" ] || PRIVATE_IP=$LAB_NODE_ADDRESS
-mkdir -p /opt/openvidu
+if [ "$GENERATION" = 3.0 ]; then
+  mkdir -p /opt/openvidu /etc/systemd/system
+elif [ "$SCRIPT_ROLE" = master-node ]; then
+  mkdir -p /opt/openvidu/config/cluster/master_node /opt/openvidu/config/node /etc/systemd/system
+else
+  mkdir -p /opt/openvidu/config/node /etc/systemd/system
+fi
 
+# The config files hold every secret: owner only.
+umask 077
 if [ "$GENERATION" = 3.0 ]; then
   {
     echo "# OpenVidu HA $OPENVIDU_VERSION ($SCRIPT_ROLE), written by the OpenViduHa.Lab installer stand-in"
-    echo "DOMAIN_OR_PUBLIC_IP=$(flag domain-name-or-ip)"
-    echo "OPENVIDU_PRO_LICENSE=$(flag openvidu-pro-license)"
-    echo "OPENVIDU_RTC_ENGINE=$(flag rtc-engine)"
+    echo "DOMAIN_OR_PUBLIC_IP=${FLAG_domain_name_or_ip:-}"
+    echo "OPENVIDU_PRO_LICENSE=${FLAG_openvidu_pro_license:-}"
+    echo "OPENVIDU_RTC_ENGINE=${FLAG_rtc_engine:-}"
     echo "ENABLED_MODULES=$MODULES"
-    echo "LIVEKIT_TURN_DOMAIN_NAME=$(flag turn-domain-name)"
+    echo "LIVEKIT_TURN_DOMAIN_NAME=${FLAG_turn_domain_name:-}"
     masters
-    echo "LIVEKIT_API_KEY=$(flag livekit-api-key)"
-    echo "LIVEKIT_API_SECRET=$(flag livekit-api-secret)"
-    echo "REDIS_PASSWORD=$(flag redis-password)"
-    echo "MINIO_ACCESS_KEY=$(flag minio-access-key)"
-    echo "MINIO_SECRET_KEY=$(flag minio-secret-key)"
-    echo "MONGO_ADMIN_USER=$(flag mongo-admin-user)"
-    echo "MONGO_ADMIN_PASSWORD=$(flag mongo-admin-password)"
+    echo "LIVEKIT_API_KEY=${FLAG_livekit_api_key:-}"
+    echo "LIVEKIT_API_SECRET=${FLAG_livekit_api_secret:-}"
+    echo "REDIS_PASSWORD=${FLAG_redis_password:-}"
+    echo "MINIO_ACCESS_KEY=${FLAG_minio_access_key:-}"
+    echo "MINIO_SECRET_KEY=${FLAG_minio_secret_key:-}"
+    echo "MONGO_ADMIN_USER=${FLAG_mongo_admin_user:-}"
+    echo "MONGO_ADMIN_PASSWORD=${FLAG_mongo_admin_password:-}"
     if [ "$SCRIPT_ROLE" = master-node ]; then
-      echo "MONGO_REPLICA_SET_KEY=$(flag mongo-replica-set-key)"
-      echo "DASHBOARD_ADMIN_USER=$(flag dashboard-admin-user)"
-      echo "DASHBOARD_ADMIN_PASSWORD=$(flag dashboard-admin-password)"
-      echo "GRAFANA_ADMIN_USER=$(flag grafana-admin-user)"
-      echo "GRAFANA_ADMIN_PASSWORD=$(flag grafana-admin-password)"
+      echo "MONGO_REPLICA_SET_KEY=${FLAG_mongo_replica_set_key:-}"
+      echo "DASHBOARD_ADMIN_USER=${FLAG_dashboard_admin_user:-}"
+      echo "DASHBOARD_ADMIN_PASSWORD=${FLAG_dashboard_admin_password:-}"
+      echo "GRAFANA_ADMIN_USER=${FLAG_grafana_admin_user:-}"
+      echo "GRAFANA_ADMIN_PASSWORD=${FLAG_grafana_admin_password:-}"
     else
       echo "MEDIA_NODE_PRIVATE_IP=$PRIVATE_IP"
-      echo "MEDIA_NODE_PUBLIC_IP=$(flag public-ip)"
+      echo "MEDIA_NODE_PUBLIC_IP=${FLAG_public_ip:-}"
     fi
-  } | write_env /opt/openvidu/.env
+  } > /opt/openvidu/.env
 elif [ "$SCRIPT_ROLE" = master-node ]; then
   {
-    echo "DOMAIN_NAME=$(flag domain-name)"
-    echo "LIVEKIT_TURN_DOMAIN_NAME=$(flag turn-domain-name)"
-    echo "OPENVIDU_PRO_LICENSE=$(flag openvidu-pro-license)"
-    echo "OPENVIDU_RTC_ENGINE=$(flag rtc-engine)"
+    echo "DOMAIN_NAME=${FLAG_domain_name:-}"
+    echo "LIVEKIT_TURN_DOMAIN_NAME=${FLAG_turn_domain_name:-}"
+    echo "OPENVIDU_PRO_LICENSE=${FLAG_openvidu_pro_license:-}"
+    echo "OPENVIDU_RTC_ENGINE=${FLAG_rtc_engine:-}"
     echo "ENABLED_MODULES=$MODULES"
-    echo "LIVEKIT_API_KEY=$(flag livekit-api-key)"
-    echo "LIVEKIT_API_SECRET=$(flag livekit-api-secret)"
-    echo "MINIO_ACCESS_KEY=$(flag minio-access-key)"
-    echo "MINIO_SECRET_KEY=$(flag minio-secret-key)"
-    echo "MONGO_ADMIN_USERNAME=$(flag mongo-admin-user)"
-    echo "MONGO_ADMIN_PASSWORD=$(flag mongo-admin-password)"
-    echo "DASHBOARD_ADMIN_USERNAME=$(flag dashboard-admin-user)"
-    echo "DASHBOARD_ADMIN_PASSWORD=$(flag dashboard-admin-password)"
-    echo "GRAFANA_ADMIN_USERNAME=$(flag grafana-admin-user)"
-    echo "GRAFANA_ADMIN_PASSWORD=$(flag grafana-admin-password)"
-  } | write_env /opt/openvidu/config/cluster/openvidu.env
+    echo "LIVEKIT_API_KEY=${FLAG_livekit_api_key:-}"
+    echo "LIVEKIT_API_SECRET=${FLAG_livekit_api_secret:-}"
+    echo "MINIO_ACCESS_KEY=${FLAG_minio_access_key:-}"
+    echo "MINIO_SECRET_KEY=${FLAG_minio_secret_key:-}"
+    echo "MONGO_ADMIN_USERNAME=${FLAG_mongo_admin_user:-}"
+    echo "MONGO_ADMIN_PASSWORD=${FLAG_mongo_admin_password:-}"
+    echo "DASHBOARD_ADMIN_USERNAME=${FLAG_dashboard_admin_user:-}"
+    echo "DASHBOARD_ADMIN_PASSWORD=${FLAG_dashboard_admin_password:-}"
+    echo "GRAFANA_ADMIN_USERNAME=${FLAG_grafana_admin_user:-}"
+    echo "GRAFANA_ADMIN_PASSWORD=${FLAG_grafana_admin_password:-}"
+  } > /opt/openvidu/config/cluster/openvidu.env
   {
     echo "MEET_INITIAL_ADMIN_USER=admin"
-    echo "MEET_INITIAL_ADMIN_PASSWORD=$(flag meet-initial-admin-password)"
-    echo "MEET_INITIAL_API_KEY=$(flag meet-initial-api-key)"
-  } | write_env /opt/openvidu/config/cluster/master_node/meet.env
+    echo "MEET_INITIAL_ADMIN_PASSWORD=${FLAG_meet_initial_admin_password:-}"
+    echo "MEET_INITIAL_API_KEY=${FLAG_meet_initial_api_key:-}"
+  } > /opt/openvidu/config/cluster/master_node/meet.env
   {
-    echo "REDIS_PASSWORD=$(flag redis-password)"
+    echo "REDIS_PASSWORD=${FLAG_redis_password:-}"
     masters
-  } | write_env /opt/openvidu/config/node/master_node.env
+  } > /opt/openvidu/config/node/master_node.env
 else
   {
     echo "MEDIA_NODE_PRIVATE_IP=$PRIVATE_IP"
     masters
-    echo "REDIS_PASSWORD=$(flag redis-password)"
-  } | write_env /opt/openvidu/config/node/media_node.env
+    echo "REDIS_PASSWORD=${FLAG_redis_password:-}"
+  } > /opt/openvidu/config/node/media_node.env
 fi
+umask 022
 
 if [ "$SCRIPT_ROLE" = master-node ]; then NODE_TITLE='Master Node'; else NODE_TITLE='Media Node'; fi
-mkdir -p /etc/systemd/system
-cat > /etc/systemd/system/openvidu.service <<EOF
-[Unit]
-Description=OpenVidu HA $NODE_TITLE
-After=docker.service
-Requires=docker.service
-
-[Service]
-LimitNOFILE=500000
-Restart=always
-WorkingDirectory=/opt/openvidu
-ExecStart=/usr/local/bin/docker-compose -f docker-compose.yaml -f docker-compose.override.yaml up
-ExecStop=/usr/local/bin/docker-compose -f docker-compose.yaml -f docker-compose.override.yaml down
-RestartSec=10
-
-[Install]
-WantedBy=multi-user.target
-EOF
+printf '%s\n' \
+  '[Unit]' \
+  "Description=OpenVidu HA $NODE_TITLE" \
+  'After=docker.service' \
+  'Requires=docker.service' \
+  '' \
+  '[Service]' \
+  'LimitNOFILE=500000' \
+  'Restart=always' \
+  'WorkingDirectory=/opt/openvidu' \
+  'ExecStart=/usr/local/bin/docker-compose -f docker-compose.yaml -f docker-compose.override.yaml up' \
+  'ExecStop=/usr/local/bin/docker-compose -f docker-compose.yaml -f docker-compose.override.yaml down' \
+  'RestartSec=10' \
+  '' \
+  '[Install]' \
+  'WantedBy=multi-user.target' > /etc/systemd/system/openvidu.service
 
 {
   echo "ROLE=$SCRIPT_ROLE"
   echo "VERSION=$OPENVIDU_VERSION"
   echo "GENERATION=$GENERATION"
   echo "MODULES=$MODULES"
-} > "$LAB/installed.tmp"
-mv "$LAB/installed.tmp" "$LAB/installed"
+} > "$LAB/installed"
 
 if [ "$SCRIPT_ROLE" = master-node ]; then
-  cat <<'EOF'
-
-> - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - <
->                                                                             <
->  🎉🎉 OpenVidu HA 'Master Node' Installation Finished Successfully! 🎉🎉    <
->                                                                             <
-> - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - <
-EOF
+  printf '%s\n' \
+    '' \
+    '> - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - <' \
+    '>                                                                             <' \
+    ">  🎉🎉 OpenVidu HA 'Master Node' Installation Finished Successfully! 🎉🎉    <" \
+    '>                                                                             <' \
+    '> - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - <'
 else
-  cat <<'EOF'
-
-> - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - <
->                                                                             <
->  🎉 OpenVidu HA 'Media Node' Installation Finished Successfully! 🎉         <
->                                                                             <
-> - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - <
-EOF
-  echo
-  echo "ATTENTION!!! This is the private IP of this 'Media Node'. Make sure this IP is reachable from all the 'Master Node'"
-  echo "$PRIVATE_IP"
-  echo "If this is not your private IP, reinstall the 'Media Node' with the correct '--private-ip' parameter"
-  echo
+  printf '%s\n' \
+    '' \
+    '> - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - <' \
+    '>                                                                             <' \
+    ">  🎉 OpenVidu HA 'Media Node' Installation Finished Successfully! 🎉         <" \
+    '>                                                                             <' \
+    '> - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - <' \
+    '' \
+    "ATTENTION!!! This is the private IP of this 'Media Node'. Make sure this IP is reachable from all the 'Master Node'" \
+    "$PRIVATE_IP" \
+    "If this is not your private IP, reinstall the 'Media Node' with the correct '--private-ip' parameter" \
+    ''
 fi
