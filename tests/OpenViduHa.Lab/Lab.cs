@@ -112,7 +112,7 @@ public sealed class Lab : IAsyncDisposable
     private async Task BootAsync(CancellationToken ct)
     {
         // A test process killed outright may have left this id's processes (its supervisor normally ends them).
-        Tools.KillNamespaces(Id, []);
+        Tools.EndLab(Id);
         if (System.IO.Directory.Exists(Directory)) System.IO.Directory.Delete(Directory, recursive: true);
         Tools.MakeDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
             UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
@@ -209,7 +209,7 @@ public sealed class Lab : IAsyncDisposable
     /// <summary>Whatever the supervisor could not end (it died, or was killed): by namespace, then the folder.</summary>
     private void Fallback()
     {
-        Tools.KillNamespaces(Id, _nodes.Select(n => n.Namespace).Where(ns => ns.Length > 0).ToList());
+        Tools.EndLab(Id);
         if (!_options.KeepFiles && System.IO.Directory.Exists(Directory))
         {
             try

@@ -120,30 +120,23 @@ internal static partial class Tools
     public static void Kill(int pid) => KillNative(pid, 9);
 
     /// <summary>
-    /// Kills every process in the given mount namespaces (as <c>/proc/PID/ns/mnt</c> names them, <c>mnt:[N]</c>), and
-    /// the namespace holders of lab <paramref name="labId"/> left by a test process that died before its lab could end.
+    /// Ends whatever lab <paramref name="labId"/> still runs (its supervisor died, or a test process was killed before its
+    /// lab could end): its namespace holders (argv[0] <c>ovha-lab-&lt;id&gt;-&lt;k&gt;</c>), everything in their mount
+    /// namespaces first and the holders last. A namespace's number is only matched while its holder keeps it alive: a
+    /// dead namespace's number may already belong to another lab.
     /// </summary>
-    public static void KillNamespaces(int labId, IEnumerable<string> namespaces)
+    public static void EndLab(int labId)
     {
-        var targets = new HashSet<string>(namespaces);
         var holderPrefix = $"ovha-lab-{labId}-";
-        for (var round = 0; round < 5; round++)
+        for (var round = 0; round < 10; round++)
         {
-            var victims = new List<int>();
-            foreach (var (pid, ns) in Processes())
-            {
-                if (targets.Contains(ns))
-                {
-                    victims.Add(pid);
-                }
-                else if (ArgumentZero(pid).StartsWith(holderPrefix, StringComparison.Ordinal))
-                {
-                    targets.Add(ns);
-                    victims.Add(pid);
-                }
-            }
-            if (victims.Count == 0) return;
-            foreach (var pid in victims) Kill(pid);
+            var processes = Processes().ToList();
+            var holders = processes.Where(p => ArgumentZero(p.Pid).StartsWith(holderPrefix, StringComparison.Ordinal)).ToList();
+            if (holders.Count == 0) return;
+            var namespaces = holders.Select(h => h.Namespace).ToHashSet();
+            var holderPids = holders.Select(h => h.Pid).ToHashSet();
+            var others = processes.Where(p => namespaces.Contains(p.Namespace) && !holderPids.Contains(p.Pid) && IsAlive(p.Pid)).ToList();
+            foreach (var (pid, _) in others.Count > 0 ? others : holders) Kill(pid);
             Thread.Sleep(50);
         }
     }

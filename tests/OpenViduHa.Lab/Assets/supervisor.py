@@ -205,16 +205,24 @@ class Supervisor:
     # ---- teardown -------------------------------------------------------------------------------------------------
 
     def teardown(self):
-        namespaces = {n.namespace for n in self.nodes.values() if n.namespace}
-        for _ in range(5):
-            victims = [pid for pid, ns in self._namespaces() if ns in namespaces]
-            victims += [n.sshd for n in self.nodes.values() if n.sshd] + [n.holder for n in self.nodes.values() if n.holder]
+        """Kills everything in the nodes' namespaces, holders last: while a holder lives, its namespace cannot end and
+        its number (mnt:[N]) cannot be handed to another lab's new namespace, so matching on it is safe."""
+        holders = {n.holder for n in self.nodes.values() if n.holder and self._alive(n.holder)}
+        namespaces = {n.namespace for n in self.nodes.values() if n.holder in holders}
+        for _ in range(10):
+            victims = [pid for pid, ns in self._namespaces() if ns in namespaces and pid not in holders]
+            victims += [n.sshd for n in self.nodes.values() if n.sshd]
             victims = [pid for pid in set(victims) if self._alive(pid)]
             if not victims:
                 break
             for pid in victims:
                 self._kill(pid)
             self._wait_gone(victims, timeout=5)
+        for pid in holders:
+            self._kill(pid)
+        self._wait_gone(list(holders), timeout=5)
+        for node in self.nodes.values():
+            node.holder = node.sshd = 0
         if not self.keep_files:
             shutil.rmtree(self.lab_dir, ignore_errors=True)
 
