@@ -1,0 +1,721 @@
+#!/usr/bin/python3 -IS
+"""Stand-ins inside an OpenViduHa.Lab node for what cannot run in the lab: systemd and Docker.
+
+/usr/local/bin/systemctl, docker and journalctl are links to this file (it dispatches on the name it was run as);
+`node.py --service` is the OpenVidu service itself: one process listening on the role's ports on the node's address.
+Everything the lab knows about a node is in /usr/local/lib/ovha-lab (the lab writes faults there, this reads them):
+  node.env              LAB_NODE_NAME, LAB_NODE_ADDRESS, LAB_INSTALLER_DELAY (written by the lab)
+  installed             ROLE, VERSION, GENERATION, MODULES (written by the installer stand-in)
+  service.pid           the running service (written by it once all its ports listen)
+  restarting-container  NAME SINCE-EPOCH: that container keeps restarting (fault)
+  media-stats-stale     present: a media node answers 406 Not Ready (fault)
+  journal.log           what `journalctl -u openvidu` prints
+"""
+
+import json
+import os
+import signal
+import sys
+import time
+import zlib
+
+STATE = "/usr/local/lib/ovha-lab"
+UNIT = "/etc/systemd/system/openvidu.service"
+UNIT_NAMES = ("openvidu", "openvidu.service")
+MASTER_PORTS = (7880, 7000, 7001, 9100, 20000)
+MEDIA_PORTS = (7880, 1935, 5349, 8080, 7881)
+
+
+# ---- node state ----------------------------------------------------------------------------------------------------
+
+def read_env(path):
+    values = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line and not line.startswith("#") and "=" in line:
+                    key, value = line.split("=", 1)
+                    values[key] = value.strip("'\"")
+    except FileNotFoundError:
+        pass
+    return values
+
+
+def node_env():
+    return read_env(os.path.join(STATE, "node.env"))
+
+
+def installed():
+    """The installation, once the installer finished and its unit file is still there; else None."""
+    if not os.path.exists(UNIT):
+        return None
+    values = read_env(os.path.join(STATE, "installed"))
+    return values if values.get("ROLE") else None
+
+
+def service_pid():
+    try:
+        with open(os.path.join(STATE, "service.pid")) as f:
+            pid = int(f.read().split()[0])
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            if b"--service" not in f.read():
+                return None
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return None
+        return pid
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def service_since():
+    try:
+        return os.stat(os.path.join(STATE, "service.pid")).st_mtime
+    except OSError:
+        return None
+
+
+def journal(message):
+    host = node_env().get("LAB_NODE_NAME", "node")
+    stamp = time.strftime("%b %d %H:%M:%S", time.localtime())
+    try:
+        with open(os.path.join(STATE, "journal.log"), "a") as f:
+            f.write(f"{stamp} {host} {message}\n")
+    except OSError:
+        pass
+
+
+def is_root():
+    return os.geteuid() == 0
+
+
+# ---- systemctl -----------------------------------------------------------------------------------------------------
+
+def systemctl(args):
+    flags = [a for a in args if a.startswith("-")]
+    words = [a for a in args if not a.startswith("-")]
+    quiet = "-q" in flags or "--quiet" in flags
+    if not words:
+        print("UNIT LOAD ACTIVE SUB DESCRIPTION")
+        return 0
+    verb, units = words[0], words[1:]
+    if verb == "daemon-reload":
+        return 0 if is_root() else denied("reload daemon")
+    if not units:
+        print(f"Too few arguments.", file=sys.stderr)
+        return 1
+    status = 0
+    for unit in units:
+        status = max(status, systemctl_unit(verb, unit, quiet))
+    return status
+
+
+def denied(action):
+    print(f"Failed to {action}: Interactive authentication required.", file=sys.stderr)
+    return 1
+
+
+def systemctl_unit(verb, unit, quiet):
+    name = unit if unit.endswith(".service") else unit + ".service"
+    if unit in ("docker", "docker.service"):
+        # Docker is part of the machine here: always there, always running.
+        if verb in ("is-active",):
+            if not quiet:
+                print("active")
+            return 0
+        if verb == "is-enabled":
+            if not quiet:
+                print("enabled")
+            return 0
+        if verb == "status":
+            print("● docker.service - Docker Application Container Engine\n     Active: active (running)")
+            return 0
+        return 0 if is_root() else denied(f"{verb} docker.service")
+    if unit not in UNIT_NAMES:
+        if verb in ("is-active", "is-failed"):
+            if not quiet:
+                print("inactive")
+            return 3
+        if verb == "status":
+            print(f"Unit {name} could not be found.", file=sys.stderr)
+            return 4
+        print(f"Failed to {verb} {name}: Unit {name} not found.", file=sys.stderr)
+        return 5
+    known = os.path.exists(UNIT)
+    pid = service_pid()
+    if verb == "is-active":
+        if not quiet:
+            print("active" if pid else "inactive")
+        return 0 if pid else 3
+    if verb == "is-enabled":
+        if not known:
+            print(f"Failed to get unit file state for {name}: No such file or directory", file=sys.stderr)
+            return 1
+        if not quiet:
+            print("enabled")
+        return 0
+    if verb == "is-failed":
+        if not quiet:
+            print("inactive" if not pid else "active")
+        return 1
+    if verb == "status":
+        return status(name, known, pid)
+    if verb in ("enable", "disable", "reenable"):
+        if not is_root():
+            return denied(f"{verb} unit")
+        if not known:
+            print(f"Failed to {verb} unit: Unit file {name} does not exist.", file=sys.stderr)
+            return 1
+        return 0
+    if verb in ("start", "stop", "restart", "reload-or-restart", "try-restart"):
+        if not is_root():
+            return denied(f"{verb} {name}")
+        if not known:
+            if verb == "stop":
+                print(f"Failed to stop {name}: Unit {name} not loaded.", file=sys.stderr)
+            else:
+                print(f"Failed to {verb} {name}: Unit {name} not found.", file=sys.stderr)
+            return 5
+        if verb == "start":
+            return start_service(name)
+        if verb == "stop":
+            return stop_service(name)
+        if verb == "try-restart" and not pid:
+            return 0
+        stop_service(name)
+        return start_service(name)
+    print(f"Unknown command verb {verb}.", file=sys.stderr)
+    return 1
+
+
+def status(name, known, pid):
+    if not known:
+        print(f"Unit {name} could not be found.", file=sys.stderr)
+        return 4
+    role = installed() or {}
+    print(f"● {name} - OpenVidu HA {'Master' if role.get('ROLE') == 'master-node' else 'Media'} Node")
+    print(f"     Loaded: loaded ({UNIT}; enabled; preset: enabled)")
+    if pid:
+        since = time.strftime("%a %Y-%m-%d %H:%M:%S %Z", time.localtime(service_since() or time.time()))
+        print(f"     Active: active (running) since {since}")
+        print(f"   Main PID: {pid} (docker-compose)")
+    else:
+        print("     Active: inactive (dead)")
+    print()
+    for line in tail_journal(10):
+        print(line, end="")
+    return 0 if pid else 3
+
+
+def start_service(name):
+    if service_pid():
+        return 0
+    for stale in ("service.pid", "service.failed"):
+        try:
+            os.unlink(os.path.join(STATE, stale))
+        except FileNotFoundError:
+            pass
+    journal(f"systemd[1]: Starting {name} - OpenVidu...")
+    child = os.fork()
+    if child == 0:
+        os.setsid()
+        if os.fork() != 0:
+            os._exit(0)
+        log = os.open(os.path.join(STATE, "service.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        devnull = os.open("/dev/null", os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.chdir("/")
+        os.execv("/usr/bin/python3", ["/usr/bin/python3", "-IS", os.path.realpath(__file__), "--service"])
+    os.waitpid(child, 0)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if service_pid():
+            journal(f"systemd[1]: Started {name} - OpenVidu.")
+            return 0
+        if os.path.exists(os.path.join(STATE, "service.failed")):
+            break
+        time.sleep(0.01)
+    journal(f"systemd[1]: {name}: Main process exited, code=exited, status=1/FAILURE")
+    journal(f"systemd[1]: Failed to start {name} - OpenVidu.")
+    print(f"Job for {name} failed because the control process exited with error code.\n"
+          f"See \"systemctl status {name}\" and \"journalctl -xeu {name}\" for details.", file=sys.stderr)
+    return 1
+
+
+def stop_service(name):
+    pid = service_pid()
+    if not pid:
+        return 0
+    journal(f"systemd[1]: Stopping {name} - OpenVidu...")
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while service_pid() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if service_pid():
+        os.kill(pid, signal.SIGKILL)
+        while service_pid():
+            time.sleep(0.01)
+    journal(f"systemd[1]: Stopped {name} - OpenVidu.")
+    return 0
+
+
+# ---- journalctl ----------------------------------------------------------------------------------------------------
+
+def tail_journal(count):
+    try:
+        with open(os.path.join(STATE, "journal.log")) as f:
+            lines = f.readlines()
+    except OSError:
+        return []
+    return lines[-count:] if count else lines
+
+
+def journalctl(args):
+    unit, count, i = None, 0, 0
+    while i < len(args):
+        a = args[i]
+        if a in ("-u", "--unit") and i + 1 < len(args):
+            unit, i = args[i + 1], i + 1
+        elif a.startswith("--unit="):
+            unit = a.split("=", 1)[1]
+        elif a.startswith("-u") and len(a) > 2:
+            unit = a[2:]
+        elif a in ("-n", "--lines") and i + 1 < len(args):
+            count, i = int(args[i + 1]), i + 1
+        elif a.startswith("--lines="):
+            count = int(a.split("=", 1)[1])
+        elif a.startswith("-n") and a[2:].isdigit():
+            count = int(a[2:])
+        elif a in ("--since", "--until", "-o", "--output", "-p", "--priority") and i + 1 < len(args):
+            i += 1
+        i += 1
+    lines = tail_journal(count) if unit in UNIT_NAMES else []
+    if not lines:
+        print("-- No entries --")
+        return 0
+    for line in lines:
+        print(line, end="")
+    return 0
+
+
+# ---- docker --------------------------------------------------------------------------------------------------------
+
+def human(seconds):
+    seconds = int(seconds)
+    if seconds < 1:
+        return "Less than a second"
+    if seconds < 60:
+        return f"{seconds} seconds" if seconds != 1 else "1 second"
+    minutes = seconds // 60
+    if minutes < 2:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = minutes // 60
+    if hours < 2:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    return f"{hours // 24} days"
+
+
+def container_names(inst):
+    modules = [m for m in inst.get("MODULES", "").split(",") if m]
+    if inst.get("ROLE") == "media-node":
+        return ["openvidu", "ingress", "egress", "caddy", "prometheus", "promtail"]
+    names = ["caddy", "dashboard", "redis-server", "redis-sentinel", "minio", "mongo", "operator"]
+    if "v2compatibility" in modules:
+        names.append("openvidu-v2compatibility")
+    if "observability" in modules:
+        names += ["grafana", "loki", "mimir", "promtail"]
+    if "app" in modules:
+        names.append("openvidu-call")
+    if "openviduMeet" in modules:
+        names.append("openvidu-meet")
+    names.append("openvidu-init")
+    return names
+
+
+IMAGES = {
+    "caddy": "openvidu/openvidu-pro-caddy", "dashboard": "openvidu/openvidu-pro-dashboard",
+    "redis-server": "redis", "redis-sentinel": "redis", "minio": "openvidu/minio", "mongo": "mongo",
+    "operator": "openvidu/openvidu-operator", "openvidu-v2compatibility": "openvidu/openvidu-v2compatibility",
+    "grafana": "grafana/grafana", "loki": "openvidu/grafana-loki", "mimir": "openvidu/grafana-mimir",
+    "promtail": "grafana/promtail", "openvidu-call": "openvidu/openvidu-call", "openvidu-meet": "openvidu/openvidu-meet",
+    "openvidu-init": "busybox", "openvidu": "openvidu/openvidu-server-pro", "ingress": "openvidu/ingress",
+    "egress": "openvidu/egress", "prometheus": "prom/prometheus",
+}
+
+
+def restarting():
+    try:
+        with open(os.path.join(STATE, "restarting-container")) as f:
+            name, since = f.read().split()
+        return name, float(since)
+    except (OSError, ValueError):
+        return None, 0.0
+
+
+def containers():
+    inst = installed()
+    if not inst:
+        return []
+    now = time.time()
+    host = node_env().get("LAB_NODE_NAME", "node")
+    version = inst.get("VERSION", "")
+    try:
+        created = os.stat(os.path.join(STATE, "installed")).st_mtime
+    except OSError:
+        created = now
+    running = service_pid() is not None
+    up_since = service_since() or now
+    broken, broken_since = restarting()
+    names = container_names(inst)
+    if broken and broken not in names:
+        names.append(broken)
+    result = []
+    for name in names:
+        c = {
+            "ID": "%012x" % (zlib.crc32(f"{host}/{name}".encode()) * 65537 % (1 << 48)),
+            "Image": f"docker.io/{IMAGES.get(name, 'openvidu/' + name)}:{version}",
+            "Command": '"/entrypoint.sh"',
+            "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(created)),
+            "RunningFor": human(now - created) + " ago",
+            "Names": name,
+            "Ports": "",
+            "Labels": f"com.docker.compose.project=openvidu,com.docker.compose.service={name}",
+            "Mounts": "",
+            "Networks": "host",
+            "LocalVolumes": "0",
+            "Size": "0B",
+            "RestartCount": 0,
+            "ExitCode": 0,
+        }
+        if not running:
+            started = os.path.exists(os.path.join(STATE, "journal.log"))
+            c["State"], c["Status"] = ("exited", f"Exited (0) {human(now - up_since)} ago") if started else ("created", "Created")
+        elif name == broken:
+            count = 1 + int((now - broken_since) // 5)
+            c["State"], c["Status"] = "restarting", f"Restarting (1) {human((now - broken_since) % 5)} ago"
+            c["RestartCount"], c["ExitCode"] = count, 1
+        elif name == "openvidu-init":
+            c["State"], c["Status"] = "exited", f"Exited (0) {human(now - up_since)} ago"
+        else:
+            c["State"], c["Status"] = "running", f"Up {human(now - up_since)}"
+        result.append(c)
+    return result
+
+
+PS_KEYS = ["Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes", "Mounts", "Names", "Networks", "Ports",
+           "RunningFor", "Size", "State", "Status"]
+PS_HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "RunningFor": "CREATED",
+              "Status": "STATUS", "Ports": "PORTS", "Names": "NAMES", "State": "STATE", "CreatedAt": "CREATED AT",
+              "Service": "SERVICE", "Name": "NAME", "Labels": "LABELS", "Size": "SIZE", "Networks": "NETWORKS",
+              "Mounts": "MOUNTS", "LocalVolumes": "LOCAL VOLUMES"}
+
+
+def render(template, obj):
+    """A small part of Go's text/template: {{json .}}, {{json .X}}, {{.X}}, {{.X.Y}}; \\t and \\n as docker reads them."""
+    out, i = [], 0
+    template = template.replace("\\t", "\t").replace("\\n", "\n")
+    while True:
+        start = template.find("{{", i)
+        if start < 0:
+            out.append(template[i:])
+            return "".join(out)
+        end = template.find("}}", start)
+        if end < 0:
+            raise ValueError(f"template: unclosed action in {template!r}")
+        out.append(template[i:start])
+        expr = template[start + 2:end].strip()
+        as_json = expr.startswith("json ")
+        path = expr[5:].strip() if as_json else expr
+        value = lookup(obj, path)
+        if as_json:
+            out.append(json.dumps(value, separators=(",", ":")))
+        elif isinstance(value, bool):
+            out.append("true" if value else "false")
+        elif value is None:
+            out.append("<no value>")
+        else:
+            out.append(str(value))
+        i = end + 2
+
+
+def lookup(obj, path):
+    if path == ".":
+        return obj
+    if not path.startswith("."):
+        raise ValueError(f'template: function "{path.split()[0]}" not defined')
+    value = obj
+    for part in path[1:].split("."):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            raise ValueError(f"template: can't evaluate field {part}")
+    return value
+
+
+def table(rows, columns):
+    widths = [max([len(PS_HEADERS.get(c, c))] + [len(str(r[c])) for r in rows]) for c in columns]
+    lines = ["   ".join(PS_HEADERS.get(c, c).ljust(w) for c, w in zip(columns, widths)).rstrip()]
+    for r in rows:
+        lines.append("   ".join(str(r[c]).ljust(w) for c, w in zip(columns, widths)).rstrip())
+    return lines
+
+
+def docker_ps(args, compose=False):
+    show_all, quiet, fmt, filters, i = False, False, None, [], 0
+    while i < len(args):
+        a = args[i]
+        if a in ("-a", "--all"):
+            show_all = True
+        elif a in ("-q", "--quiet"):
+            quiet = True
+        elif a == "--format" and i + 1 < len(args):
+            fmt, i = args[i + 1], i + 1
+        elif a.startswith("--format="):
+            fmt = a.split("=", 1)[1]
+        elif a in ("--filter", "-f") and i + 1 < len(args):
+            filters.append(args[i + 1])
+            i += 1
+        elif a.startswith("--filter="):
+            filters.append(a.split("=", 1)[1])
+        elif a in ("--no-trunc", "-s", "--size"):
+            pass
+        elif a.startswith("-"):
+            print(f"unknown flag: {a}\nSee 'docker ps --help'.", file=sys.stderr)
+            return 125
+        i += 1
+    rows = [c for c in containers() if show_all or c["State"] in ("running", "restarting")]
+    for f in filters:
+        key, _, value = f.partition("=")
+        if key == "name":
+            rows = [c for c in rows if value in c["Names"]]
+        elif key == "status":
+            rows = [c for c in rows if c["State"] == value]
+        else:
+            print(f'Error response from daemon: invalid filter \'{key}\'', file=sys.stderr)
+            return 1
+    if compose:
+        for c in rows:
+            c["Name"], c["Service"] = c["Names"], c["Names"]
+    if quiet:
+        for c in rows:
+            print(c["ID"])
+        return 0
+    if fmt in (None, "table") or (compose and fmt == "table"):
+        columns = (["Name", "Image", "Command", "Service", "RunningFor", "Status", "Ports"] if compose
+                   else ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"])
+        print("\n".join(table(rows, columns)))
+        return 0
+    if compose and fmt == "json":
+        fmt = "{{json .}}"
+    try:
+        if fmt.startswith("table "):
+            body = fmt[6:]
+            header = render(body, {k: PS_HEADERS.get(k, k) for k in PS_KEYS + ["Name", "Service"]})
+            print(header)
+            fmt = body
+        for c in rows:
+            obj = {k: c[k] for k in PS_KEYS + (["Name", "Service"] if compose else [])}
+            print(render(fmt, obj))
+    except ValueError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    return 0
+
+
+def inspect_object(c):
+    state = c["State"]
+    return {
+        "Id": c["ID"] * 5 + "0000",
+        "Name": "/" + c["Names"],
+        "RestartCount": c["RestartCount"],
+        "State": {
+            "Status": state,
+            "Running": state in ("running", "restarting"),
+            "Restarting": state == "restarting",
+            "ExitCode": c["ExitCode"],
+        },
+        "Config": {"Image": c["Image"]},
+        "HostConfig": {"RestartPolicy": {"Name": "unless-stopped"}, "NetworkMode": "host"},
+    }
+
+
+def docker_inspect(args):
+    fmt, names, i = None, [], 0
+    while i < len(args):
+        a = args[i]
+        if a in ("-f", "--format") and i + 1 < len(args):
+            fmt, i = args[i + 1], i + 1
+        elif a.startswith("--format="):
+            fmt = a.split("=", 1)[1]
+        elif a.startswith("--type"):
+            i += 0 if "=" in a else 1
+        elif not a.startswith("-"):
+            names.append(a)
+        i += 1
+    if not names:
+        print('"docker inspect" requires at least 1 argument.', file=sys.stderr)
+        return 1
+    by_name = {c["Names"]: c for c in containers()}
+    by_name.update({c["ID"]: c for c in by_name.values()})
+    found, status = [], 0
+    for name in names:
+        c = by_name.get(name.lstrip("/"))
+        if c is None:
+            print(f"Error: No such object: {name}", file=sys.stderr)
+            status = 1
+            continue
+        found.append(inspect_object(c))
+    if fmt is None:
+        print(json.dumps(found, indent=4))
+        return status
+    try:
+        for obj in found:
+            print(render(fmt, obj))
+    except ValueError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    return status
+
+
+def docker(args):
+    if not args or args[0] in ("-h", "--help", "help"):
+        print("Usage:  docker [OPTIONS] COMMAND (OpenViduHa.Lab stand-in: ps, inspect, logs, info, version, compose ps)")
+        return 0
+    command, rest = args[0], args[1:]
+    if command in ("--version", "-v"):
+        print("Docker version 29.4.2, build ovha-lab")
+        return 0
+    if command == "version":
+        print("Client:\n Version:           29.4.2\n\nServer:\n Engine:\n  Version:          29.4.2")
+        return 0
+    if command == "info":
+        running = sum(1 for c in containers() if c["State"] == "running")
+        print(f"Client:\n Version:    29.4.2\n\nServer:\n Containers: {len(containers())}\n  Running: {running}\n"
+              f" Server Version: 29.4.2\n Storage Driver: overlay2")
+        return 0
+    if command in ("ps", "container") and (command == "ps" or rest[:1] in (["ls"], ["ps"], ["list"])):
+        return docker_ps(rest if command == "ps" else rest[1:])
+    if command == "inspect" or (command == "container" and rest[:1] == ["inspect"]):
+        return docker_inspect(rest if command == "inspect" else rest[1:])
+    if command == "logs":
+        names = [a for a in rest if not a.startswith("-")]
+        by_name = {c["Names"]: c for c in containers()}
+        if not names or names[-1] not in by_name:
+            print(f"Error response from daemon: No such container: {names[-1] if names else ''}", file=sys.stderr)
+            return 1
+        c = by_name[names[-1]]
+        if c["State"] == "restarting":
+            print(f"{c['Names']}: error: invalid configuration (OpenViduHa.Lab fault: this container keeps restarting)",
+                  file=sys.stderr)
+        else:
+            print(f"{c['Names']}: started (OpenViduHa.Lab stand-in)")
+        return 0
+    if command == "compose" and "ps" in rest:
+        return docker_ps([a for a in rest[rest.index("ps") + 1:]], compose=True)
+    print(f"docker: '{command}' is not a docker command (OpenViduHa.Lab stand-in).\nSee 'docker --help'", file=sys.stderr)
+    return 1
+
+
+# ---- the OpenVidu service --------------------------------------------------------------------------------------------
+
+def service():
+    import asyncio
+
+    env, inst = node_env(), installed()
+    if not inst:
+        print("openvidu: not installed", file=sys.stderr)
+        open(os.path.join(STATE, "service.failed"), "w").close()
+        return 1
+    address = env["LAB_NODE_ADDRESS"]
+    master = inst["ROLE"] == "master-node"
+    ports = MASTER_PORTS if master else MEDIA_PORTS
+
+    def respond(path):
+        if master:
+            if path in ("/health/caddy", "/"):
+                return 200, "OK", "OK"
+            return 404, "Not Found", "404 page not found"
+        if path == "/":
+            if os.path.exists(os.path.join(STATE, "media-stats-stale")):
+                return 406, "Not Acceptable", "Not Ready"
+            return 200, "OK", "OK"
+        return 404, "Not Found", "404 page not found"
+
+    async def http(reader, writer):
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            request = head.split(b"\r\n", 1)[0].decode("latin-1").split()
+            path = request[1].split("?", 1)[0] if len(request) > 1 else "/"
+            code, reason, body = respond(path)
+            data = body.encode()
+            writer.write(f"HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                         f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode() + data)
+            await writer.drain()
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def tcp(reader, writer):
+        writer.close()
+
+    async def main():
+        servers = []
+        for port in ports:
+            handler = http if port == 7880 else tcp
+            servers.append(await asyncio.start_server(handler, address, port, reuse_address=True))
+        pid_file = os.path.join(STATE, "service.pid")
+        with open(pid_file + ".tmp", "w") as f:
+            f.write(f"{os.getpid()}\n")
+        os.replace(pid_file + ".tmp", pid_file)
+        journal(f"openvidu[{os.getpid()}]: listening on {address}: {', '.join(map(str, ports))}")
+        await asyncio.Event().wait()
+
+    def stop(signum, frame):
+        try:
+            os.unlink(os.path.join(STATE, "service.pid"))
+        finally:
+            os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        asyncio.run(main())
+    except OSError as e:
+        journal(f"openvidu[{os.getpid()}]: {e}")
+        open(os.path.join(STATE, "service.failed"), "w").close()
+        return 1
+    return 0
+
+
+def main():
+    if sys.argv[1:2] == ["--service"]:
+        try:
+            return service()
+        except BaseException:
+            open(os.path.join(STATE, "service.failed"), "w").close()
+            raise
+    name = os.path.basename(sys.argv[0])
+    args = sys.argv[1:]
+    if name == "systemctl":
+        return systemctl(args)
+    if name == "docker":
+        return docker(args)
+    if name == "journalctl":
+        return journalctl(args)
+    print(f"{name}: not an OpenViduHa.Lab stand-in", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BrokenPipeError:
+        sys.exit(141)

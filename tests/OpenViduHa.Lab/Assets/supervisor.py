@@ -1,0 +1,354 @@
+"""OpenViduHa.Lab supervisor: owns every process of one lab and kills them all when the lab ends.
+
+Started by Lab.StartAsync as `/usr/bin/python3 -I -u supervisor.py <lab-dir> <lab-id> <keep-files 0|1> [sshd args]`
+with a pipe on stdin. One command per line, one answer per line (`ok [value]` or `error <message>`):
+
+  boot <k>:<host-name>:<node-dir> ... make each node's namespaces (mount + UTS), mount its file system, answer the
+                                    pids of the processes holding them (`sleep infinity` named ovha-lab-<id>-<k>)
+  sshd-start <address>=<k> ...      start each node's sshd inside its namespaces; answer once every one listens
+  sshd-stop <k>                     kill node k's sshd, every connection it serves and every command they run
+  teardown                          kill everything in every node's namespaces, delete the lab dir, exit
+
+End of stdin (the test process died, however it died), SIGTERM, SIGINT and SIGHUP tear the lab down the same way.
+Single-threaded on purpose: it forks, and the children call unshare/setns/mount before they exec.
+"""
+
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import sys
+import time
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+
+SSHD = "/usr/sbin/sshd"
+SSHD_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
+
+# Node paths backed by the node's own directories (<node-dir>/fs/<source>), bound over the machine's. /etc is an
+# overlay instead: the machine's /etc below, the node's changes (users, sudoers, sshd, systemd unit) in
+# <node-dir>/fs/etc; its sudoers.d is the node's alone. /var/lib/sudo (sudo's lecture state) only where it exists.
+BINDS = {"/root": "root", "/home": "home", "/opt": "opt", "/tmp": "tmp", "/run": "run", "/var/log": "var/log",
+         "/usr/local": "usr/local", "/etc/sudoers.d": "sudoers.d"}
+OPTIONAL_BINDS = {"/var/lib/sudo": "var/lib/sudo"}
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+libc.unshare.argtypes = [ctypes.c_int]
+libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
+libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+
+
+def _check(result, what):
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount(source, target, fstype, flags, data=None):
+    enc = lambda s: s.encode() if s is not None else None
+    _check(libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)), f"mount {target}")
+
+
+class Node:
+    def __init__(self, k, directory, host_name):
+        self.k = k
+        self.directory = directory
+        self.host_name = host_name
+        self.holder = 0
+        self.namespace = ""
+        self.address = ""
+        self.sshd = 0
+
+
+class Supervisor:
+    def __init__(self, lab_dir, lab_id, keep_files):
+        self.lab_dir = lab_dir
+        self.lab_id = lab_id
+        self.keep_files = keep_files
+        self.nodes = {}
+        self.exited = {}
+        self.sshd_args = []
+
+    # ---- children -------------------------------------------------------------------------------------------------
+
+    def _child_stdio(self, log_path=None):
+        devnull = os.open("/dev/null", os.O_RDWR)
+        out = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600) if log_path else devnull
+        os.dup2(devnull, 0)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+
+    def boot(self, specs):
+        """Boots nodes given as <k>:<host-name>:<node-dir>, all forked first so that they mount in parallel."""
+        pending = []
+        for spec in specs:
+            k, host_name, directory = spec.split(":", 2)
+            node = Node(int(k), directory, host_name)
+            pending.append((node, self._fork_holder(node)))
+        pids, failures = [], []
+        for node, (pid, read_end) in pending:
+            answer = b""
+            while chunk := os.read(read_end, 4096):
+                answer += chunk
+            os.close(read_end)
+            text = answer.decode(errors="replace").strip()
+            if not text.startswith("ok"):
+                failures.append(text or f"node {node.k}: namespace holder died")
+                continue
+            node.holder = pid
+            node.namespace = os.readlink(f"/proc/{pid}/ns/mnt")
+            self.nodes[node.k] = node
+            pids.append(str(pid))
+        if failures:
+            raise RuntimeError("; ".join(failures))
+        return " ".join(pids)
+
+    def _fork_holder(self, node):
+        fs = os.path.join(node.directory, "fs")
+        for source in list(BINDS.values()) + list(OPTIONAL_BINDS.values()):
+            os.makedirs(os.path.join(fs, source), exist_ok=True)
+        os.makedirs(os.path.join(node.directory, "work", "etc"), exist_ok=True)
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(read_end)
+                for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                    signal.signal(sig, signal.SIG_DFL)
+                os.setsid()
+                _check(libc.unshare(CLONE_NEWNS | CLONE_NEWUTS), "unshare")
+                _mount("none", "/", None, MS_REC | MS_PRIVATE)
+                _mount("overlay", "/etc", "overlay", 0,
+                       f"lowerdir=/etc,upperdir={fs}/etc,workdir={node.directory}/work/etc")
+                for target, source in BINDS.items():
+                    os.makedirs(target, exist_ok=True)  # only /etc/sudoers.d may be missing: made in the overlay
+                    _mount(os.path.join(fs, source), target, None, MS_BIND)
+                for target, source in OPTIONAL_BINDS.items():
+                    if os.path.isdir(target):
+                        _mount(os.path.join(fs, source), target, None, MS_BIND)
+                name = node.host_name.encode()
+                _check(libc.sethostname(name, len(name)), "sethostname")
+                self._child_stdio()
+                os.write(write_end, b"ok\n")
+                os.execv("/bin/sleep", [f"ovha-lab-{self.lab_id}-{node.k}", "infinity"])
+            except BaseException as e:  # noqa: BLE001 - report anything to the parent, never return into its loop
+                try:
+                    os.write(write_end, f"error node {node.k}: {e}\n".encode())
+                finally:
+                    os._exit(1)
+        os.close(write_end)
+        return pid, read_end
+
+    def sshd_start(self, pairs):
+        started = []
+        for pair in pairs:
+            address, k = pair.split("=")
+            node = self.nodes[int(k)]
+            node.address = address
+            if node.sshd and self._alive(node.sshd):
+                continue
+            log = os.path.join(node.directory, "sshd.log")
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                        signal.signal(sig, signal.SIG_DFL)
+                    os.setsid()
+                    for ns, flag in (("mnt", CLONE_NEWNS), ("uts", CLONE_NEWUTS)):
+                        fd = os.open(f"/proc/{node.holder}/ns/{ns}", os.O_RDONLY)
+                        _check(libc.setns(fd, flag), f"setns {ns}")
+                        os.close(fd)
+                    os.chdir("/")
+                    self._child_stdio(log)
+                    os.execve(SSHD, [SSHD, "-D", "-e", "-f", "/etc/ssh/sshd_config"] + self.sshd_args, SSHD_ENV)
+                except BaseException as e:  # noqa: BLE001
+                    try:
+                        os.write(2, f"sshd start failed: {e}\n".encode())
+                    finally:
+                        os._exit(1)
+            node.sshd = pid
+            started.append(node)
+        deadline = time.monotonic() + 20
+        waiting = list(started)
+        while waiting:
+            self._reap()
+            listening = self._listening_ssh()
+            for node in list(waiting):
+                if node.sshd in self.exited:
+                    raise RuntimeError(f"sshd of node {node.k} exited: {self._tail(node)}")
+                if node.address in listening:
+                    waiting.remove(node)
+            if not waiting:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("sshd not listening after 20 s on " + ", ".join(n.address for n in waiting))
+            time.sleep(0.005)
+        return ""
+
+    def sshd_stop(self, k):
+        node = self.nodes[k]
+        if not node.sshd:
+            return ""
+        victims = self._descendants(node.sshd)
+        for pid in victims:
+            self._kill(pid)
+        self._wait_gone(victims)
+        node.sshd = 0
+        return ""
+
+    # ---- teardown -------------------------------------------------------------------------------------------------
+
+    def teardown(self):
+        """Kills everything in the nodes' namespaces, holders last: while a holder lives, its namespace cannot end and
+        its number (mnt:[N]) cannot be handed to another lab's new namespace, so matching on it is safe."""
+        holders = {n.holder for n in self.nodes.values() if n.holder and self._alive(n.holder)}
+        namespaces = {n.namespace for n in self.nodes.values() if n.holder in holders}
+        for _ in range(10):
+            victims = [pid for pid, ns in self._namespaces() if ns in namespaces and pid not in holders]
+            victims += [n.sshd for n in self.nodes.values() if n.sshd]
+            victims = [pid for pid in set(victims) if self._alive(pid)]
+            if not victims:
+                break
+            for pid in victims:
+                self._kill(pid)
+            self._wait_gone(victims, timeout=5)
+        for pid in holders:
+            self._kill(pid)
+        self._wait_gone(list(holders), timeout=5)
+        for node in self.nodes.values():
+            node.holder = node.sshd = 0
+        if not self.keep_files:
+            shutil.rmtree(self.lab_dir, ignore_errors=True)
+
+    # ---- helpers --------------------------------------------------------------------------------------------------
+
+    def _reap(self):
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.exited[pid] = status
+
+    def _alive(self, pid):
+        self._reap()
+        if pid in self.exited:
+            return False
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            return False
+
+    @staticmethod
+    def _kill(pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def _wait_gone(self, pids, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while any(self._alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+    @staticmethod
+    def _processes():
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                yield int(entry)
+
+    def _namespaces(self):
+        for pid in self._processes():
+            try:
+                yield pid, os.readlink(f"/proc/{pid}/ns/mnt")
+            except OSError:
+                pass
+
+    def _descendants(self, root):
+        children = {}
+        for pid in self._processes():
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(pid)
+        found, todo = [], [root]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo.extend(children.get(pid, []))
+        return found
+
+    @staticmethod
+    def _listening_ssh():
+        """Addresses with a socket listening on port 22, from /proc/net/tcp (no connection made, nothing logged)."""
+        found = set()
+        with open("/proc/net/tcp") as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                local, state = fields[1], fields[3]
+                if state != "0A":
+                    continue
+                host, port = local.split(":")
+                if port == "0016":
+                    found.add(socket.inet_ntoa(bytes.fromhex(host)[::-1]))
+        return found
+
+    @staticmethod
+    def _tail(node):
+        try:
+            with open(os.path.join(node.directory, "sshd.log"), errors="replace") as f:
+                return f.read()[-2000:].strip() or "(no output)"
+        except OSError:
+            return "(no log)"
+
+
+def main():
+    lab_dir, lab_id, keep_files = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+    supervisor = Supervisor(lab_dir, lab_id, keep_files)
+    supervisor.sshd_args = sys.argv[4:]
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, stop)
+    try:
+        for line in sys.stdin:
+            words = line.split()
+            if not words:
+                continue
+            command, args = words[0], words[1:]
+            try:
+                if command == "boot":
+                    result = supervisor.boot(args)
+                elif command == "sshd-start":
+                    result = supervisor.sshd_start(args)
+                elif command == "sshd-stop":
+                    result = supervisor.sshd_stop(int(args[0]))
+                elif command == "teardown":
+                    supervisor.teardown()
+                    print("ok", flush=True)
+                    return
+                else:
+                    raise RuntimeError(f"unknown command {command}")
+                print(f"ok {result}".rstrip(), flush=True)
+            except Exception as e:  # noqa: BLE001 - every failure goes back to the lab as one line
+                print("error " + str(e).replace("\n", " | "), flush=True)
+    finally:
+        supervisor.teardown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,253 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+
+namespace OpenViduHa.Lab;
+
+/// <summary>
+/// A lab of real SSH machines for tests and benchmarks: <see cref="LabOptions.Nodes"/> OpenSSH servers, each bound to its
+/// own loopback address (127.&lt;lab id&gt;.x.y:22) inside a private mount namespace, with stand-ins for what cannot run
+/// here (the OpenVidu installer, systemd, Docker). Start one with <see cref="StartAsync"/>, dispose it to end every
+/// process it started. Labs in one test run, or in parallel test processes, never share an address. Root only.
+/// </summary>
+public sealed class Lab : IAsyncDisposable
+{
+    /// <summary>Lab ids are the second octet of the addresses: 1 to 250 (127.0.x.x is left to everything else).</summary>
+    public const int MaxLabs = 250;
+
+    private static readonly ConcurrentDictionary<Lab, byte> _live = new();
+    private readonly LabOptions _options;
+    private readonly FileStream _idLock;
+    private readonly List<LabNode> _nodes = [];
+    private readonly Lock _knownHostsLock = new();
+    private InstallerServer? _server;
+    private Supervisor? _supervisor;
+    private int _disposed;
+
+    static Lab()
+    {
+        // A test run that ends without disposing its labs still ends them (the supervisor also does on its own).
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (var lab in _live.Keys) lab.EndNow();
+        };
+    }
+
+    private Lab(LabOptions options, int id, FileStream idLock)
+    {
+        _options = options;
+        Id = id;
+        _idLock = idLock;
+        Directory = Path.Combine(options.RootDirectory, id.ToString(CultureInfo.InvariantCulture));
+        KnownHostsPath = Path.Combine(Directory, "known_hosts");
+    }
+
+    /// <summary>1 to <see cref="MaxLabs"/>: node k's address is 127.&lt;Id&gt;.((k-1)/250).((k-1)%250+1).</summary>
+    public int Id { get; }
+
+    public IReadOnlyList<LabNode> Nodes => _nodes;
+
+    /// <summary>
+    /// The lab's stand-in for <c>http://get.openvidu.io</c>, e.g. <c>http://127.0.0.1:41234</c>: set it as the cluster's
+    /// installer base URL. It serves <c>/pro/ha/&lt;X.Y.Z|latest&gt;/install_ov_{master,media}_node.sh</c>.
+    /// </summary>
+    public string InstallerBaseUrl => Server.BaseUrl;
+
+    /// <summary>How many installer scripts the lab's HTTP server has handed out.</summary>
+    public int InstallerDownloads => Server.Downloads;
+
+    /// <summary>The client keys every node accepts (and one none does).</summary>
+    public LabKeys Keys { get; private set; } = null!;
+
+    /// <summary>The password of <see cref="LabUsers.Deploy"/> and <see cref="LabUsers.DeployNoPasswd"/>, for login and for sudo.</summary>
+    public string DeployPassword { get; private set; } = "";
+
+    /// <summary>A known_hosts file with every node's current host key, for the real <c>ssh</c> client.</summary>
+    public string KnownHostsPath { get; }
+
+    /// <summary>The lab's folder on the host: keys, node file systems, sshd logs (<c>nodes/&lt;k&gt;/sshd.log</c>).</summary>
+    public string Directory { get; }
+
+    /// <summary>How long <see cref="StartAsync"/> took.</summary>
+    public TimeSpan StartupTime { get; private set; }
+
+    internal Supervisor Supervisor => _supervisor ?? throw new InvalidOperationException("The lab is not running.");
+
+    private InstallerServer Server => _server ?? throw new InvalidOperationException("The lab is not running.");
+
+    /// <summary>The installer URL of a version (<c>X.Y.Z</c> or <c>latest</c>) for a master or a media node.</summary>
+    public string InstallerUrl(string version, bool masterNode) =>
+        $"{InstallerBaseUrl}/pro/ha/{version}/install_ov_{(masterNode ? "master" : "media")}_node.sh";
+
+    /// <summary>Starts a lab; returns once every node's sshd accepts connections.</summary>
+    public static async Task<Lab> StartAsync(LabOptions? options = null, CancellationToken ct = default)
+    {
+        options ??= new LabOptions();
+        if (options.Nodes is < 1 or > LabOptions.MaxNodes)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Nodes, $"A lab has 1 to {LabOptions.MaxNodes} nodes.");
+        if (options.RootDirectory.Any(c => char.IsWhiteSpace(c) || c == ':') || !Path.IsPathRooted(options.RootDirectory) ||
+            options.RootDirectory.TrimEnd('/') == "/tmp" || options.RootDirectory.StartsWith("/tmp/", StringComparison.Ordinal))
+            throw new ArgumentException($"The lab root is an absolute path outside /tmp, without spaces or colons: {options.RootDirectory}", nameof(options));
+        if (options.InstallerDelay < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(options), options.InstallerDelay, "The installer delay is not negative.");
+        Tools.CheckPrerequisites();
+        var clock = Stopwatch.StartNew();
+        var (id, idLock) = AcquireId(options.RootDirectory);
+        var lab = new Lab(options, id, idLock);
+        _live.TryAdd(lab, 0);
+        try
+        {
+            await lab.BootAsync(ct);
+        }
+        catch
+        {
+            await lab.DisposeAsync();
+            throw;
+        }
+        lab.StartupTime = clock.Elapsed;
+        return lab;
+    }
+
+    private async Task BootAsync(CancellationToken ct)
+    {
+        // A test process killed outright may have left this id's processes (its supervisor normally ends them).
+        Tools.EndLab(Id);
+        if (System.IO.Directory.Exists(Directory)) System.IO.Directory.Delete(Directory, recursive: true);
+        Tools.MakeDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+            UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+
+        var share = Path.Combine(Directory, "share");
+        System.IO.Directory.CreateDirectory(share);
+        var rx = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead |
+                 UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        var nodeScript = Path.Combine(share, "node.py");
+        var supervisorScript = Path.Combine(share, "supervisor.py");
+        Tools.WriteFile(nodeScript, Asset("node.py"), rx);
+        Tools.WriteFile(supervisorScript, Asset("supervisor.py"), rx);
+
+        var keysTask = LabKeys.CreateAsync(Path.Combine(Directory, "keys"), Path.Combine(_options.RootDirectory, "client-keys"), ct);
+        var passwordTask = LabUsers.PasswordAsync(ct);
+        Keys = await keysTask;
+        var (password, hash) = await passwordTask;
+        DeployPassword = password;
+        var users = LabUsers.Files(hash);
+        var shared = new NodeImage.Shared(users.Passwd, users.Group, users.Shadow, users.ShadowGid, Keys.AuthorizedKeysFile,
+            nodeScript, _options.InstallerDelay);
+
+        _server = new InstallerServer(Asset("install_ov_node.sh"), _options.LatestVersion);
+        _supervisor = Supervisor.Start(supervisorScript, Directory, Id, _options.KeepFiles, SshdArguments());
+
+        var planned = Enumerable.Range(1, _options.Nodes).Select(k => (
+            Index: k,
+            Address: $"127.{Id}.{(k - 1) / 250}.{(k - 1) % 250 + 1}",
+            Name: $"lab{Id}-node{k}",
+            Directory: Path.Combine(Directory, "nodes", k.ToString(CultureInfo.InvariantCulture)))).ToList();
+        System.IO.Directory.CreateDirectory(Path.Combine(Directory, "nodes"));
+        Parallel.ForEach(planned, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, node =>
+        {
+            NodeImage.Write(node.Directory, node.Name, node.Address, shared);
+            NodeImage.WriteHostKey(NodeImage.HostKeyFile(node.Directory), node.Name);
+        });
+        _nodes.AddRange(planned.Select(p => new LabNode(this, p.Index, p.Address, p.Name, p.Directory)));
+
+        var holders = (await Supervisor.SendAsync("boot " + string.Join(' ', _nodes.Select(n => $"{n.Index}:{n.Name}:{n.Directory}")),
+            TimeSpan.FromSeconds(60), ct)).Split(' ');
+        for (var i = 0; i < _nodes.Count; i++) _nodes[i].Booted(int.Parse(holders[i], CultureInfo.InvariantCulture));
+        WriteKnownHosts();
+        await Supervisor.SendAsync("sshd-start " + string.Join(' ', _nodes.Select(n => $"{n.Address}={n.Index}")),
+            TimeSpan.FromSeconds(60), ct);
+    }
+
+    /// <summary>
+    /// <c>-r</c> (no re-execution per connection) where OpenSSH still has it (before 9.8): every connection then costs one
+    /// exec less, which a lab of many nodes driven in parallel notices. Sessions are the same either way.
+    /// </summary>
+    private static string[] SshdArguments() =>
+        Tools.OpenSshVersion.Value < new Version(9, 8) ? ["-r"] : [];
+
+    internal void WriteKnownHosts()
+    {
+        lock (_knownHostsLock)
+        {
+            var path = KnownHostsPath + ".tmp";
+            File.WriteAllText(path, string.Concat(_nodes.Select(n => n.KnownHostsLine + "\n")));
+            File.Move(path, KnownHostsPath, overwrite: true);
+        }
+    }
+
+    /// <summary>Ends every process the lab started (sshd, sessions, services, namespace holders) and deletes its folder.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _live.TryRemove(this, out _);
+        if (_supervisor is { } supervisor)
+        {
+            try
+            {
+                await supervisor.SendAsync("teardown", TimeSpan.FromSeconds(30));
+            }
+            catch (LabException)
+            {
+            }
+            if (!supervisor.CloseAndWait(TimeSpan.FromSeconds(10))) supervisor.Kill();
+            supervisor.Dispose();
+        }
+        Fallback();
+        if (_server is { } server) await server.DisposeAsync();
+        _idLock.Dispose();
+    }
+
+    /// <summary>At process exit: no awaiting, no supervisor conversation; closing its stdin makes it tear down.</summary>
+    private void EndNow()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (_supervisor is { } supervisor && !supervisor.CloseAndWait(TimeSpan.FromSeconds(10))) supervisor.Kill();
+        Fallback();
+    }
+
+    /// <summary>Whatever the supervisor could not end (it died, or was killed): by namespace, then the folder.</summary>
+    private void Fallback()
+    {
+        Tools.EndLab(Id);
+        if (!_options.KeepFiles && System.IO.Directory.Exists(Directory))
+        {
+            try
+            {
+                System.IO.Directory.Delete(Directory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes the first free lab id: an exclusive lock on <c>locks/&lt;id&gt;.lock</c> (flock, so a dead process frees it),
+    /// shared by every test process on the machine.
+    /// </summary>
+    private static (int Id, FileStream Lock) AcquireId(string root)
+    {
+        var locks = Path.Combine(root, "locks");
+        System.IO.Directory.CreateDirectory(locks);
+        for (var id = 1; id <= MaxLabs; id++)
+        {
+            try
+            {
+                return (id, new FileStream(Path.Combine(locks, $"{id}.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+            }
+            catch (IOException)
+            {
+            }
+        }
+        throw new LabException($"All {MaxLabs} lab ids are taken.");
+    }
+
+    private static string Asset(string name)
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("OpenViduHa.Lab.Assets." + name)
+            ?? throw new LabException($"Lab asset {name} is missing from the assembly.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

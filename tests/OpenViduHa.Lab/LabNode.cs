@@ -1,0 +1,217 @@
+using System.Globalization;
+using System.Security.Cryptography;
+
+namespace OpenViduHa.Lab;
+
+/// <summary>
+/// One machine of the lab: a real sshd on <see cref="Address"/>:22 in a mount (and UTS) namespace of its own, so its
+/// /etc, /opt, /root, /home, /tmp, /run, /var/log and /usr/local are its own. Its private IP is its SSH address.
+/// </summary>
+public sealed class LabNode
+{
+    private readonly Lab _lab;
+    private readonly string _directory;
+    private int _holderPid;
+
+    internal LabNode(Lab lab, int index, string address, string name, string directory)
+    {
+        _lab = lab;
+        Index = index;
+        Address = address;
+        Name = name;
+        _directory = directory;
+        (HostPublicKey, HostKeyFingerprint) = ReadHostKey();
+    }
+
+    /// <summary>1-based position in <see cref="Lab.Nodes"/>.</summary>
+    public int Index { get; }
+
+    /// <summary>The node's host name (<c>hostname</c> inside it), e.g. <c>lab3-node1</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>The SSH address, also the node's private IP: 127.&lt;lab id&gt;.x.y.</summary>
+    public string Address { get; }
+
+    public int Port => 22;
+
+    /// <summary>The (ECDSA P-256) host key's SHA-256 fingerprint as <c>ssh-keygen -lf</c> prints it: <c>SHA256:</c> + unpadded base64.</summary>
+    public string HostKeyFingerprint { get; private set; }
+
+    /// <summary>The host key as a known_hosts entry takes it: <c>ecdsa-sha2-nistp256 AAAA…</c>.</summary>
+    public string HostPublicKey { get; private set; }
+
+    /// <summary>This node's known_hosts line.</summary>
+    public string KnownHostsLine => $"{Address} {HostPublicKey}";
+
+    /// <summary>Whether the node's sshd runs (see <see cref="StopSshAsync"/>).</summary>
+    public bool SshRunning { get; private set; }
+
+    /// <summary>How many times the installer stand-in ended on this node, successfully or not (non-root runs included).</summary>
+    public int InstallerRuns
+    {
+        get
+        {
+            var file = Path.Combine(NodeImage.State(_directory), "installer-runs");
+            return File.Exists(file) ? File.ReadLines(file).Count(l => l.Length > 0) : 0;
+        }
+    }
+
+    /// <summary>Whether the node's <c>openvidu</c> service (the stand-in's listeners) runs.</summary>
+    public bool ServiceActive
+    {
+        get
+        {
+            var file = Path.Combine(NodeImage.State(_directory), "service.pid");
+            try
+            {
+                var pid = int.Parse(File.ReadAllText(file).Trim(), CultureInfo.InvariantCulture);
+                return Tools.IsAlive(pid) && File.ReadAllText($"/proc/{pid}/cmdline").Contains("--service", StringComparison.Ordinal);
+            }
+            catch (Exception e) when (e is IOException or FormatException)
+            {
+                return false;
+            }
+        }
+    }
+
+    internal int HolderPid => _holderPid;
+
+    internal string Directory => _directory;
+
+    /// <summary>
+    /// The host-side path of a file as the node sees it, e.g. <c>HostPath("/opt/openvidu/.env")</c>, valid while the lab
+    /// runs (it goes through <c>/proc/&lt;pid&gt;/root</c> of the process holding the node's namespaces).
+    /// </summary>
+    public string HostPath(string nodePath)
+    {
+        if (!nodePath.StartsWith('/')) throw new ArgumentException("A node path is absolute.", nameof(nodePath));
+        if (_holderPid == 0) throw new InvalidOperationException($"Node {Name} is not running.");
+        return $"/proc/{_holderPid}/root{nodePath}";
+    }
+
+    /// <summary>A file's text inside the node, or null when it does not exist.</summary>
+    public string? ReadFile(string nodePath)
+    {
+        var path = HostPath(nodePath);
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Writes a file inside the node (owner root, mode 0644 unless given), making its folders.</summary>
+    public void WriteFile(string nodePath, string content, UnixFileMode? mode = null)
+    {
+        var path = HostPath(nodePath);
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+        if (mode is { } m) File.SetUnixFileMode(path, m);
+    }
+
+    /// <summary>Runs a command as root inside the node without SSH (<c>nsenter</c> + <c>bash -c</c>, root's PATH and HOME).</summary>
+    public Task<LabCommandResult> RunAsRootAsync(string command, CancellationToken ct = default) =>
+        Tools.RunAsync(Tools.Nsenter, ["--target", _holderPid.ToString(CultureInfo.InvariantCulture), "--mount", "--uts", "--", "/bin/bash", "-c", command],
+            environment: new Dictionary<string, string> { ["PATH"] = Tools.RootPath, ["HOME"] = "/root", ["USER"] = "root", ["LANG"] = "C.UTF-8" },
+            ct: ct);
+
+    /// <summary>Node down: kills its sshd, every connection and every command running through them (connections are then refused). The openvidu service keeps running.</summary>
+    public async Task StopSshAsync(CancellationToken ct = default)
+    {
+        await _lab.Supervisor.SendAsync($"sshd-stop {Index}", TimeSpan.FromSeconds(30), ct);
+        SshRunning = false;
+    }
+
+    /// <summary>Starts the node's sshd again; returns once it accepts connections.</summary>
+    public async Task StartSshAsync(CancellationToken ct = default)
+    {
+        await _lab.Supervisor.SendAsync($"sshd-start {Address}={Index}", TimeSpan.FromSeconds(30), ct);
+        SshRunning = true;
+    }
+
+    /// <summary>A reinstalled machine: a new host key, sshd restarted with it; <see cref="HostKeyFingerprint"/> changes.</summary>
+    public async Task ReplaceHostKeyAsync(CancellationToken ct = default)
+    {
+        var fresh = Path.Combine(_directory, "host-key-" + Guid.NewGuid().ToString("N"));
+        NodeImage.WriteHostKey(fresh, Name);
+        try
+        {
+            await StopSshAsync(ct);
+            foreach (var suffix in new[] { "", ".pub" })
+                File.Copy(fresh + suffix, HostPath(NodeImage.HostKeyNodePath + suffix), overwrite: true);
+            (HostPublicKey, HostKeyFingerprint) = ReadHostKey();
+            _lab.WriteKnownHosts();
+            await StartSshAsync(ct);
+        }
+        finally
+        {
+            File.Delete(fresh);
+            File.Delete(fresh + ".pub");
+        }
+    }
+
+    /// <summary>The installer fails after its delay: <paramref name="message"/> on stderr, exit 1, no files written.</summary>
+    public void FailInstaller(string message) => WriteState("installer-fail", message.TrimEnd('\n') + "\n");
+
+    /// <summary>The installer takes <paramref name="delay"/> instead of the lab's <see cref="LabOptions.InstallerDelay"/>.</summary>
+    public void SlowInstaller(TimeSpan delay) =>
+        WriteState("installer-delay", delay.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "\n");
+
+    /// <summary>
+    /// Container <paramref name="name"/> (e.g. <c>openvidu-init</c>) keeps restarting while the service runs: <c>docker ps</c>
+    /// shows it <c>Restarting (1) N seconds ago</c> and its RestartCount grows every 5 s. Null clears it.
+    /// </summary>
+    public void RestartingContainer(string? name)
+    {
+        if (name is null)
+            DeleteState("restarting-container");
+        else
+            WriteState("restarting-container", $"{name} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0:0.000}\n");
+    }
+
+    /// <summary>A media node's stats are stale: <c>GET /</c> on 7880 answers 406 <c>Not Ready</c> instead of 200 <c>OK</c>.</summary>
+    public void MediaStatsStale(bool stale)
+    {
+        if (stale) WriteState("media-stats-stale", "");
+        else DeleteState("media-stats-stale");
+    }
+
+    /// <summary>Clears every fault switch (installer failure and delay, restarting container, stale media stats).</summary>
+    public void ClearFaults()
+    {
+        foreach (var name in new[] { "installer-fail", "installer-delay", "restarting-container", "media-stats-stale" })
+            DeleteState(name);
+    }
+
+    public override string ToString() => $"{Name} ({Address})";
+
+    internal void Booted(int holderPid)
+    {
+        _holderPid = holderPid;
+        Namespace = new FileInfo($"/proc/{holderPid}/ns/mnt").LinkTarget ?? "";
+        SshRunning = true;
+    }
+
+    /// <summary>The node's mount namespace as /proc names it (<c>mnt:[N]</c>), once booted.</summary>
+    internal string Namespace { get; private set; } = "";
+
+    private void WriteState(string name, string content)
+    {
+        var path = Path.Combine(NodeImage.State(_directory), name);
+        File.WriteAllText(path + ".tmp", content);
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
+    private void DeleteState(string name) => File.Delete(Path.Combine(NodeImage.State(_directory), name));
+
+    private (string PublicKey, string Fingerprint) ReadHostKey()
+    {
+        var path = _holderPid == 0 ? NodeImage.HostKeyFile(_directory) + ".pub" : HostPath(NodeImage.HostKeyNodePath + ".pub");
+        var fields = File.ReadAllText(path).Trim().Split(' ');
+        var blob = Convert.FromBase64String(fields[1]);
+        return ($"{fields[0]} {fields[1]}", "SHA256:" + Convert.ToBase64String(SHA256.HashData(blob)).TrimEnd('='));
+    }
+}

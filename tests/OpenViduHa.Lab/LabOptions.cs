@@ -1,0 +1,29 @@
+namespace OpenViduHa.Lab;
+
+/// <summary>How big a lab to start and how its stand-ins behave.</summary>
+public sealed class LabOptions
+{
+    /// <summary>Number of nodes (machines), 1 to <see cref="MaxNodes"/>. An HA cluster needs 4 masters and at least 1 media node.</summary>
+    public int Nodes { get; init; } = 6;
+
+    /// <summary>How long the installer stand-in works before it writes its files (a node's <see cref="LabNode.SlowInstaller"/> overrides it).</summary>
+    public TimeSpan InstallerDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The version <c>/pro/ha/latest/…</c> stands for.</summary>
+    public string LatestVersion { get; init; } = "3.8.0";
+
+    /// <summary>
+    /// Where labs keep their files: <c>&lt;root&gt;/&lt;lab id&gt;</c>, plus <c>locks/</c> for the ids and <c>client-keys/</c>
+    /// (made once per machine). By default in RAM (/dev/shm: a node is some 150 small files, which a disk makes slow
+    /// by the hundred), else /var/tmp. Never under /tmp, which every node has its own of. No spaces or colons.
+    /// </summary>
+    public string RootDirectory { get; init; } = DefaultRoot();
+
+    private static string DefaultRoot() =>
+        System.IO.Directory.Exists("/dev/shm") ? "/dev/shm/ovha-lab" : "/var/tmp/ovha-lab";
+
+    /// <summary>Leave the lab's directory (node file systems, sshd logs) behind after disposal, to look at a failure.</summary>
+    public bool KeepFiles { get; init; }
+
+    public const int MaxNodes = 1000;
+}
