@@ -6,15 +6,11 @@ using OpenViduHa.Lab;
 namespace OpenViduHa.Install.Tests;
 
 /// <summary>The panel's SSH engine against real OpenSSH servers: every key type, passwords, sudo, every failure kind.</summary>
-public sealed class SshEngineTests : IAsyncLifetime
+public sealed class SshEngineTests(LabFixture fixture) : IClassFixture<LabFixture>
 {
-    private Lab.Lab _lab = null!;
+    private readonly Lab.Lab _lab = fixture.Lab;
     private readonly SshNetConnector _ssh = new(NullLogger<SshNetConnector>.Instance);
     private static readonly SshConnectOptions Fast = new() { ConnectTimeout = TimeSpan.FromSeconds(5) };
-
-    public async Task InitializeAsync() => _lab = await Lab.Lab.StartAsync(new LabOptions { Nodes = 2 });
-
-    public async Task DisposeAsync() => await _lab.DisposeAsync();
 
     private SshTarget Target(LabNode node, string user, SshCredentials credentials, string? pin = "node") =>
         new(node.Name, node.Address, node.Port, user, credentials, pin == "node" ? node.HostKeyFingerprint : pin);
@@ -172,4 +168,14 @@ public sealed class SshEngineTests : IAsyncLifetime
         Assert.Equal(["err1", "err2", "err3"], lines.Where(l => l.Item1 == OutputStream.Stderr).Select(l => l.Item2));
         Assert.Equal("err3", result.LastMessage());
     }
+}
+
+/// <summary>One two-node lab for a whole test class.</summary>
+public sealed class LabFixture : IAsyncLifetime
+{
+    public Lab.Lab Lab { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Lab = await OpenViduHa.Lab.Lab.StartAsync(new LabOptions { Nodes = 2 });
+
+    public async Task DisposeAsync() => await Lab.DisposeAsync();
 }

@@ -72,6 +72,8 @@ public sealed class NodeOps(ISshConnector ssh, IOptions<JobOptions> options, IDb
     {
         var deadline = DateTimeOffset.UtcNow + Options.HealthTimeout;
         var last = "no answer";
+        // Quick first looks (a service often answers within a second), then every HealthPollInterval.
+        var delay = TimeSpan.FromMilliseconds(50);
         while (true)
         {
             var result = await RunQuietAsync(run, session, HealthCommand(node), "health check");
@@ -79,7 +81,8 @@ public sealed class NodeOps(ISshConnector ssh, IOptions<JobOptions> options, IDb
             last = code is "" or "000" ? "no answer" : $"HTTP {code}";
             if (code == "200") return (true, last);
             if (DateTimeOffset.UtcNow >= deadline) return (false, last);
-            await Task.Delay(Options.HealthPollInterval, run.Cancellation);
+            await Task.Delay(delay, run.Cancellation);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, Options.HealthPollInterval.Ticks));
         }
     }
 

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Runtime.Versioning;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using OpenViduHa.Lab;
+using OpenViduHa.Tests.Shared;
+
+[assembly: SupportedOSPlatform("linux")]
+
+// Install benchmark (issue: install over SSH). For each size: a lab of real sshd nodes whose stand-in installer takes
+// T seconds, the real panel (Hangfire, SQLite, SSH.NET), one install job. Prints wall time and the overhead over the
+// ideal: the slowest master's installer run plus the slowest media node's, as seen from the panel's own log.
+internal static class InstallBench
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var args2 = args.Length == 0 ? ["install"] : args;
+        if (args2[0] != "install")
+        {
+            Console.Error.WriteLine("usage: dotnet run -c Release --project bench/OpenViduHa.Bench -- install [--delay SECONDS] [--sizes 2,20] [--runs N]");
+            return 2;
+        }
+        var delay = TimeSpan.FromSeconds(double.Parse(Option(args2, "--delay", "3"), CultureInfo.InvariantCulture));
+        var sizes = Option(args2, "--sizes", "2,20").Split(',').Select(int.Parse).ToArray();
+        var runs = int.Parse(Option(args2, "--runs", "3"), CultureInfo.InvariantCulture);
+
+        Console.WriteLine($"install benchmark: stand-in installer T = {delay.TotalSeconds:0.##} s, {Environment.ProcessorCount} cores, {runs} runs per size");
+        Console.WriteLine($"{"nodes",6} {"run",4} {"wall s",8} {"ideal s",8} {"overhead s",11} {"job s",7}");
+        foreach (var media in sizes)
+        {
+            for (var run = 1; run <= runs; run++)
+            {
+                var result = await InstallOnceAsync(4, media, delay, run);
+                Console.WriteLine($"{4 + media,6} {run,4} {result.Wall,8:0.00} {result.Ideal,8:0.00} {result.Wall - result.Ideal,11:0.00} {result.Job,7:0.00}");
+            }
+        }
+        return 0;
+    }
+
+    static string Option(string[] args2, string name, string fallback)
+    {
+        var i = Array.IndexOf(args2, name);
+        return i >= 0 && i + 1 < args2.Length ? args2[i + 1] : fallback;
+    }
+
+    static async Task<(double Wall, double Ideal, double Job)> InstallOnceAsync(int masters, int media, TimeSpan delay, int run)
+    {
+        var json = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        await using var lab = await Lab.StartAsync(new LabOptions { Nodes = masters + media, InstallerDelay = delay });
+        using var panel = new PanelFactory
+        {
+            Settings = new() { ["Jobs:HealthPollInterval"] = "00:00:00.250", ["Jobs:MaxParallelNodes"] = "64" },
+            LogLevel = "Warning",
+        };
+        var api = panel.ApiClient();
+        object Node(string role, LabNode n) => new
+        {
+            role, privateIp = n.Address,
+            ssh = new { host = n.Address, port = n.Port, username = "root", privateKey = lab.Keys.Ed25519.PrivateKey, hostKeyFingerprint = n.HostKeyFingerprint },
+        };
+        var body = new
+        {
+            name = $"bench-{masters + media}-{run}", openviduVersion = "3.8.0", domainName = "openvidu.example.io", licenseKey = "BENCHLICENSE",
+            modules = new[] { "observability" }, installerBaseUrl = lab.InstallerBaseUrl,
+            nodes = lab.Nodes.Take(masters).Select(n => Node("master", n)).Concat(lab.Nodes.Skip(masters).Select(n => Node("media", n))).ToArray(),
+        };
+        var created = await api.PostAsJsonAsync("/api/clusters", body, json);
+        created.EnsureSuccessStatusCode();
+        var id = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+
+        var clock = Stopwatch.StartNew();
+        var started = await api.PostAsJsonAsync($"/api/clusters/{id}/jobs", new { kind = "install" }, json);
+        started.EnsureSuccessStatusCode();
+        var jobId = (await started.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+        JsonObject job;
+        while (true)
+        {
+            job = (await api.GetFromJsonAsync<JsonObject>($"/api/jobs/{jobId}"))!;
+            if (job["state"]!.GetValue<string>() is not ("queued" or "running")) break;
+            await Task.Delay(20);
+        }
+        var wall = clock.Elapsed.TotalSeconds;
+        if (job["state"]!.GetValue<string>() != "succeeded") throw new InvalidOperationException($"install did not succeed: {job.ToJsonString()}");
+
+        // Each node's installer run, from its first installer line to its success banner, as the panel logged them.
+        var log = (await api.GetFromJsonAsync<JsonArray>($"/api/jobs/{jobId}/log?after=0"))!;
+        var runs = log.GroupBy(l => l!["node"]?.GetValue<string>() ?? "").Where(g => g.Key.Length > 0).ToDictionary(g => g.Key, g =>
+        {
+            var start = g.First(l => l!["text"]!.GetValue<string>().StartsWith("Running the OpenVidu", StringComparison.Ordinal))!["at"]!.GetValue<DateTimeOffset>();
+            var end = g.First(l => l!["text"]!.GetValue<string>().Contains("Installation Finished Successfully", StringComparison.Ordinal))!["at"]!.GetValue<DateTimeOffset>();
+            return (end - start).TotalSeconds;
+        });
+        var ideal = runs.Where(r => r.Key.StartsWith("master", StringComparison.Ordinal)).Max(r => r.Value)
+                  + runs.Where(r => r.Key.StartsWith("media", StringComparison.Ordinal)).Max(r => r.Value);
+        var jobSeconds = (job["finishedAt"]!.GetValue<DateTimeOffset>() - job["startedAt"]!.GetValue<DateTimeOffset>()).TotalSeconds;
+        return (wall, ideal, jobSeconds);
+    }
+}
