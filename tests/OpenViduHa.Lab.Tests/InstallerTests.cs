@@ -107,6 +107,20 @@ public sealed class InstallerTests(SixNodeLab fixture) : IClassFixture<SixNodeLa
         Assert.Contains("Description=OpenVidu HA Media Node", node.ReadFile("/etc/systemd/system/openvidu.service"));
     }
 
+    [Fact]
+    public async Task Deploy_ThroughSudoWithPassword_InstallsAsRoot()
+    {
+        var node = Lab.Nodes[3];
+        using var client = await Ssh.ConnectAsync(node, Ssh.Key(LabUsers.Deploy, Lab.Keys.Ed25519));
+
+        var result = await client.RunAsync("sudo -S -p '' " + InstallCommands.BashC(Command(InstallCommands.V380, "media-2")),
+            input: Lab.DeployPassword + "\n");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains(MediaBanner, result.Output);
+        Assert.Contains("MEDIA_NODE_PRIVATE_IP=10.5.0.12\n", node.ReadFile("/opt/openvidu/config/node/media_node.env"));
+    }
+
     public static TheoryData<string, string, string> RefusedCommands => new()
     {
         { "unknown flag", "with:--unknown-flag='x'", "Error: unknown flag: --unknown-flag" },

@@ -93,7 +93,7 @@ public sealed class Lab : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.InstallerDelay, "The installer delay is not negative.");
         Tools.CheckPrerequisites();
         var clock = Stopwatch.StartNew();
-        var (id, idLock) = AcquireId(options.RootDirectory);
+        var (id, idLock) = AcquireId();
         var lab = new Lab(options, id, idLock);
         _live.TryAdd(lab, 0);
         try
@@ -222,13 +222,16 @@ public sealed class Lab : IAsyncDisposable
         }
     }
 
+    /// <summary>Where lab ids are locked: one place for the whole machine, whatever root directory each lab uses.</summary>
+    private const string IdLocks = "/run/lock/ovha-lab-ids";
+
     /// <summary>
-    /// Takes the first free lab id: an exclusive lock on <c>locks/&lt;id&gt;.lock</c> (flock, so a dead process frees it),
-    /// shared by every test process on the machine.
+    /// Takes the first free lab id: an exclusive lock on <c>/run/lock/ovha-lab-ids/&lt;id&gt;.lock</c> (flock, so a dead
+    /// process frees it), shared by every test process on the machine.
     /// </summary>
-    private static (int Id, FileStream Lock) AcquireId(string root)
+    private static (int Id, FileStream Lock) AcquireId()
     {
-        var locks = Path.Combine(root, "locks");
+        var locks = IdLocks;
         System.IO.Directory.CreateDirectory(locks);
         for (var id = 1; id <= MaxLabs; id++)
         {
