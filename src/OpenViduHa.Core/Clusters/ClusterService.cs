@@ -156,6 +156,12 @@ public sealed class ClusterService(
     {
         var spec = await GetSpecAsync(clusterId, ct);
         if (spec is null) return (null, new(null, new ValidationErrors(), [], NotFound: true));
+        if (string.Equals(node.Role?.Trim(), "master", StringComparison.OrdinalIgnoreCase))
+        {
+            var refused = new ValidationErrors();
+            refused.Add("node.role", "Masters cannot be added: an HA cluster has exactly 4, and once installed their private IPs are written into every node and cannot change. Add media nodes only.");
+            return (null, new(null, refused, []));
+        }
         node.Id = null;
         spec.Nodes!.Add(node);
         var result = await UpdateAsync(clusterId, spec, actor, ct);

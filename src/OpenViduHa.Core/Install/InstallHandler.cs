@@ -41,10 +41,12 @@ public sealed class InstallHandler(NodeOps ops, ServiceHandler service, IDbConte
         }
 
         if (media.Count == 0) return;
-        if (run.Kind == JobKind.Install && mastersUp < MastersNeededForMedia)
+        // Masters outside this run (a retry of media nodes only) count when they were installed before.
+        var installedElsewhere = await InstalledMastersOutsideAsync(run, masters);
+        if (masters.Count > 0 && mastersUp + installedElsewhere < MastersNeededForMedia)
         {
             foreach (var node in media)
-                await run.Context.SetNodeAsync(node.Id, NodeJobState.Skipped, $"Not installed: only {mastersUp} of 4 masters are up, media nodes need at least {MastersNeededForMedia}. Retry after fixing the masters.");
+                await run.Context.SetNodeAsync(node.Id, NodeJobState.Skipped, $"Not installed: only {mastersUp + installedElsewhere} of 4 masters are up, media nodes need at least {MastersNeededForMedia}. Retry after fixing the masters.");
             return;
         }
         await ops.ForEachAsync(media, node => InstallAndStartAsync(run, node));
@@ -105,9 +107,18 @@ public sealed class InstallHandler(NodeOps ops, ServiceHandler service, IDbConte
         }
         catch (OperationCanceledException) when (run.Cancellation.IsCancellationRequested)
         {
-            await context.SetNodeAsync(node.Id, NodeJobState.Cancelled, "Cancelled");
+            // An operator's cancel ends the node here; the panel stopping leaves it running, to be marked interrupted.
+            if (!context.Stopping) await context.SetNodeAsync(node.Id, NodeJobState.Cancelled, "Cancelled");
             return false;
         }
+    }
+
+    private async Task<int> InstalledMastersOutsideAsync(JobRun run, IReadOnlyCollection<JobNode> inRun)
+    {
+        var outside = run.AllNodes.Where(n => n.Role == NodeRole.Master && inRun.All(m => m.Id != n.Id)).Select(n => n.Id).ToList();
+        if (outside.Count == 0) return 0;
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        return await db.Nodes.CountAsync(n => outside.Contains(n.Id) && n.InstalledAt != null);
     }
 
     private async Task MarkInstalledAsync(JobNode node)

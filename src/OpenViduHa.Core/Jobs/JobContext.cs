@@ -15,7 +15,8 @@ public sealed class JobContext(
     JobNotifier notifier,
     TimeProvider clock,
     IReadOnlyCollection<string> secretValues,
-    CancellationToken cancellation)
+    CancellationToken cancellation,
+    CancellationToken stopping = default)
 {
     private readonly SemaphoreSlim _write = new(1, 1);
     private readonly string[] _secrets = secretValues.Where(s => s.Length >= 4).OrderByDescending(s => s.Length).ToArray();
@@ -24,6 +25,9 @@ public sealed class JobContext(
     public int JobId => jobId;
     public int ClusterId => clusterId;
     public CancellationToken Cancellation => cancellation;
+
+    /// <summary>The panel is shutting down: work stops, and the job is marked interrupted rather than cancelled.</summary>
+    public bool Stopping => stopping.IsCancellationRequested;
 
     public async Task LogAsync(string? node, string text)
     {

@@ -72,7 +72,7 @@ public sealed class JobRunner(
             .Append(cluster.LicenseKey)
             .Concat(allNodes.SelectMany(n => new[] { n.Ssh.Credentials.Password, n.Ssh.Credentials.SudoPassword, n.Ssh.Credentials.PrivateKeyPassphrase }).OfType<string>())
             .ToList();
-        var context = new JobContext(jobId, clusterId, dbFactory, notifier, clock, secrets, cancellation.Token);
+        var context = new JobContext(jobId, clusterId, dbFactory, notifier, clock, secrets, cancellation.Token, ct);
         var run = new JobRun(context, kind, cluster, scopeIds.Select(id => allNodes.First(n => n.Id == id)).ToList(), allNodes);
 
         string? failure = null;
@@ -120,7 +120,8 @@ public sealed class JobRunner(
             node.Message ??= cancelled ? "Cancelled." : failure ?? "Did not finish.";
             node.UpdatedAt = now;
         }
-        var failedNodes = job.Nodes.Where(n => n.State == NodeJobState.Failed).Select(n => n.NodeName).ToList();
+        // A skipped node did not get the work done: it fails the job like a failed one (never a silent pass).
+        var failedNodes = job.Nodes.Where(n => n.State is NodeJobState.Failed or NodeJobState.Skipped).Select(n => n.NodeName).ToList();
         job.State = cancelled || job.CancelRequested ? JobState.Cancelled
             : failure is not null || failedNodes.Count > 0 ? JobState.Failed
             : JobState.Succeeded;

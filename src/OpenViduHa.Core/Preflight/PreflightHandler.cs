@@ -110,7 +110,7 @@ public sealed class PreflightHandler(NodeOps ops, ISshConnector ssh, IDbContextF
         var failed = checks.Count(c => c.Status == CheckStatus.Fail);
         var warned = checks.Count(c => c.Status == CheckStatus.Warning);
         var state = failed > 0 ? NodeJobState.Failed : warned > 0 ? NodeJobState.Warning : NodeJobState.Succeeded;
-        var summary = failed > 0 ? $"{failed} check(s) failed: {string.Join("; ", checks.Where(c => c.Status == CheckStatus.Fail).Select(c => c.Name))}"
+        var summary = failed > 0 ? $"{failed} check(s) failed: {string.Join("; ", checks.Where(c => c.Status == CheckStatus.Fail).Select(c => $"{c.Name}: {c.Detail}"))}"
             : warned > 0 ? $"Passed with {warned} warning(s)" : $"All {checks.Count} checks passed";
         await context.SetNodeAsync(node.Id, state, summary, checks);
     }

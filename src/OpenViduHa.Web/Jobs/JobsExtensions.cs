@@ -21,11 +21,14 @@ public static class JobsExtensions
         var hangfireFile = builder.Configuration["Jobs:HangfireDatabase"] is { Length: > 0 } configured
             ? Path.GetFullPath(configured, paths.Root)
             : Path.Combine(paths.Root, "hangfire.db");
+        // Storage and activator are this host's own services, not Hangfire's process-wide defaults (JobStorage.Current,
+        // JobActivator.Current): a second host in the same process (tests) must never take this host's jobs.
+        builder.Services.AddSingleton<JobStorage>(_ => new SQLiteStorage(hangfireFile, new SQLiteStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(200) }));
+        builder.Services.AddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         builder.Services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseSQLiteStorage(hangfireFile, new SQLiteStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(200) }));
+            .UseRecommendedSerializerSettings());
         builder.Services.AddHangfireServer(o =>
         {
             o.WorkerCount = builder.Configuration.GetValue("Jobs:Workers", 8);
@@ -54,7 +57,7 @@ public static class JobsExtensions
             Authorization = [new SignedInFilter()],
             DisplayStorageConnectionString = false,
             AppPath = "/clusters",
-        }).RequireAuthorization();
+        }, app.Services.GetRequiredService<JobStorage>()).RequireAuthorization();
 
     private sealed class SignedInFilter : IDashboardAuthorizationFilter
     {
