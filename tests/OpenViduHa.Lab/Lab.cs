@@ -39,7 +39,8 @@ public sealed class Lab : IAsyncDisposable
         _options = options;
         Id = id;
         _idLock = idLock;
-        Directory = Path.Combine(options.RootDirectory, id.ToString(CultureInfo.InvariantCulture));
+        // A fresh folder per lab: nothing a previous lab with this id left behind can get in the way.
+        Directory = Path.Combine(options.RootDirectory, $"{id}-{Guid.NewGuid().ToString("N")[..8]}");
         KnownHostsPath = Path.Combine(Directory, "known_hosts");
     }
 
@@ -66,7 +67,10 @@ public sealed class Lab : IAsyncDisposable
     /// <summary>A known_hosts file with every node's current host key, for the real <c>ssh</c> client.</summary>
     public string KnownHostsPath { get; }
 
-    /// <summary>The lab's folder on the host: keys, node file systems, sshd logs (<c>nodes/&lt;k&gt;/sshd.log</c>).</summary>
+    /// <summary>
+    /// The lab's folder on the host, <c>&lt;root&gt;/&lt;id&gt;-&lt;random&gt;</c>: keys, node file systems, sshd logs
+    /// (<c>nodes/&lt;k&gt;/sshd.log</c>).
+    /// </summary>
     public string Directory { get; }
 
     /// <summary>How long <see cref="StartAsync"/> took.</summary>
@@ -113,7 +117,17 @@ public sealed class Lab : IAsyncDisposable
     {
         // A test process killed outright may have left this id's processes (its supervisor normally ends them).
         Tools.EndLab(Id);
-        if (System.IO.Directory.Exists(Directory)) System.IO.Directory.Delete(Directory, recursive: true);
+        System.IO.Directory.CreateDirectory(_options.RootDirectory);
+        foreach (var stale in System.IO.Directory.EnumerateDirectories(_options.RootDirectory, $"{Id}-*"))
+        {
+            try
+            {
+                System.IO.Directory.Delete(stale, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
         Tools.MakeDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
             UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
 
@@ -185,12 +199,12 @@ public sealed class Lab : IAsyncDisposable
         {
             try
             {
-                await supervisor.SendAsync("teardown", TimeSpan.FromSeconds(30));
+                await supervisor.SendAsync("teardown", TimeSpan.FromSeconds(120));
             }
             catch (LabException)
             {
             }
-            if (!supervisor.CloseAndWait(TimeSpan.FromSeconds(10))) supervisor.Kill();
+            if (!supervisor.CloseAndWait(TimeSpan.FromSeconds(30))) supervisor.Kill();
             supervisor.Dispose();
         }
         Fallback();

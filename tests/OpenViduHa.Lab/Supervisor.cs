@@ -83,7 +83,7 @@ internal sealed class Supervisor : IDisposable
             }
             if (line == "ok") return "";
             if (line.StartsWith("ok ", StringComparison.Ordinal)) return line[3..];
-            throw new LabException($"Lab: {Verb(command)} failed: {(line.StartsWith("error ", StringComparison.Ordinal) ? line[6..] : line)}");
+            throw new LabException($"Lab: {Verb(command)} failed: {(line.StartsWith("error ", StringComparison.Ordinal) ? line[6..] : line)}" + Stderr());
         }
         finally
         {
@@ -111,6 +111,7 @@ internal sealed class Supervisor : IDisposable
         try
         {
             _process.Kill();
+            _process.WaitForExit(TimeSpan.FromSeconds(10));
         }
         catch (InvalidOperationException)
         {

@@ -74,6 +74,7 @@ class Supervisor:
         self.nodes = {}
         self.exited = {}
         self.sshd_args = []
+        self.done = False
 
     # ---- children -------------------------------------------------------------------------------------------------
 
@@ -98,11 +99,15 @@ class Supervisor:
                 answer += chunk
             os.close(read_end)
             text = answer.decode(errors="replace").strip()
-            if not text.startswith("ok"):
-                failures.append(text or f"node {node.k}: namespace holder died")
+            if text:
+                failures.append(text)
+                continue
+            try:
+                node.namespace = os.readlink(f"/proc/{pid}/ns/mnt")
+            except OSError:
+                failures.append(f"node {node.k}: its namespace holder died at start")
                 continue
             node.holder = pid
-            node.namespace = os.readlink(f"/proc/{pid}/ns/mnt")
             self.nodes[node.k] = node
             pids.append(str(pid))
         if failures:
@@ -135,7 +140,7 @@ class Supervisor:
                 name = node.host_name.encode()
                 _check(libc.sethostname(name, len(name)), "sethostname")
                 self._child_stdio()
-                os.write(write_end, b"ok\n")
+                # Nothing written on success: exec closes the pipe (it is close-on-exec), the parent reads an empty answer.
                 os.execv("/bin/sleep", [f"ovha-lab-{self.lab_id}-{node.k}", "infinity"])
             except BaseException as e:  # noqa: BLE001 - report anything to the parent, never return into its loop
                 try:
@@ -153,6 +158,8 @@ class Supervisor:
             node.address = address
             if node.sshd and self._alive(node.sshd):
                 continue
+            if not self._alive(node.holder):
+                raise RuntimeError(f"node {node.k}: its namespace holder (pid {node.holder}) is gone")
             log = os.path.join(node.directory, "sshd.log")
             pid = os.fork()
             if pid == 0:
@@ -160,12 +167,12 @@ class Supervisor:
                     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                         signal.signal(sig, signal.SIG_DFL)
                     os.setsid()
+                    self._child_stdio(log)
                     for ns, flag in (("mnt", CLONE_NEWNS), ("uts", CLONE_NEWUTS)):
                         fd = os.open(f"/proc/{node.holder}/ns/{ns}", os.O_RDONLY)
                         _check(libc.setns(fd, flag), f"setns {ns}")
                         os.close(fd)
                     os.chdir("/")
-                    self._child_stdio(log)
                     os.execve(SSHD, [SSHD, "-D", "-e", "-f", "/etc/ssh/sshd_config"] + self.sshd_args, SSHD_ENV)
                 except BaseException as e:  # noqa: BLE001
                     try:
@@ -339,6 +346,7 @@ def main():
                     result = supervisor.sshd_stop(int(args[0]))
                 elif command == "teardown":
                     supervisor.teardown()
+                    supervisor.done = True
                     print("ok", flush=True)
                     return
                 else:
@@ -347,7 +355,8 @@ def main():
             except Exception as e:  # noqa: BLE001 - every failure goes back to the lab as one line
                 print("error " + str(e).replace("\n", " | "), flush=True)
     finally:
-        supervisor.teardown()
+        if not supervisor.done:
+            supervisor.teardown()
 
 
 if __name__ == "__main__":
