@@ -4,7 +4,8 @@ Started by Lab.StartAsync as `/usr/bin/python3 -I -u supervisor.py <lab-dir> <la
 with a pipe on stdin. One command per line, one answer per line (`ok [value]` or `error <message>`):
 
   boot <k>:<host-name>:<node-dir> ... make each node's namespaces (mount + UTS), mount its file system, answer the
-                                    pids of the processes holding them (`sleep infinity` named ovha-lab-<id>-<k>)
+                                    pids of the processes holding them (forks of this one, asleep, whose
+                                    /proc/<pid>/comm is ovha-lab-<id>-<k>, cut at 15 characters)
   sshd-start <address>=<k> ...      start each node's sshd inside its namespaces; answer once every one listens
   sshd-stop <k>                     kill node k's sshd, every connection it serves and every command they run
   teardown                          kill everything in every node's namespaces, delete the lab dir, exit
@@ -26,6 +27,7 @@ CLONE_NEWUTS = 0x04000000
 MS_BIND = 4096
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
+PR_SET_NAME = 15
 
 SSHD = "/usr/sbin/sshd"
 SSHD_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
@@ -42,6 +44,7 @@ libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes
 libc.unshare.argtypes = [ctypes.c_int]
 libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
 libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+libc.prctl.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 
 
 def _check(result, what):
@@ -140,8 +143,13 @@ class Supervisor:
                 name = node.host_name.encode()
                 _check(libc.sethostname(name, len(name)), "sethostname")
                 self._child_stdio()
-                # Nothing written on success: exec closes the pipe (it is close-on-exec), the parent reads an empty answer.
-                os.execv("/bin/sleep", [f"ovha-lab-{self.lab_id}-{node.k}", "infinity"])
+                # The holder stays this forked python, asleep (an exec costs more than the rest of a node's boot here).
+                # /proc/<pid>/comm names it ovha-lab-<id>-<k> (cut at 15 characters) so a later lab can find leftovers.
+                name = f"ovha-lab-{self.lab_id}-{node.k}".encode()[:15]
+                _check(libc.prctl(PR_SET_NAME, name, 0, 0, 0), "prctl")
+                os.close(write_end)  # nothing written: the parent reads an empty answer, success
+                while True:
+                    signal.pause()
             except BaseException as e:  # noqa: BLE001 - report anything to the parent, never return into its loop
                 try:
                     os.write(write_end, f"error node {node.k}: {e}\n".encode())
@@ -195,7 +203,7 @@ class Supervisor:
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError("sshd not listening after 20 s on " + ", ".join(n.address for n in waiting))
-            time.sleep(0.005)
+            time.sleep(0.02)
         return ""
 
     def sshd_stop(self, k):
