@@ -150,7 +150,7 @@ public sealed class Lab : IAsyncDisposable
             nodeScript, _options.InstallerDelay);
 
         _server = new InstallerServer(Asset("install_ov_node.sh"), _options.LatestVersion);
-        _supervisor = Supervisor.Start(supervisorScript, Directory, Id, _options.KeepFiles, SshdArguments());
+        _supervisor = Supervisor.Start(supervisorScript, Directory, Id, IdLockFile(Id), _options.KeepFiles, SshdArguments());
 
         var planned = Enumerable.Range(1, _options.Nodes).Select(k => (
             Index: k,
@@ -239,6 +239,8 @@ public sealed class Lab : IAsyncDisposable
     /// <summary>Where lab ids are locked: one place for the whole machine, whatever root directory each lab uses.</summary>
     private const string IdLocks = "/run/lock/ovha-lab-ids";
 
+    private static string IdLockFile(int id) => Path.Combine(IdLocks, $"{id}.lock");
+
     /// <summary>
     /// Takes the first free lab id: an exclusive lock on <c>/run/lock/ovha-lab-ids/&lt;id&gt;.lock</c> (flock, so a dead
     /// process frees it), shared by every test process on the machine.
@@ -251,7 +253,7 @@ public sealed class Lab : IAsyncDisposable
         {
             try
             {
-                return (id, new FileStream(Path.Combine(locks, $"{id}.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+                return (id, new FileStream(IdLockFile(id), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
             }
             catch (IOException)
             {

@@ -28,7 +28,7 @@ internal static partial class Tools
     {
         if (!Environment.IsPrivilegedProcess)
             throw new LabException("The lab runs as root: it makes mount namespaces and binds sshd to port 22.");
-        string[] needed = [Python, Sshd, SshKeygen, Ssh, Openssl, Nsenter, "/usr/bin/sudo", "/usr/bin/curl", "/bin/bash", "/bin/sleep"];
+        string[] needed = [Python, Sshd, SshKeygen, Ssh, Openssl, Nsenter, "/usr/bin/sudo", "/usr/bin/curl", "/bin/bash"];
         var missing = needed.Where(p => !File.Exists(p)).ToList();
         if (missing.Count > 0)
             throw new LabException($"The lab needs {string.Join(", ", missing)}: apt-get install -y {Packages}");

@@ -1,7 +1,7 @@
 """OpenViduHa.Lab supervisor: owns every process of one lab and kills them all when the lab ends.
 
-Started by Lab.StartAsync as `/usr/bin/python3 -I -u supervisor.py <lab-dir> <lab-id> <keep-files 0|1> [sshd args]`
-with a pipe on stdin. One command per line, one answer per line (`ok [value]` or `error <message>`):
+Started by Lab.StartAsync as
+`/usr/bin/python3 -I -u supervisor.py <lab-dir> <lab-id> <keep-files 0|1> <id-lock-file> [sshd args]` with a pipe on stdin. One command per line, one answer per line (`ok [value]` or `error <message>`):
 
   boot <k>:<host-name>:<node-dir> ... make each node's namespaces (mount + UTS), mount its file system, answer the
                                     pids of the processes holding them (forks of this one, asleep, whose
@@ -15,6 +15,7 @@ Single-threaded on purpose: it forks, and the children call unshare/setns/mount 
 """
 
 import ctypes
+import fcntl
 import os
 import shutil
 import signal
@@ -330,9 +331,9 @@ class Supervisor:
 
 
 def main():
-    lab_dir, lab_id, keep_files = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+    lab_dir, lab_id, keep_files, id_lock = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4]
     supervisor = Supervisor(lab_dir, lab_id, keep_files)
-    supervisor.sshd_args = sys.argv[4:]
+    supervisor.sshd_args = sys.argv[5:]
 
     def stop(signum, frame):
         raise SystemExit(128 + signum)
@@ -364,6 +365,13 @@ def main():
                 print("error " + str(e).replace("\n", " | "), flush=True)
     finally:
         if not supervisor.done:
+            # The lab's process is gone, and with it its lock on the lab id: hold the id until everything is ended
+            # (unless a new lab took it first; it then ends these leftovers itself).
+            try:
+                held = os.open(id_lock, os.O_RDWR | os.O_CREAT, 0o644)
+                fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                pass
             supervisor.teardown()
 
 
