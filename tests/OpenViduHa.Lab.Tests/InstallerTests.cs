@@ -211,6 +211,7 @@ public sealed class InstallerTests(SixNodeLab fixture) : IClassFixture<SixNodeLa
     public async Task Server_ServesKnownVersionsOnly_AtTheRealLayout()
     {
         using var http = new HttpClient(new HttpClientHandler { UseProxy = false });
+        var downloads = Lab.InstallerDownloads;
 
         var v300 = await http.GetAsync(Lab.InstallerUrl("3.0.0", masterNode: true));
         var latest = await http.GetStringAsync(Lab.InstallerUrl("latest", masterNode: false));
@@ -225,6 +226,7 @@ public sealed class InstallerTests(SixNodeLab fixture) : IClassFixture<SixNodeLa
         Assert.Equal(HttpStatusCode.NotFound, v310.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, v400.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+        Assert.Equal(downloads + 2, Lab.InstallerDownloads);
     }
 
     [Fact]

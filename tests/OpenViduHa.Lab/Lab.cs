@@ -39,7 +39,8 @@ public sealed class Lab : IAsyncDisposable
         _options = options;
         Id = id;
         _idLock = idLock;
-        Directory = Path.Combine(options.RootDirectory, id.ToString(CultureInfo.InvariantCulture));
+        // A fresh folder per lab: nothing a previous lab with this id left behind can get in the way.
+        Directory = Path.Combine(options.RootDirectory, $"{id}-{Guid.NewGuid().ToString("N")[..8]}");
         KnownHostsPath = Path.Combine(Directory, "known_hosts");
     }
 
@@ -66,7 +67,10 @@ public sealed class Lab : IAsyncDisposable
     /// <summary>A known_hosts file with every node's current host key, for the real <c>ssh</c> client.</summary>
     public string KnownHostsPath { get; }
 
-    /// <summary>The lab's folder on the host: keys, node file systems, sshd logs (<c>nodes/&lt;k&gt;/sshd.log</c>).</summary>
+    /// <summary>
+    /// The lab's folder on the host, <c>&lt;root&gt;/&lt;id&gt;-&lt;random&gt;</c>: keys, node file systems, sshd logs
+    /// (<c>nodes/&lt;k&gt;/sshd.log</c>).
+    /// </summary>
     public string Directory { get; }
 
     /// <summary>How long <see cref="StartAsync"/> took.</summary>
@@ -113,7 +117,17 @@ public sealed class Lab : IAsyncDisposable
     {
         // A test process killed outright may have left this id's processes (its supervisor normally ends them).
         Tools.EndLab(Id);
-        if (System.IO.Directory.Exists(Directory)) System.IO.Directory.Delete(Directory, recursive: true);
+        System.IO.Directory.CreateDirectory(_options.RootDirectory);
+        foreach (var stale in System.IO.Directory.EnumerateDirectories(_options.RootDirectory, $"{Id}-*"))
+        {
+            try
+            {
+                System.IO.Directory.Delete(stale, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
         Tools.MakeDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
             UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
 
@@ -136,7 +150,7 @@ public sealed class Lab : IAsyncDisposable
             nodeScript, _options.InstallerDelay);
 
         _server = new InstallerServer(Asset("install_ov_node.sh"), _options.LatestVersion);
-        _supervisor = Supervisor.Start(supervisorScript, Directory, Id, _options.KeepFiles, SshdArguments());
+        _supervisor = Supervisor.Start(supervisorScript, Directory, Id, IdLockFile(Id), _options.KeepFiles, SshdArguments());
 
         var planned = Enumerable.Range(1, _options.Nodes).Select(k => (
             Index: k,
@@ -185,12 +199,12 @@ public sealed class Lab : IAsyncDisposable
         {
             try
             {
-                await supervisor.SendAsync("teardown", TimeSpan.FromSeconds(30));
+                await supervisor.SendAsync("teardown", TimeSpan.FromSeconds(120));
             }
             catch (LabException)
             {
             }
-            if (!supervisor.CloseAndWait(TimeSpan.FromSeconds(10))) supervisor.Kill();
+            if (!supervisor.CloseAndWait(TimeSpan.FromSeconds(30))) supervisor.Kill();
             supervisor.Dispose();
         }
         Fallback();
@@ -225,6 +239,8 @@ public sealed class Lab : IAsyncDisposable
     /// <summary>Where lab ids are locked: one place for the whole machine, whatever root directory each lab uses.</summary>
     private const string IdLocks = "/run/lock/ovha-lab-ids";
 
+    private static string IdLockFile(int id) => Path.Combine(IdLocks, $"{id}.lock");
+
     /// <summary>
     /// Takes the first free lab id: an exclusive lock on <c>/run/lock/ovha-lab-ids/&lt;id&gt;.lock</c> (flock, so a dead
     /// process frees it), shared by every test process on the machine.
@@ -237,7 +253,7 @@ public sealed class Lab : IAsyncDisposable
         {
             try
             {
-                return (id, new FileStream(Path.Combine(locks, $"{id}.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+                return (id, new FileStream(IdLockFile(id), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
             }
             catch (IOException)
             {

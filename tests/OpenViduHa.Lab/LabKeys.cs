@@ -13,7 +13,8 @@ public sealed record LabKey(string Name, string PrivateKey, string PublicKey, st
 
 /// <summary>
 /// The lab's client keys. Every node's root, <c>deploy</c> and <c>deploy-nopasswd</c> accept all of them except
-/// <see cref="Unauthorized"/>, a valid key no node knows. Made once per test process (RSA is slow) and shared by its labs.
+/// <see cref="Unauthorized"/>, a valid key no node knows. Made once per machine (RSA is slow), kept under the lab root's
+/// <c>client-keys/</c>, and shared by every lab.
 /// </summary>
 public sealed class LabKeys
 {

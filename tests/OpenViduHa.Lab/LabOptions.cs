@@ -13,7 +13,7 @@ public sealed class LabOptions
     public string LatestVersion { get; init; } = "3.8.0";
 
     /// <summary>
-    /// Where labs keep their files: <c>&lt;root&gt;/&lt;lab id&gt;</c>, plus <c>client-keys/</c>
+    /// Where labs keep their files: <c>&lt;root&gt;/&lt;lab id&gt;-&lt;random&gt;</c>, plus <c>client-keys/</c>
     /// (made once per machine). By default in RAM (/dev/shm: a node is some 150 small files, which a disk makes slow
     /// by the hundred), else /var/tmp. Never under /tmp, which every node has its own of. No spaces or colons.
     /// </summary>

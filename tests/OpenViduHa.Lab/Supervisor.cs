@@ -22,7 +22,7 @@ internal sealed class Supervisor : IDisposable
 
     public int Pid => _process.Id;
 
-    public static Supervisor Start(string script, string labDirectory, int labId, bool keepFiles, IEnumerable<string> sshdArguments)
+    public static Supervisor Start(string script, string labDirectory, int labId, string idLock, bool keepFiles, IEnumerable<string> sshdArguments)
     {
         var psi = new ProcessStartInfo(Tools.Python)
         {
@@ -33,7 +33,7 @@ internal sealed class Supervisor : IDisposable
             StandardInputEncoding = new UTF8Encoding(false),
             StandardOutputEncoding = Encoding.UTF8,
         };
-        foreach (var arg in new[] { "-I", "-u", script, labDirectory, labId.ToString(), keepFiles ? "1" : "0" }.Concat(sshdArguments))
+        foreach (var arg in new[] { "-I", "-u", script, labDirectory, labId.ToString(), keepFiles ? "1" : "0", idLock }.Concat(sshdArguments))
             psi.ArgumentList.Add(arg);
         psi.Environment.Clear();
         psi.Environment["PATH"] = Tools.RootPath;
@@ -83,7 +83,7 @@ internal sealed class Supervisor : IDisposable
             }
             if (line == "ok") return "";
             if (line.StartsWith("ok ", StringComparison.Ordinal)) return line[3..];
-            throw new LabException($"Lab: {Verb(command)} failed: {(line.StartsWith("error ", StringComparison.Ordinal) ? line[6..] : line)}");
+            throw new LabException($"Lab: {Verb(command)} failed: {(line.StartsWith("error ", StringComparison.Ordinal) ? line[6..] : line)}" + Stderr());
         }
         finally
         {
@@ -111,6 +111,7 @@ internal sealed class Supervisor : IDisposable
         try
         {
             _process.Kill();
+            _process.WaitForExit(TimeSpan.FromSeconds(10));
         }
         catch (InvalidOperationException)
         {

@@ -28,7 +28,7 @@ internal static partial class Tools
     {
         if (!Environment.IsPrivilegedProcess)
             throw new LabException("The lab runs as root: it makes mount namespaces and binds sshd to port 22.");
-        string[] needed = [Python, Sshd, SshKeygen, Ssh, Openssl, Nsenter, "/usr/bin/sudo", "/usr/bin/curl", "/bin/bash", "/bin/sleep"];
+        string[] needed = [Python, Sshd, SshKeygen, Ssh, Openssl, Nsenter, "/usr/bin/sudo", "/usr/bin/curl", "/bin/bash"];
         var missing = needed.Where(p => !File.Exists(p)).ToList();
         if (missing.Count > 0)
             throw new LabException($"The lab needs {string.Join(", ", missing)}: apt-get install -y {Packages}");
@@ -121,9 +121,9 @@ internal static partial class Tools
 
     /// <summary>
     /// Ends whatever lab <paramref name="labId"/> still runs (its supervisor died, or a test process was killed before its
-    /// lab could end): its namespace holders (argv[0] <c>ovha-lab-&lt;id&gt;-&lt;k&gt;</c>), everything in their mount
-    /// namespaces first and the holders last. A namespace's number is only matched while its holder keeps it alive: a
-    /// dead namespace's number may already belong to another lab.
+    /// lab could end): its namespace holders (<c>/proc/PID/comm</c> <c>ovha-lab-&lt;id&gt;-&lt;k&gt;</c>), everything in their
+    /// mount namespaces first and the holders last. A namespace's number is only matched while its holder keeps it
+    /// alive: a dead namespace's number may already belong to another lab.
     /// </summary>
     public static void EndLab(int labId)
     {
@@ -131,7 +131,7 @@ internal static partial class Tools
         for (var round = 0; round < 10; round++)
         {
             var processes = Processes().ToList();
-            var holders = processes.Where(p => ArgumentZero(p.Pid).StartsWith(holderPrefix, StringComparison.Ordinal)).ToList();
+            var holders = processes.Where(p => Command(p.Pid).StartsWith(holderPrefix, StringComparison.Ordinal)).ToList();
             if (holders.Count == 0) return;
             var namespaces = holders.Select(h => h.Namespace).ToHashSet();
             var holderPids = holders.Select(h => h.Pid).ToHashSet();
@@ -154,13 +154,12 @@ internal static partial class Tools
         }
     }
 
-    public static string ArgumentZero(int pid)
+    /// <summary>The process's name (<c>/proc/PID/comm</c>), or "" when it is gone.</summary>
+    public static string Command(int pid)
     {
         try
         {
-            var bytes = File.ReadAllBytes($"/proc/{pid}/cmdline");
-            var end = Array.IndexOf(bytes, (byte)0);
-            return Encoding.UTF8.GetString(bytes, 0, end < 0 ? bytes.Length : end);
+            return File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n');
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

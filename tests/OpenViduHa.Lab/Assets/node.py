@@ -341,13 +341,20 @@ def container_names(inst):
 
 IMAGES = {
     "caddy": "openvidu/openvidu-pro-caddy", "dashboard": "openvidu/openvidu-pro-dashboard",
-    "redis-server": "redis", "redis-sentinel": "redis", "minio": "openvidu/minio", "mongo": "mongo",
+    "redis-server": "redis:7.4.4-alpine", "redis-sentinel": "redis:7.4.4-alpine", "minio": "openvidu/minio:2025.5.24",
+    "mongo": "mongo:8.0.19",
     "operator": "openvidu/openvidu-operator", "openvidu-v2compatibility": "openvidu/openvidu-v2compatibility",
-    "grafana": "grafana/grafana", "loki": "openvidu/grafana-loki", "mimir": "openvidu/grafana-mimir",
-    "promtail": "grafana/promtail", "openvidu-call": "openvidu/openvidu-call", "openvidu-meet": "openvidu/openvidu-meet",
-    "openvidu-init": "busybox", "openvidu": "openvidu/openvidu-server-pro", "ingress": "openvidu/ingress",
-    "egress": "openvidu/egress", "prometheus": "prom/prometheus",
+    "grafana": "grafana/grafana:11.6.2", "loki": "openvidu/grafana-loki:3.5.1", "mimir": "openvidu/grafana-mimir:2.16.0",
+    "promtail": "grafana/promtail:3.5.1", "openvidu-call": "openvidu/openvidu-call", "openvidu-meet": "openvidu/openvidu-meet",
+    "openvidu-init": "busybox:1.37.0", "openvidu": "openvidu/openvidu-server-pro", "ingress": "openvidu/ingress",
+    "egress": "openvidu/egress", "prometheus": "prom/prometheus:v3.4.1",
 }
+
+
+def image(name, version):
+    """OpenVidu's own images carry the OpenVidu version; third-party ones their own tag."""
+    known = IMAGES.get(name, "openvidu/" + name)
+    return known if ":" in known else f"{known}:{version}"
 
 
 def restarting():
@@ -380,7 +387,7 @@ def containers():
     for name in names:
         c = {
             "ID": "%012x" % (zlib.crc32(f"{host}/{name}".encode()) * 65537 % (1 << 48)),
-            "Image": f"docker.io/{IMAGES.get(name, 'openvidu/' + name)}:{version}",
+            "Image": "docker.io/" + image(name, version),
             "Command": '"/entrypoint.sh"',
             "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(created)),
             "RunningFor": human(now - created) + " ago",

@@ -1,10 +1,11 @@
 """OpenViduHa.Lab supervisor: owns every process of one lab and kills them all when the lab ends.
 
-Started by Lab.StartAsync as `/usr/bin/python3 -I -u supervisor.py <lab-dir> <lab-id> <keep-files 0|1> [sshd args]`
-with a pipe on stdin. One command per line, one answer per line (`ok [value]` or `error <message>`):
+Started by Lab.StartAsync as
+`/usr/bin/python3 -I -u supervisor.py <lab-dir> <lab-id> <keep-files 0|1> <id-lock-file> [sshd args]` with a pipe on stdin. One command per line, one answer per line (`ok [value]` or `error <message>`):
 
   boot <k>:<host-name>:<node-dir> ... make each node's namespaces (mount + UTS), mount its file system, answer the
-                                    pids of the processes holding them (`sleep infinity` named ovha-lab-<id>-<k>)
+                                    pids of the processes holding them (forks of this one, asleep, whose
+                                    /proc/<pid>/comm is ovha-lab-<id>-<k>, cut at 15 characters)
   sshd-start <address>=<k> ...      start each node's sshd inside its namespaces; answer once every one listens
   sshd-stop <k>                     kill node k's sshd, every connection it serves and every command they run
   teardown                          kill everything in every node's namespaces, delete the lab dir, exit
@@ -14,6 +15,7 @@ Single-threaded on purpose: it forks, and the children call unshare/setns/mount 
 """
 
 import ctypes
+import fcntl
 import os
 import shutil
 import signal
@@ -26,6 +28,7 @@ CLONE_NEWUTS = 0x04000000
 MS_BIND = 4096
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
+PR_SET_NAME = 15
 
 SSHD = "/usr/sbin/sshd"
 SSHD_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
@@ -42,6 +45,7 @@ libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes
 libc.unshare.argtypes = [ctypes.c_int]
 libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
 libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+libc.prctl.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 
 
 def _check(result, what):
@@ -74,6 +78,7 @@ class Supervisor:
         self.nodes = {}
         self.exited = {}
         self.sshd_args = []
+        self.done = False
 
     # ---- children -------------------------------------------------------------------------------------------------
 
@@ -98,11 +103,15 @@ class Supervisor:
                 answer += chunk
             os.close(read_end)
             text = answer.decode(errors="replace").strip()
-            if not text.startswith("ok"):
-                failures.append(text or f"node {node.k}: namespace holder died")
+            if text:
+                failures.append(text)
+                continue
+            try:
+                node.namespace = os.readlink(f"/proc/{pid}/ns/mnt")
+            except OSError:
+                failures.append(f"node {node.k}: its namespace holder died at start")
                 continue
             node.holder = pid
-            node.namespace = os.readlink(f"/proc/{pid}/ns/mnt")
             self.nodes[node.k] = node
             pids.append(str(pid))
         if failures:
@@ -135,8 +144,13 @@ class Supervisor:
                 name = node.host_name.encode()
                 _check(libc.sethostname(name, len(name)), "sethostname")
                 self._child_stdio()
-                os.write(write_end, b"ok\n")
-                os.execv("/bin/sleep", [f"ovha-lab-{self.lab_id}-{node.k}", "infinity"])
+                # The holder stays this forked python, asleep (an exec costs more than the rest of a node's boot here).
+                # /proc/<pid>/comm names it ovha-lab-<id>-<k> (cut at 15 characters) so a later lab can find leftovers.
+                name = f"ovha-lab-{self.lab_id}-{node.k}".encode()[:15]
+                _check(libc.prctl(PR_SET_NAME, name, 0, 0, 0), "prctl")
+                os.close(write_end)  # nothing written: the parent reads an empty answer, success
+                while True:
+                    signal.pause()
             except BaseException as e:  # noqa: BLE001 - report anything to the parent, never return into its loop
                 try:
                     os.write(write_end, f"error node {node.k}: {e}\n".encode())
@@ -153,6 +167,8 @@ class Supervisor:
             node.address = address
             if node.sshd and self._alive(node.sshd):
                 continue
+            if not self._alive(node.holder):
+                raise RuntimeError(f"node {node.k}: its namespace holder (pid {node.holder}) is gone")
             log = os.path.join(node.directory, "sshd.log")
             pid = os.fork()
             if pid == 0:
@@ -160,12 +176,12 @@ class Supervisor:
                     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                         signal.signal(sig, signal.SIG_DFL)
                     os.setsid()
+                    self._child_stdio(log)
                     for ns, flag in (("mnt", CLONE_NEWNS), ("uts", CLONE_NEWUTS)):
                         fd = os.open(f"/proc/{node.holder}/ns/{ns}", os.O_RDONLY)
                         _check(libc.setns(fd, flag), f"setns {ns}")
                         os.close(fd)
                     os.chdir("/")
-                    self._child_stdio(log)
                     os.execve(SSHD, [SSHD, "-D", "-e", "-f", "/etc/ssh/sshd_config"] + self.sshd_args, SSHD_ENV)
                 except BaseException as e:  # noqa: BLE001
                     try:
@@ -188,7 +204,7 @@ class Supervisor:
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError("sshd not listening after 20 s on " + ", ".join(n.address for n in waiting))
-            time.sleep(0.005)
+            time.sleep(0.02)
         return ""
 
     def sshd_stop(self, k):
@@ -315,9 +331,9 @@ class Supervisor:
 
 
 def main():
-    lab_dir, lab_id, keep_files = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+    lab_dir, lab_id, keep_files, id_lock = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4]
     supervisor = Supervisor(lab_dir, lab_id, keep_files)
-    supervisor.sshd_args = sys.argv[4:]
+    supervisor.sshd_args = sys.argv[5:]
 
     def stop(signum, frame):
         raise SystemExit(128 + signum)
@@ -339,6 +355,7 @@ def main():
                     result = supervisor.sshd_stop(int(args[0]))
                 elif command == "teardown":
                     supervisor.teardown()
+                    supervisor.done = True
                     print("ok", flush=True)
                     return
                 else:
@@ -347,7 +364,15 @@ def main():
             except Exception as e:  # noqa: BLE001 - every failure goes back to the lab as one line
                 print("error " + str(e).replace("\n", " | "), flush=True)
     finally:
-        supervisor.teardown()
+        if not supervisor.done:
+            # The lab's process is gone, and with it its lock on the lab id: hold the id until everything is ended
+            # (unless a new lab took it first; it then ends these leftovers itself).
+            try:
+                held = os.open(id_lock, os.O_RDWR | os.O_CREAT, 0o644)
+                fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                pass
+            supervisor.teardown()
 
 
 if __name__ == "__main__":
