@@ -62,7 +62,7 @@ public sealed class LifecycleTests
         Assert.Contains("LIVEKIT_API_SECRET", LabPanel.NodeMessage(check, "master-3"), StringComparison.Ordinal);
         Assert.Equal("succeeded", LabPanel.NodeState(check, "master-1"));
         var details = check["nodes"]!.AsArray().First(n => n!["nodeName"]!.GetValue<string>() == "master-3")!["details"]!.GetValue<string>();
-        Assert.Contains("\"key\":\"LIVEKIT_API_SECRET\",\"status\":\"Different\"", details.Replace(" ", ""), StringComparison.Ordinal);
+        Assert.Contains("\"key\":\"LIVEKIT_API_SECRET\",\"status\":\"different\"", details.Replace(" ", ""), StringComparison.Ordinal);
         Assert.DoesNotContain("EditedByHand123", details, StringComparison.Ordinal);
         Assert.DoesNotContain("EditedByHand123", await lp.LogTextAsync(check["id"]!.GetValue<int>()), StringComparison.Ordinal);
 

@@ -66,7 +66,10 @@ public sealed class JobContext(
         }
     }
 
-    internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+    internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
 
     /// <summary>Blanks every secret of the cluster out of a line: output that echoes a value never reaches the log.</summary>
     public string Redact(string text)
