@@ -19,14 +19,18 @@ public sealed class PanelServer : WebApplicationFactory<Program>
 
     public PanelServer() => UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
 
+    /// <summary>Headless bootstrap (administrator and API token) instead of the setup page; empty means no user yet.</summary>
+    public (string User, string Password, string Token)? Bootstrap { get; init; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseContentRoot(RepositoryRoot.Find());
         builder.UseEnvironment("Production");
         builder.UseSetting("Storage:DataDirectory", DataDirectory);
-        builder.UseSetting("Bootstrap:AdminUser", "");
-        builder.UseSetting("Bootstrap:AdminPassword", "");
-        builder.UseSetting("Bootstrap:ApiToken", "");
+        builder.UseSetting("Bootstrap:AdminUser", Bootstrap?.User ?? "");
+        builder.UseSetting("Bootstrap:AdminPassword", Bootstrap?.Password ?? "");
+        builder.UseSetting("Bootstrap:ApiToken", Bootstrap?.Token ?? "");
+        builder.UseSetting("Jobs:HealthPollInterval", "00:00:00.200");
     }
 
     public void Start()

@@ -1,0 +1,106 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Runtime.Versioning;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using OpenViduHa.Browser.Tests.Infrastructure;
+using OpenViduHa.Browser.Tests.PageObjects;
+using OpenViduHa.Lab;
+using static Microsoft.Playwright.Assertions;
+
+namespace OpenViduHa.Browser.Tests;
+
+/// <summary>An operator starts an install from the cluster page and watches it live, against a lab of real sshd nodes.</summary>
+[Trait("Category", "Browser")]
+[SupportedOSPlatform("linux")]
+public sealed class InstallFlowTests : IAsyncLifetime
+{
+    private const string Admin = "operator";
+    private const string Password = "install-flow-password-1";
+    private const string Token = "ovha_browser_install_0123456789abcdef0123456789";
+
+    private readonly PanelServer _server = new() { Bootstrap = (Admin, Password, Token) };
+    private Lab.Lab _lab = null!;
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        _lab = await Lab.Lab.StartAsync(new LabOptions { Nodes = 6, InstallerDelay = TimeSpan.FromSeconds(2) });
+        _server.Start();
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = BrowserFixture.ChromiumPath, Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+        await _server.DisposeAsync();
+        await _lab.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Install_StartedFromTheUi_LiveLogReachesTheBannersWithEveryLineOnce()
+    {
+        // Arrange: a cluster of lab nodes, made through the API (the wizard has its own test).
+        var clusterId = await CreateClusterAsync();
+        var context = await _browser.NewContextAsync(new() { BaseURL = _server.BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 900 } });
+        context.SetDefaultTimeout(20_000);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("login");
+        await new LoginPage(page).SignInAsync(Admin, Password);
+        await page.WaitForURLAsync("**/clusters");
+        await page.GotoAsync($"clusters/{clusterId}");
+        var cluster = new ClusterPage(page);
+        await cluster.WaitUntilInteractiveAsync();
+        await cluster.OpenTabAsync("Jobs");
+        var jobs = new JobsTab(page);
+
+        // Act: one click.
+        await jobs.StartAsync("install");
+
+        // Assert: the log grows by itself (no reload) up to both banners and the job's success.
+        await Expect(jobs.Log).ToContainTextAsync("Running the OpenVidu 3.8.0 master installer", new() { Timeout = 20_000 });
+        await Expect(jobs.Log).ToContainTextAsync("OpenVidu HA 'Master Node' Installation Finished Successfully!", new() { Timeout = 40_000 });
+        await Expect(jobs.Log).ToContainTextAsync("OpenVidu HA 'Media Node' Installation Finished Successfully!", new() { Timeout = 40_000 });
+        await Expect(jobs.SelectedState).ToHaveTextAsync("succeeded", new() { Timeout = 40_000 });
+        foreach (var node in new[] { "master-1", "master-2", "master-3", "master-4", "media-1", "media-2" })
+            await Expect(jobs.NodeState(node)).ToHaveTextAsync("succeeded");
+        var live = await jobs.SeqsAsync();
+        Assert.Equal(Enumerable.Range(1, live.Count), live); // every line once, in order
+
+        // A view opened afterwards shows the same lines, each once.
+        var late = await context.NewPageAsync();
+        await late.GotoAsync($"clusters/{clusterId}");
+        await new ClusterPage(late).WaitUntilInteractiveAsync();
+        await new ClusterPage(late).OpenTabAsync("Jobs");
+        var lateJobs = new JobsTab(late);
+        await Expect(lateJobs.SelectedState).ToHaveTextAsync("succeeded");
+        Assert.Equal(live, await lateJobs.SeqsAsync());
+        Assert.All(_lab.Nodes, n => Assert.Equal(1, n.InstallerRuns));
+    }
+
+    private async Task<int> CreateClusterAsync()
+    {
+        using var api = new HttpClient { BaseAddress = _server.BaseAddress };
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        object Node(string role, LabNode n) => new
+        {
+            role, privateIp = n.Address,
+            ssh = new { host = n.Address, port = n.Port, username = "root", privateKey = _lab.Keys.Ed25519.PrivateKey, hostKeyFingerprint = n.HostKeyFingerprint },
+        };
+        var response = await api.PostAsJsonAsync("api/clusters", new
+        {
+            name = "browser-install", openviduVersion = "3.8.0", domainName = "openvidu.example.io", licenseKey = "BROWSERLICENSE",
+            modules = new[] { "observability", "openviduMeet" }, installerBaseUrl = _lab.InstallerBaseUrl,
+            nodes = _lab.Nodes.Take(4).Select(n => Node("master", n)).Concat(_lab.Nodes.Skip(4).Select(n => Node("media", n))).ToArray(),
+        });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+    }
+}
