@@ -56,6 +56,23 @@ public sealed class LabNode
         }
     }
 
+    /// <summary>When each installer run started and ended, as the node's clock saw it (benchmarks' ideal times).</summary>
+    public IReadOnlyList<(DateTimeOffset Started, DateTimeOffset Ended)> InstallerRunTimes
+    {
+        get
+        {
+            var file = Path.Combine(NodeImage.State(_directory), "installer-runs");
+            if (!File.Exists(file)) return [];
+            static DateTimeOffset Epoch(string line, string key)
+            {
+                var value = line.Split(' ').First(f => f.StartsWith(key + "=", StringComparison.Ordinal))[(key.Length + 1)..];
+                return DateTimeOffset.UnixEpoch.AddSeconds(double.Parse(value, CultureInfo.InvariantCulture));
+            }
+            return File.ReadLines(file).Where(l => l.Contains("started=", StringComparison.Ordinal))
+                .Select(l => (Epoch(l, "started"), Epoch(l, "ended"))).ToList();
+        }
+    }
+
     /// <summary>Whether the node's <c>openvidu</c> service (the stand-in's listeners) runs.</summary>
     public bool ServiceActive
     {

@@ -50,19 +50,21 @@ public sealed class ServiceHandler(NodeOps ops) : IJobHandler
         {
             await context.SetNodeAsync(node.Id, NodeJobState.Running, $"systemctl {verb} openvidu");
             await using var session = await ops.ConnectAsync(node, run.Cancellation);
-            var result = await ops.RunLoggedAsync(run, session, node, $"systemctl {verb} openvidu", $"systemctl {verb} openvidu");
-            if (!result.Succeeded)
+            if (verb == "stop")
             {
-                await context.SetNodeAsync(node.Id, NodeJobState.Failed, $"systemctl {verb} openvidu failed: {result.LastMessage()}");
-                return false;
+                var result = await ops.RunLoggedAsync(run, session, node, "systemctl stop openvidu", "systemctl stop openvidu");
+                if (!result.Succeeded)
+                {
+                    await context.SetNodeAsync(node.Id, NodeJobState.Failed, $"systemctl stop openvidu failed: {result.LastMessage()}");
+                    return false;
+                }
             }
-            if (verb != "stop")
+            else
             {
-                await context.SetNodeAsync(node.Id, NodeJobState.Running, "Waiting for health");
-                var (healthy, answer) = await ops.WaitHealthyAsync(run, session, node);
+                var (_, healthy, message) = await ops.ControlAndWaitHealthyAsync(run, session, node, verb);
                 if (!healthy)
                 {
-                    await context.SetNodeAsync(node.Id, NodeJobState.Failed, $"Not healthy within {ops.Options.HealthTimeout.TotalSeconds:0} s after {verb} (last: {answer}).");
+                    await context.SetNodeAsync(node.Id, NodeJobState.Failed, message);
                     return false;
                 }
             }

@@ -6,7 +6,9 @@ namespace OpenViduHa.Core.Jobs;
 
 /// <summary>
 /// What a running job writes: numbered log lines (with every secret value of the cluster blanked out), node states
-/// and its own state. Every write is committed at once and announced, so a view that opens late sees all of it.
+/// and its own state. A write returns once it is committed and announced, so a view that opens late sees all of it.
+/// Writes that arrive while another commit runs are committed together (group commit): 24 nodes logging at once cost
+/// a few transactions, not hundreds.
 /// </summary>
 public sealed class JobContext(
     int jobId,
@@ -16,11 +18,15 @@ public sealed class JobContext(
     TimeProvider clock,
     IReadOnlyCollection<string> secretValues,
     CancellationToken cancellation,
-    CancellationToken stopping = default)
+    CancellationToken stopping = default,
+    int lastSeq = 0)
 {
     private readonly SemaphoreSlim _write = new(1, 1);
+    private readonly object _gate = new();
     private readonly string[] _secrets = secretValues.Where(s => s.Length >= 4).OrderByDescending(s => s.Length).ToArray();
-    private int _seq = -1;
+    private List<JobLogLine> _pendingLines = [];
+    private List<(int NodeId, NodeJobState State, string? Message, string? Details, DateTimeOffset At)> _pendingNodes = [];
+    private int _seq = lastSeq;
 
     public int JobId => jobId;
     public int ClusterId => clusterId;
@@ -29,36 +35,53 @@ public sealed class JobContext(
     /// <summary>The panel is shutting down: work stops, and the job is marked interrupted rather than cancelled.</summary>
     public bool Stopping => stopping.IsCancellationRequested;
 
-    public async Task LogAsync(string? node, string text)
+    public Task LogAsync(string? node, string text)
     {
-        await _write.WaitAsync(CancellationToken.None);
-        try
-        {
-            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-            if (_seq < 0) _seq = await db.JobLog.Where(l => l.JobId == jobId).MaxAsync(l => (int?)l.Seq) ?? 0;
-            db.JobLog.Add(new JobLogLine { JobId = jobId, Seq = ++_seq, At = clock.GetUtcNow(), NodeName = node, Text = Redact(text) });
-            await db.SaveChangesAsync(CancellationToken.None);
-            notifier.Publish(new JobChanged(jobId, clusterId, _seq));
-        }
-        finally
-        {
-            _write.Release();
-        }
+        lock (_gate)
+            _pendingLines.Add(new JobLogLine { JobId = jobId, Seq = ++_seq, At = clock.GetUtcNow(), NodeName = node, Text = Redact(text) });
+        return FlushAsync();
     }
 
-    public async Task SetNodeAsync(int nodeId, NodeJobState state, string? message, object? details = null)
+    public Task SetNodeAsync(int nodeId, NodeJobState state, string? message, object? details = null)
+    {
+        var json = details is null ? null : Redact(JsonSerializer.Serialize(details, JsonOptions));
+        lock (_gate) _pendingNodes.Add((nodeId, state, message is null ? null : Redact(message), json, clock.GetUtcNow()));
+        return FlushAsync();
+    }
+
+    private async Task FlushAsync()
     {
         await _write.WaitAsync(CancellationToken.None);
         try
         {
+            List<JobLogLine> lines;
+            List<(int NodeId, NodeJobState State, string? Message, string? Details, DateTimeOffset At)> nodes;
+            int seq;
+            lock (_gate)
+            {
+                (lines, _pendingLines) = (_pendingLines, []);
+                (nodes, _pendingNodes) = (_pendingNodes, []);
+                seq = _seq;
+            }
+            if (lines.Count == 0 && nodes.Count == 0) return; // an earlier commit took ours
+
             await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-            var row = await db.JobNodes.FirstAsync(n => n.JobId == jobId && n.NodeId == nodeId);
-            row.State = state;
-            row.Message = message is null ? null : Redact(message);
-            if (details is not null) row.Details = Redact(JsonSerializer.Serialize(details, JsonOptions));
-            row.UpdatedAt = clock.GetUtcNow();
+            db.JobLog.AddRange(lines);
+            if (nodes.Count > 0)
+            {
+                var ids = nodes.Select(n => n.NodeId).Distinct().ToList();
+                var rows = await db.JobNodes.Where(n => n.JobId == jobId && ids.Contains(n.NodeId)).ToDictionaryAsync(n => n.NodeId);
+                foreach (var (nodeId, state, message, details, at) in nodes)
+                {
+                    var row = rows[nodeId];
+                    row.State = state;
+                    row.Message = message;
+                    if (details is not null) row.Details = details;
+                    row.UpdatedAt = at;
+                }
+            }
             await db.SaveChangesAsync(CancellationToken.None);
-            notifier.Publish(new JobChanged(jobId, clusterId, Math.Max(_seq, 0)));
+            notifier.Publish(new JobChanged(jobId, clusterId, lines.Count > 0 ? lines[^1].Seq : seq));
         }
         finally
         {

@@ -25,6 +25,9 @@ public sealed class JobOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan HealthPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Prefer the sntrup761 post-quantum key exchange where servers offer it (costs more CPU per connection).</summary>
+    public bool PreferPostQuantumKeyExchange { get; set; }
+
     /// <summary>Most nodes worked on at once.</summary>
     [Range(1, 512)]
     public int MaxParallelNodes { get; set; } = 32;

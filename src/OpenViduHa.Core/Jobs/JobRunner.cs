@@ -72,7 +72,8 @@ public sealed class JobRunner(
             .Append(cluster.LicenseKey)
             .Concat(allNodes.SelectMany(n => new[] { n.Ssh.Credentials.Password, n.Ssh.Credentials.SudoPassword, n.Ssh.Credentials.PrivateKeyPassphrase }).OfType<string>())
             .ToList();
-        var context = new JobContext(jobId, clusterId, dbFactory, notifier, clock, secrets, cancellation.Token, ct);
+        var lastSeq = await LastSeqAsync(jobId);
+        var context = new JobContext(jobId, clusterId, dbFactory, notifier, clock, secrets, cancellation.Token, ct, lastSeq);
         var run = new JobRun(context, kind, cluster, scopeIds.Select(id => allNodes.First(n => n.Id == id)).ToList(), allNodes);
 
         string? failure = null;
@@ -135,6 +136,12 @@ public sealed class JobRunner(
         job.FinishedAt = now;
         await db.SaveChangesAsync(CancellationToken.None);
         await context.LogAsync(null, $"{job.Kind.Name()} {job.State.Lower()}: {job.Message}");
+    }
+
+    private async Task<int> LastSeqAsync(int jobId)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        return await db.JobLog.Where(l => l.JobId == jobId).MaxAsync(l => (int?)l.Seq) ?? 0;
     }
 
     private async Task<List<JobNode>> LoadNodesAsync(int clusterId, ClusterDefinition cluster)

@@ -16,7 +16,7 @@ public sealed class NodeOps(ISshConnector ssh, IOptions<JobOptions> options, IDb
     {
         try
         {
-            return await ssh.ConnectAsync(node.Ssh, new SshConnectOptions { ConnectTimeout = Options.ConnectTimeout }, ct);
+            return await ssh.ConnectAsync(node.Ssh, new SshConnectOptions { ConnectTimeout = Options.ConnectTimeout, PreferPostQuantum = Options.PreferPostQuantumKeyExchange }, ct);
         }
         catch (SshFailureException e) when (e.PresentedFingerprint is not null)
         {
@@ -67,23 +67,26 @@ public sealed class NodeOps(ISshConnector ssh, IOptions<JobOptions> options, IDb
         ? $"curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 http://{node.Definition.PrivateIp}:7880/health/caddy"
         : $"curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 http://{node.Definition.PrivateIp}:7880/";
 
-    /// <summary>Polls the health endpoint until it answers 200 or the timeout passes. Returns the last answer.</summary>
-    public async Task<(bool Healthy, string LastAnswer)> WaitHealthyAsync(JobRun run, ISshSession session, JobNode node)
+    /// <summary>
+    /// <c>systemctl {verb} openvidu</c>, then the health endpoint polled on the node itself until it answers 200 or
+    /// <see cref="JobOptions.HealthTimeout"/> passes: one round trip instead of one per poll. Output goes to the log.
+    /// </summary>
+    public async Task<(bool Started, bool Healthy, string Message)> ControlAndWaitHealthyAsync(JobRun run, ISshSession session, JobNode node, string verb)
     {
-        var deadline = DateTimeOffset.UtcNow + Options.HealthTimeout;
-        var last = "no answer";
-        // Quick first looks (a service often answers within a second), then every HealthPollInterval.
-        var delay = TimeSpan.FromMilliseconds(50);
-        while (true)
-        {
-            var result = await RunQuietAsync(run, session, HealthCommand(node), "health check");
-            var code = result.Stdout.Trim();
-            last = code is "" or "000" ? "no answer" : $"HTTP {code}";
-            if (code == "200") return (true, last);
-            if (DateTimeOffset.UtcNow >= deadline) return (false, last);
-            await Task.Delay(delay, run.Cancellation);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, Options.HealthPollInterval.Ticks));
-        }
+        var timeout = (int)Math.Ceiling(Options.HealthTimeout.TotalSeconds);
+        var interval = Options.HealthPollInterval.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+        var script = $"systemctl {verb} openvidu || exit $?\n" +
+                     $"end=$(( $(date +%s) + {timeout} )); delay=0.05\n" +
+                     $"while :; do code=$({HealthCommand(node)}); [ \"$code\" = 200 ] && break; [ $(date +%s) -ge $end ] && break; " +
+                     $"sleep $delay; delay={interval}; done\n" +
+                     "echo \"ovha-health=$code\"";
+        var result = await RunLoggedAsync(run, session, node, script, $"systemctl {verb} openvidu and wait for health", timeout: Options.HealthTimeout + Options.CommandTimeout);
+        if (!result.Succeeded) return (false, false, $"systemctl {verb} openvidu failed: {result.LastMessage()}");
+        var code = result.Stdout.Split('\n').LastOrDefault(l => l.StartsWith("ovha-health=", StringComparison.Ordinal))?["ovha-health=".Length..].Trim() ?? "";
+        var answer = code is "" or "000" ? "no answer" : $"HTTP {code}";
+        return code == "200"
+            ? (true, true, $"Healthy ({answer})")
+            : (true, false, $"{HealthCommand(node).Split(' ')[^1]} did not answer 200 within {Options.HealthTimeout.TotalSeconds:0} s after {verb} (last: {answer}).");
     }
 
     /// <summary>Runs <paramref name="work"/> for each node, at most <see cref="JobOptions.MaxParallelNodes"/> at once.</summary>

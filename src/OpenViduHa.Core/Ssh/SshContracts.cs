@@ -49,6 +49,9 @@ public sealed record SshConnectOptions
 {
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Keep sntrup761 (post-quantum hybrid) first where the server offers it. See <see cref="KeyExchangePolicy"/>.</summary>
+    public bool PreferPostQuantum { get; init; }
 }
 
 /// <summary>One SSH connection to one node.</summary>

@@ -32,8 +32,8 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
                 await using var input = cmd.CreateInputStream();
                 await input.WriteAsync(Encoding.UTF8.GetBytes(stdin + "\n"), timeout.Token);
             }
-            var readOut = PumpAsync(cmd.OutputStream, OutputStream.Stdout, stdout, options.OnLine);
-            var readErr = PumpAsync(cmd.ExtendedOutputStream, OutputStream.Stderr, stderr, options.OnLine);
+            var readOut = Pump(cmd.OutputStream, OutputStream.Stdout, stdout, options.OnLine);
+            var readErr = Pump(cmd.ExtendedOutputStream, OutputStream.Stderr, stderr, options.OnLine);
             await execution;
             await Task.WhenAll(readOut, readErr);
         }
@@ -66,15 +66,21 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
             : ("sudo -k -S -p '' -- " + bash, sudoPassword);
     }
 
-    private static async Task PumpAsync(Stream stream, OutputStream kind, StringBuilder sink, Action<OutputStream, string>? onLine)
-    {
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        while (await reader.ReadLineAsync() is { } line)
+    /// <summary>
+    /// Reads a command's output line by line on a thread of its own. SSH.NET's output streams only read
+    /// synchronously (their ReadAsync is Stream's default, a blocked pool thread): dozens of commands at once would
+    /// starve the thread pool, and with it every other part of the panel, for seconds.
+    /// </summary>
+    private static Task Pump(Stream stream, OutputStream kind, StringBuilder sink, Action<OutputStream, string>? onLine) =>
+        Task.Factory.StartNew(() =>
         {
-            sink.Append(line).Append('\n');
-            onLine?.Invoke(kind, line);
-        }
-    }
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            while (reader.ReadLine() is { } line)
+            {
+                sink.Append(line).Append('\n');
+                onLine?.Invoke(kind, line);
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     public async Task<byte[]?> DownloadAsync(string path, CancellationToken ct)
     {

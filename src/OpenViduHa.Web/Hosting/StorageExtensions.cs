@@ -20,7 +20,7 @@ public static class StorageExtensions
         builder.Services.AddSingleton(paths);
 
         var file = builder.Configuration[$"{StorageOptions.Section}:{nameof(StorageOptions.DatabaseFile)}"] ?? "panel.db";
-        builder.Services.AddDbContextFactory<PanelDbContext>(o => o.UseSqlite($"Data Source={paths.Database(file)};Foreign Keys=True"));
+        builder.Services.AddDbContextFactory<PanelDbContext>(o => o.UseSqlite($"Data Source={paths.Database(file)};Foreign Keys=True").AddInterceptors(new SqlitePragmas()));
 
         builder.Services.AddDataProtection()
             .SetApplicationName("OpenViduHa")

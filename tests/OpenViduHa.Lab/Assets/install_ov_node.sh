@@ -16,11 +16,12 @@ GENERATION='@GENERATION@'
 LAB=/usr/local/lib/ovha-lab
 
 USER_ID=$(id -u)
+LAB_STARTED=$(date +%s.%N)
 
 lab_record_run() {
   code=$?
   if [ -w "$LAB/installer-runs" ]; then
-    echo "version=$OPENVIDU_VERSION role=$SCRIPT_ROLE uid=$USER_ID exit=$code" >> "$LAB/installer-runs" || true
+    echo "version=$OPENVIDU_VERSION role=$SCRIPT_ROLE uid=$USER_ID exit=$code started=$LAB_STARTED ended=$(date +%s.%N)" >> "$LAB/installer-runs" || true
   fi
   exit "$code"
 }
