@@ -95,7 +95,7 @@ public sealed class PreflightHandler(NodeOps ops, ISshConnector ssh, IDbContextF
                 {
                     "open" => new(name, CheckStatus.Pass, $"{port.Purpose}: open"),
                     "refused" => new(name, CheckStatus.Pass, $"{port.Purpose}: reachable (nothing listens yet)"),
-                    "timeout" => new(name, CheckStatus.Fail, $"{port.Purpose}: no answer from {target.Definition.PrivateIp}:{port.Port} within 3 s: a firewall drops it"),
+                    "timeout" => new(name, CheckStatus.Fail, $"{port.Purpose}: no answer from {target.Definition.PrivateIp}:{port.Port} within 5 s: a firewall drops it"),
                     _ => new(name, CheckStatus.Fail, $"{port.Purpose}: {answer}"),
                 });
             }
@@ -149,7 +149,7 @@ public sealed class PreflightHandler(NodeOps ops, ISshConnector ssh, IDbContextF
         script.AppendLine("echo \"bash=$(command -v bash || true)\"");
         script.AppendLine("echo \"curl=$(command -v curl || true)\"");
         script.AppendLine($"echo \"ip_route=$(ip -o route get {ip} 2>/dev/null | awk '{{print $1}}' | head -n 1)\"");
-        script.AppendLine("probe() { out=$(timeout 3 bash -c \"exec 3<>/dev/tcp/$1/$2\" 2>&1); rc=$?; " +
+        script.AppendLine("probe() { out=$(timeout 5 bash -c \"exec 3<>/dev/tcp/$1/$2\" 2>&1); rc=$?; " +
                           "if [ $rc -eq 0 ]; then r=open; elif [ $rc -eq 124 ]; then r=timeout; " +
                           "elif printf '%s' \"$out\" | grep -qi refused; then r=refused; else r=\"error: $(printf '%s' \"$out\" | tail -n 1)\"; fi; " +
                           "echo \"tcp $1 $2=$r\"; }");
