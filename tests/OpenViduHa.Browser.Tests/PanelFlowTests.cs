@@ -204,7 +204,7 @@ public sealed partial class PanelFlowTests(BrowserFixture fixture, ITestOutputHe
         if (Environment.GetEnvironmentVariable("UPDATE_SCREENSHOT") != "1") return;
         await page.ReloadAsync();
         await new ClusterPage(page).WaitUntilInteractiveAsync();
-        var path = Path.Combine(RepositoryRoot.Find(), "docs", "screenshot.png");
+        var path = Path.Combine(RepoRoot.Path, "docs", "screenshot.png");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = path });
     }

@@ -20,15 +20,19 @@ public sealed class NodeOps(ISshConnector ssh, IOptions<JobOptions> options, IDb
         }
         catch (SshFailureException e) when (e.PresentedFingerprint is not null)
         {
-            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-            var row = await db.Nodes.FirstOrDefaultAsync(n => n.Id == node.Id, CancellationToken.None);
-            if (row is not null)
-            {
-                row.PresentedHostKeyFingerprint = e.PresentedFingerprint;
-                await db.SaveChangesAsync(CancellationToken.None);
-            }
+            await RecordPresentedKeyAsync(node, e.PresentedFingerprint);
             throw;
         }
+    }
+
+    /// <summary>Keeps what a host presented (first contact or mismatch) for the operator to confirm or re-pin.</summary>
+    public async Task RecordPresentedKeyAsync(JobNode node, string fingerprint)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var row = await db.Nodes.FirstOrDefaultAsync(n => n.Id == node.Id, CancellationToken.None);
+        if (row is null) return;
+        row.PresentedHostKeyFingerprint = fingerprint;
+        await db.SaveChangesAsync(CancellationToken.None);
     }
 
     /// <summary>Runs a command as root, every output line into the job's log under the node's name.</summary>

@@ -26,7 +26,7 @@ public sealed record InternalPort(NodeRole From, NodeRole To, int Port, string P
 /// IP really on the machine, TCP reachability between nodes (tried from each node), clock skew. The host key of a
 /// node seen for the first time is recorded for the operator to confirm; nothing runs on it before that.
 /// </summary>
-public sealed class PreflightHandler(NodeOps ops, ISshConnector ssh, IDbContextFactory<PanelDbContext> dbFactory, TimeProvider clock) : IJobHandler
+public sealed class PreflightHandler(NodeOps ops, ISshConnector ssh, TimeProvider clock) : IJobHandler
 {
     public const int MinCpus = 4;
     public const long MinMemoryKb = 3_800_000; // 4 GB machines report a little less in MemTotal
@@ -120,12 +120,7 @@ public sealed class PreflightHandler(NodeOps ops, ISshConnector ssh, IDbContextF
         try
         {
             var presented = await ssh.ProbeHostKeyAsync(node.Ssh.Host, node.Ssh.Port, ops.Options.ConnectTimeout, run.Cancellation);
-            await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
-            {
-                var row = await db.Nodes.FirstAsync(n => n.Id == node.Id);
-                row.PresentedHostKeyFingerprint = presented;
-                await db.SaveChangesAsync(CancellationToken.None);
-            }
+            await ops.RecordPresentedKeyAsync(node, presented);
             var message = SshFailureException.NotConfirmed(node.Ssh, presented).Message;
             await run.Context.LogAsync(node.Name, message);
             await run.Context.SetNodeAsync(node.Id, NodeJobState.Failed, message,

@@ -24,7 +24,7 @@ public sealed class PanelServer : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseContentRoot(RepositoryRoot.Find());
+        builder.UseContentRoot(RepoRoot.Path);
         builder.UseEnvironment("Production");
         builder.UseSetting("Storage:DataDirectory", DataDirectory);
         builder.UseSetting("Bootstrap:AdminUser", Bootstrap?.User ?? "");
