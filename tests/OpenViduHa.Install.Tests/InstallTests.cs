@@ -16,7 +16,7 @@ public sealed class InstallTests
     public async Task Install_FourMastersTwoMedia_EveryNodeInstalledOnceWithTheClusterValues(string version)
     {
         // Arrange
-        await using var lp = await LabPanel.StartAsync(6);
+        await using var lp = await LabPanel.StartAsync(6, logLevel: "Debug");
         var nodes = lp.Lab.Nodes;
         var id = await lp.CreateAsync(lp.Spec("lab-" + version.Replace('.', '-'), version, nodes.Take(4).ToList(), nodes.Skip(4).ToList()));
 
@@ -48,6 +48,12 @@ public sealed class InstallTests
         Assert.Contains(InstallHandler.MediaBanner, log, StringComparison.Ordinal);
         Assert.DoesNotContain(credentials["LIVEKIT_API_SECRET"], log, StringComparison.Ordinal);
         Assert.DoesNotContain("LABLICENSE0123456789", log, StringComparison.Ordinal);
+
+        // Debug logs, the panel's database and Hangfire's: the install command (it carries every secret) is in none of them.
+        var onDisk = lp.DataFilesText();
+        Assert.Contains("OpenVidu installer", onDisk, StringComparison.Ordinal); // the logs did record the work
+        foreach (var secret in definition.Secrets.Where(s => s.Value.Length >= 12).Select(s => s.Value).Append(definition.LicenseKey))
+            Assert.DoesNotContain(secret, onDisk, StringComparison.Ordinal);
     }
 
     [Fact]

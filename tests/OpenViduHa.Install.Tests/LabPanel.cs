@@ -32,10 +32,22 @@ public sealed class LabPanel : IAsyncDisposable
     public PanelFactory Panel { get; private set; }
     public HttpClient Api { get; private set; }
 
-    public static async Task<LabPanel> StartAsync(int nodes, TimeSpan? installerDelay = null)
+    public static async Task<LabPanel> StartAsync(int nodes, TimeSpan? installerDelay = null, string logLevel = "Information")
     {
         var lab = await OpenViduHa.Lab.Lab.StartAsync(new LabOptions { Nodes = nodes, InstallerDelay = installerDelay ?? TimeSpan.FromMilliseconds(300) });
-        return new LabPanel(lab, new PanelFactory { Settings = FastJobs });
+        return new LabPanel(lab, new PanelFactory { Settings = FastJobs, LogLevel = logLevel });
+    }
+
+    /// <summary>Every file of the panel's data directory that could leak a secret in plain text: logs and both databases.</summary>
+    public string DataFilesText()
+    {
+        var files = Directory.GetFiles(Path.Combine(Panel.DataDirectory, "logs")).Concat(Directory.GetFiles(Panel.DataDirectory, "*.db*"));
+        return string.Concat(files.Select(f =>
+        {
+            using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream, System.Text.Encoding.Latin1);
+            return reader.ReadToEnd();
+        }));
     }
 
     /// <summary>Stops the panel as a crash would look to jobs (no graceful finish of their work) and starts a new one on the same data.</summary>
