@@ -52,6 +52,7 @@ public sealed class InstallHandler(NodeOps ops, ServiceHandler service, IDbConte
         }
 
         if (media.Count == 0) return;
+        run.Cancellation.ThrowIfCancellationRequested(); // a cancel during the masters leaves the media nodes cancelled, not skipped
         // Masters outside this run (a retry of media nodes only) count when they were installed before.
         var installedElsewhere = await InstalledMastersOutsideAsync(run, masters);
         if (masters.Count > 0 && mastersUp + installedElsewhere < MastersNeededForMedia)
