@@ -138,6 +138,7 @@ public sealed class Lab : IAsyncDisposable
         var nodeScript = Path.Combine(share, "node.py");
         var supervisorScript = Path.Combine(share, "supervisor.py");
         Tools.WriteFile(nodeScript, Asset("node.py"), rx);
+        Tools.WriteFile(Path.Combine(share, "systemctl"), Asset("systemctl.sh"), rx);
         Tools.WriteFile(supervisorScript, Asset("supervisor.py"), rx);
 
         var keysTask = LabKeys.CreateAsync(Path.Combine(Directory, "keys"), Path.Combine(_options.RootDirectory, "client-keys"), ct);

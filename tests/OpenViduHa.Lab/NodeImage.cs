@@ -87,12 +87,16 @@ internal static class NodeImage
         Tools.MakeDirectory(local, Dir755);
         foreach (var sub in new[] { "bin", "sbin", "etc", "lib", "share", "include", "src", "games" })
             Tools.MakeDirectory(Path.Combine(local, sub), Dir755);
-        foreach (var tool in new[] { "systemctl", "docker", "journalctl" })
+        // systemctl is POSIX sh (its hot verbs fork nothing), docker and journalctl are node.py; all in the lab's share folder.
+        var share = Path.GetDirectoryName(shared.NodeScript)!;
+        File.CreateSymbolicLink(Path.Combine(local, "bin", "systemctl"), Path.Combine(share, "systemctl"));
+        foreach (var tool in new[] { "docker", "journalctl" })
             File.CreateSymbolicLink(Path.Combine(local, "bin", tool), shared.NodeScript);
         var state = State(nodeDirectory);
         Tools.MakeDirectory(state, Dir755);
+        // LAB_NODE_STATE (this folder as the host sees it) and LAB_SHARE are for the lab's service host (supervisor.py).
         Tools.WriteFile(Path.Combine(state, "node.env"),
-            $"LAB_NODE_NAME={hostName}\nLAB_NODE_ADDRESS={address}\n" +
+            $"LAB_NODE_NAME={hostName}\nLAB_NODE_ADDRESS={address}\nLAB_NODE_STATE={state}\nLAB_SHARE={share}\n" +
             $"LAB_INSTALLER_DELAY={shared.InstallerDelay.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)}\n", File644);
         // Every run counts, a refused non-root one too: anyone may append.
         Tools.WriteFile(Path.Combine(state, "installer-runs"), "", File644 | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite);
