@@ -148,7 +148,7 @@ public sealed class Lab : IAsyncDisposable
         DeployPassword = password;
         var users = LabUsers.Files(hash);
         var shared = new NodeImage.Shared(users.Passwd, users.Group, users.Shadow, users.ShadowGid, Keys.AuthorizedKeysFile,
-            nodeScript, _options.InstallerDelay);
+            nodeScript, _options.InstallerDelay, NodeImage.UptimeEpochCentiseconds());
 
         _server = new InstallerServer(Asset("install_ov_node.sh"), _options.LatestVersion);
         _supervisor = Supervisor.Start(supervisorScript, Directory, Id, IdLockFile(Id), _options.KeepFiles, SshdArguments());
