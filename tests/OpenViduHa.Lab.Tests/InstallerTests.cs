@@ -52,10 +52,16 @@ public sealed class InstallerTests(SixNodeLab fixture) : IClassFixture<SixNodeLa
     public async Task V300Media_GoldenCommand_WritesEnvAndPrintsPrivateIp()
     {
         var node = Lab.Nodes[1];
+        var before = DateTimeOffset.UtcNow;
 
         var result = await InstallAsync(Lab, node, Command(InstallCommands.V300, "media-1"));
 
+        var after = DateTimeOffset.UtcNow;
         Assert.True(result.ExitCode == 0, result.Error);
+        // The run's times (the stand-in's clock is /proc/uptime plus the lab's offset, 10 ms steps) are the test's clock.
+        var (started, ended) = node.InstallerRunTimes[^1];
+        Assert.InRange(started, before.AddMilliseconds(-50), ended);
+        Assert.InRange(ended, started, after.AddMilliseconds(50));
         Assert.Contains(MediaBanner, result.Output);
         Assert.Contains($"ATTENTION!!! This is the private IP of this 'Media Node'. Make sure this IP is reachable from all the 'Master Node'\n{node.Address}\n", result.Output);
         var env = node.ReadFile("/opt/openvidu/.env")!;

@@ -96,7 +96,8 @@ public sealed class LifecycleTests
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.True(node.ServiceActive);
         var processes = InNamespaces(lab.Nodes.Select(n => n.Namespace).ToArray());
-        Assert.True(processes.Count >= 2 * lab.Nodes.Count + 2, $"{processes.Count} processes");
+        // Each node's holder and sshd, and the background sleep (the service runs in the lab's service host, outside the nodes).
+        Assert.True(processes.Count >= 2 * lab.Nodes.Count + 1, $"{processes.Count} processes");
         return processes;
     }
 

@@ -138,6 +138,7 @@ public sealed class Lab : IAsyncDisposable
         var nodeScript = Path.Combine(share, "node.py");
         var supervisorScript = Path.Combine(share, "supervisor.py");
         Tools.WriteFile(nodeScript, Asset("node.py"), rx);
+        Tools.WriteFile(Path.Combine(share, "systemctl"), Asset("systemctl.sh"), rx);
         Tools.WriteFile(supervisorScript, Asset("supervisor.py"), rx);
 
         var keysTask = LabKeys.CreateAsync(Path.Combine(Directory, "keys"), Path.Combine(_options.RootDirectory, "client-keys"), ct);
@@ -147,7 +148,7 @@ public sealed class Lab : IAsyncDisposable
         DeployPassword = password;
         var users = LabUsers.Files(hash);
         var shared = new NodeImage.Shared(users.Passwd, users.Group, users.Shadow, users.ShadowGid, Keys.AuthorizedKeysFile,
-            nodeScript, _options.InstallerDelay);
+            nodeScript, _options.InstallerDelay, NodeImage.UptimeEpochCentiseconds());
 
         _server = new InstallerServer(Asset("install_ov_node.sh"), _options.LatestVersion);
         _supervisor = Supervisor.Start(supervisorScript, Directory, Id, IdLockFile(Id), _options.KeepFiles, SshdArguments());

@@ -73,7 +73,7 @@ public sealed class LabNode
         }
     }
 
-    /// <summary>Whether the node's <c>openvidu</c> service (the stand-in's listeners) runs.</summary>
+    /// <summary>Whether the node's <c>openvidu</c> service (its listeners, in the lab's service host) runs.</summary>
     public bool ServiceActive
     {
         get
@@ -82,7 +82,8 @@ public sealed class LabNode
             try
             {
                 var pid = int.Parse(File.ReadAllText(file).Trim(), CultureInfo.InvariantCulture);
-                return Tools.IsAlive(pid) && File.ReadAllText($"/proc/{pid}/cmdline").Contains("--service", StringComparison.Ordinal);
+                // The lab's service host (supervisor.py) runs every node's service; service.pid names it while this one runs.
+                return Tools.IsAlive(pid) && Tools.Command(pid).StartsWith("ovha-svc-", StringComparison.Ordinal);
             }
             catch (Exception e) when (e is IOException or FormatException)
             {

@@ -1,12 +1,15 @@
 #!/usr/bin/python3 -IS
 """Stand-ins inside an OpenViduHa.Lab node for what cannot run in the lab: systemd and Docker.
 
-/usr/local/bin/systemctl, docker and journalctl are links to this file (it dispatches on the name it was run as);
-`node.py --service` is the OpenVidu service itself: one process listening on the role's ports on the node's address.
+/usr/local/bin/docker and journalctl are links to this file (it dispatches on the name it was run as, or on its first
+argument when run as node.py); /usr/local/bin/systemctl is systemctl.sh, which does start, stop, restart and is-active
+of openvidu itself (no python start on the hot path) and hands everything else to `node.py systemctl ...`.
+The openvidu service is not a process of the node: the lab's service host (supervisor.py, ServiceHost) listens on the
+role's ports on the node's address while it runs; start and stop ask it (see ask()).
 Everything the lab knows about a node is in /usr/local/lib/ovha-lab (the lab writes faults there, this reads them):
-  node.env              LAB_NODE_NAME, LAB_NODE_ADDRESS, LAB_INSTALLER_DELAY (written by the lab)
+  node.env              LAB_NODE_NAME, LAB_NODE_ADDRESS, LAB_NODE_STATE, LAB_SHARE, LAB_INSTALLER_DELAY (by the lab)
   installed             ROLE, VERSION, GENERATION, MODULES (written by the installer stand-in)
-  service.pid           the running service (written by it once all its ports listen)
+  service.pid           the service host's pid while the service runs (written once all its ports listen)
   restarting-container  NAME SINCE-EPOCH: that container keeps restarting (fault)
   media-stats-stale     present: a media node answers 406 Not Ready (fault)
   journal.log           what `journalctl -u openvidu` prints
@@ -14,7 +17,6 @@ Everything the lab knows about a node is in /usr/local/lib/ovha-lab (the lab wri
 
 import json
 import os
-import signal
 import sys
 import time
 import zlib
@@ -22,8 +24,6 @@ import zlib
 STATE = "/usr/local/lib/ovha-lab"
 UNIT = "/etc/systemd/system/openvidu.service"
 UNIT_NAMES = ("openvidu", "openvidu.service")
-MASTER_PORTS = (7880, 7000, 7001, 9100, 20000)
-MEDIA_PORTS = (7880, 1935, 5349, 8080, 7881)
 
 
 # ---- node state ----------------------------------------------------------------------------------------------------
@@ -54,19 +54,55 @@ def installed():
     return values if values.get("ROLE") else None
 
 
+def host_alive(pid):
+    """Whether pid is the lab's service host (named ovha-svc-<lab id>)."""
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().startswith("ovha-svc-")
+    except OSError:
+        return False
+
+
 def service_pid():
     try:
         with open(os.path.join(STATE, "service.pid")) as f:
             pid = int(f.read().split()[0])
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            if b"--service" not in f.read():
-                return None
-        with open(f"/proc/{pid}/stat") as f:
-            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                return None
-        return pid
+        return pid if host_alive(pid) else None
     except (OSError, ValueError, IndexError):
         return None
+
+
+def ask(verb):
+    """Asks the lab's service host to start, stop or restart this node's service; its answer is the exit code. The
+    request is one line on its FIFO, the answer comes on a pipe of ours it opens as /proc/<pid>/fd/<fd>."""
+    env = node_env()
+    try:
+        with open(os.path.join(env["LAB_SHARE"], "service-host.pid")) as f:
+            alive = host_alive(int(f.read().split()[0]))
+    except (KeyError, OSError, ValueError, IndexError):
+        alive = False
+    if not alive:
+        print(f"Failed to {verb} openvidu.service: the lab's service host is gone.", file=sys.stderr)
+        return 1
+    r, w = os.pipe()
+    try:
+        request = (f"{verb} {os.getpid()} {w} {env['LAB_NODE_ADDRESS']} {env['LAB_NODE_NAME']} "
+                   f"{env['LAB_NODE_STATE']}\n")
+        fifo = os.open(os.path.join(env["LAB_SHARE"], "service.fifo"), os.O_RDWR)
+        try:
+            os.write(fifo, request.encode())
+        finally:
+            os.close(fifo)
+        answer = b""
+        while not answer.endswith(b"\n"):
+            chunk = os.read(r, 64)
+            if not chunk:
+                break
+            answer += chunk
+        return int(answer.strip() or b"1")
+    finally:
+        os.close(r)
+        os.close(w)
 
 
 def service_since():
@@ -74,16 +110,6 @@ def service_since():
         return os.stat(os.path.join(STATE, "service.pid")).st_mtime
     except OSError:
         return None
-
-
-def journal(message):
-    host = node_env().get("LAB_NODE_NAME", "node")
-    stamp = time.strftime("%b %d %H:%M:%S", time.localtime())
-    try:
-        with open(os.path.join(STATE, "journal.log"), "a") as f:
-            f.write(f"{stamp} {host} {message}\n")
-    except OSError:
-        pass
 
 
 def is_root():
@@ -211,55 +237,17 @@ def status(name, known, pid):
 def start_service(name):
     if service_pid():
         return 0
-    for stale in ("service.pid", "service.failed"):
-        try:
-            os.unlink(os.path.join(STATE, stale))
-        except FileNotFoundError:
-            pass
-    journal(f"systemd[1]: Starting {name} - OpenVidu...")
-    child = os.fork()
-    if child == 0:
-        os.setsid()
-        if os.fork() != 0:
-            os._exit(0)
-        log = os.open(os.path.join(STATE, "service.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        devnull = os.open("/dev/null", os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        os.chdir("/")
-        os.execv("/usr/bin/python3", ["/usr/bin/python3", "-IS", os.path.realpath(__file__), "--service"])
-    os.waitpid(child, 0)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if service_pid():
-            journal(f"systemd[1]: Started {name} - OpenVidu.")
-            return 0
-        if os.path.exists(os.path.join(STATE, "service.failed")):
-            break
-        time.sleep(0.01)
-    journal(f"systemd[1]: {name}: Main process exited, code=exited, status=1/FAILURE")
-    journal(f"systemd[1]: Failed to start {name} - OpenVidu.")
-    print(f"Job for {name} failed because the control process exited with error code.\n"
-          f"See \"systemctl status {name}\" and \"journalctl -xeu {name}\" for details.", file=sys.stderr)
-    return 1
+    if ask("start") != 0:
+        print(f"Job for {name} failed because the control process exited with error code.\n"
+              f"See \"systemctl status {name}\" and \"journalctl -xeu {name}\" for details.", file=sys.stderr)
+        return 1
+    return 0
 
 
 def stop_service(name):
-    pid = service_pid()
-    if not pid:
+    if not service_pid():
         return 0
-    journal(f"systemd[1]: Stopping {name} - OpenVidu...")
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    while service_pid() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    if service_pid():
-        os.kill(pid, signal.SIGKILL)
-        while service_pid():
-            time.sleep(0.01)
-    journal(f"systemd[1]: Stopped {name} - OpenVidu.")
-    return 0
+    return ask("stop")
 
 
 # ---- journalctl ----------------------------------------------------------------------------------------------------
@@ -630,87 +618,11 @@ def docker(args):
     return 1
 
 
-# ---- the OpenVidu service --------------------------------------------------------------------------------------------
-
-def service():
-    import asyncio
-
-    env, inst = node_env(), installed()
-    if not inst:
-        print("openvidu: not installed", file=sys.stderr)
-        open(os.path.join(STATE, "service.failed"), "w").close()
-        return 1
-    address = env["LAB_NODE_ADDRESS"]
-    master = inst["ROLE"] == "master-node"
-    ports = MASTER_PORTS if master else MEDIA_PORTS
-
-    def respond(path):
-        if master:
-            if path in ("/health/caddy", "/"):
-                return 200, "OK", "OK"
-            return 404, "Not Found", "404 page not found"
-        if path == "/":
-            if os.path.exists(os.path.join(STATE, "media-stats-stale")):
-                return 406, "Not Acceptable", "Not Ready"
-            return 200, "OK", "OK"
-        return 404, "Not Found", "404 page not found"
-
-    async def http(reader, writer):
-        try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-            request = head.split(b"\r\n", 1)[0].decode("latin-1").split()
-            path = request[1].split("?", 1)[0] if len(request) > 1 else "/"
-            code, reason, body = respond(path)
-            data = body.encode()
-            writer.write(f"HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                         f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode() + data)
-            await writer.drain()
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def tcp(reader, writer):
-        writer.close()
-
-    async def main():
-        servers = []
-        for port in ports:
-            handler = http if port == 7880 else tcp
-            servers.append(await asyncio.start_server(handler, address, port, reuse_address=True))
-        pid_file = os.path.join(STATE, "service.pid")
-        with open(pid_file + ".tmp", "w") as f:
-            f.write(f"{os.getpid()}\n")
-        os.replace(pid_file + ".tmp", pid_file)
-        journal(f"openvidu[{os.getpid()}]: listening on {address}: {', '.join(map(str, ports))}")
-        await asyncio.Event().wait()
-
-    def stop(signum, frame):
-        try:
-            os.unlink(os.path.join(STATE, "service.pid"))
-        finally:
-            os._exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        asyncio.run(main())
-    except OSError as e:
-        journal(f"openvidu[{os.getpid()}]: {e}")
-        open(os.path.join(STATE, "service.failed"), "w").close()
-        return 1
-    return 0
-
-
 def main():
-    if sys.argv[1:2] == ["--service"]:
-        try:
-            return service()
-        except BaseException:
-            open(os.path.join(STATE, "service.failed"), "w").close()
-            raise
     name = os.path.basename(sys.argv[0])
     args = sys.argv[1:]
+    if name == "node.py" and args:
+        name, args = args[0], args[1:]
     if name == "systemctl":
         return systemctl(args)
     if name == "docker":

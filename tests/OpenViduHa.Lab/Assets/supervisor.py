@@ -12,11 +12,17 @@ Started by Lab.StartAsync as
 
 End of stdin (the test process died, however it died), SIGTERM, SIGINT and SIGHUP tear the lab down the same way.
 Single-threaded on purpose: it forks, and the children call unshare/setns/mount before they exec.
+
+Every node's openvidu service (its listeners) lives in one process of the lab, the service host: a fork of this one
+made at start (before any other child), named ovha-svc-<id>, killed with the supervisor (PR_SET_PDEATHSIG) and at
+teardown. See ServiceHost.
 """
 
 import ctypes
+import errno
 import fcntl
 import os
+import selectors
 import shutil
 import signal
 import socket
@@ -29,6 +35,7 @@ MS_BIND = 4096
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
 PR_SET_NAME = 15
+PR_SET_PDEATHSIG = 1
 
 SSHD = "/usr/sbin/sshd"
 SSHD_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
@@ -46,6 +53,8 @@ libc.unshare.argtypes = [ctypes.c_int]
 libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
 libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 libc.prctl.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+prctl_number = ctypes.CDLL(None, use_errno=True).prctl  # the same call with a number, not a name, as its argument
+prctl_number.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 
 
 def _check(result, what):
@@ -79,6 +88,37 @@ class Supervisor:
         self.exited = {}
         self.sshd_args = []
         self.done = False
+        self.service_host = 0
+
+    # ---- the service host -----------------------------------------------------------------------------------------
+
+    def start_service_host(self):
+        """Forks the service host (see ServiceHost) while this process is still alone: before any node exists."""
+        share = os.path.join(self.lab_dir, "share")
+        fifo = os.path.join(share, "service.fifo")
+        if not os.path.exists(fifo):
+            os.mkfifo(fifo, 0o600)
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                    signal.signal(sig, signal.SIG_DFL)
+                os.setsid()
+                _check(prctl_number(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+                if os.getppid() != parent:
+                    os._exit(0)
+                self._child_stdio(os.path.join(self.lab_dir, "service-host.log"))
+                _check(libc.prctl(PR_SET_NAME, f"ovha-svc-{self.lab_id}".encode()[:15], 0, 0, 0), "prctl")
+                ServiceHost(fifo).run()
+            except BaseException as e:  # noqa: BLE001 - never return into the supervisor's loop
+                try:
+                    os.write(2, f"service host failed: {e!r}\n".encode())
+                finally:
+                    os._exit(1)
+        self.service_host = pid
+        with open(os.path.join(share, "service-host.pid"), "w") as f:
+            f.write(f"{pid}\n")
 
     # ---- children -------------------------------------------------------------------------------------------------
 
@@ -223,6 +263,10 @@ class Supervisor:
     def teardown(self):
         """Kills everything in the nodes' namespaces, holders last: while a holder lives, its namespace cannot end and
         its number (mnt:[N]) cannot be handed to another lab's new namespace, so matching on it is safe."""
+        if self.service_host:
+            self._kill(self.service_host)
+            self._wait_gone([self.service_host], timeout=5)
+            self.service_host = 0
         holders = {n.holder for n in self.nodes.values() if n.holder and self._alive(n.holder)}
         namespaces = {n.namespace for n in self.nodes.values() if n.holder in holders}
         for _ in range(10):
@@ -330,6 +374,222 @@ class Supervisor:
             return "(no log)"
 
 
+# ---- the nodes' openvidu services --------------------------------------------------------------------------------------
+
+MASTER_PORTS = (7880, 7000, 7001, 9100, 20000)
+MEDIA_PORTS = (7880, 1935, 5349, 8080, 7881)
+
+
+class ServiceHost:
+    """Every node's openvidu service in one event loop: the role's ports listening on the node's address (all nodes
+    share the machine's network namespace, so one process can bind them all), 7880 answering HTTP.
+
+    The nodes' systemctl stand-in (Assets/systemctl.sh, POSIX sh, no fork) asks over a FIFO, <lab>/share/service.fifo,
+    one line per request (shorter than PIPE_BUF, so concurrent writers never interleave):
+      <start|stop|restart> <pid> <fd> <node address> <node host name> <node state dir, host path>
+    and the answer, the exit code and a newline, goes to /proc/<pid>/fd/<fd>: a pipe the asker holds open read-write
+    and reads from. The answer comes once the ports listen (start) or are closed (stop). The host keeps a node's
+    state dir up to date as the stand-ins read it: service.pid (this process's pid, its mtime the start), journal.log.
+    """
+
+    HTTP_LIMIT = 65536
+    HTTP_TIMEOUT = 10.0
+
+    def __init__(self, fifo):
+        self.fifo = fifo
+        self.selector = selectors.DefaultSelector()
+        self.services = {}  # address -> (state dir, [listening sockets])
+        self.pending = {}  # connection -> (state dir, master?, bytes so far, deadline)
+        self.buffer = b""
+
+    def run(self):
+        control = os.open(self.fifo, os.O_RDWR | os.O_NONBLOCK)  # read-write: never an end of file, never blocks
+        self.selector.register(control, selectors.EVENT_READ, ("control", None))
+        while True:
+            for key, _ in self.selector.select(timeout=1.0):
+                kind, data = key.data
+                if kind == "control":
+                    self.control(key.fd)
+                elif kind == "listen":
+                    self.accept(key.fileobj, *data)
+                else:
+                    self.read(key.fileobj)
+            self.expire()
+
+    # ---- systemctl's requests ---------------------------------------------------------------------------------------
+
+    def control(self, fd):
+        try:
+            self.buffer += os.read(fd, 65536)
+        except BlockingIOError:
+            return
+        *lines, self.buffer = self.buffer.split(b"\n")
+        for line in lines:
+            words = line.decode(errors="replace").split()
+            if len(words) != 6:
+                continue
+            verb, pid, reply_fd, address, host_name, state = words
+            try:
+                code = self.handle(verb, address, host_name, state)
+            except Exception as e:  # noqa: BLE001 - a request never ends the host
+                self.journal(state, host_name, f"ovha-lab: {verb} failed: {e}")
+                code = 1
+            try:
+                out = os.open(f"/proc/{int(pid)}/fd/{int(reply_fd)}", os.O_WRONLY | os.O_NONBLOCK)
+                try:
+                    os.write(out, f"{code}\n".encode())
+                finally:
+                    os.close(out)
+            except (OSError, ValueError):
+                pass  # the asker is gone
+
+    def handle(self, verb, address, host_name, state):
+        name = "openvidu.service"
+        if verb in ("stop", "restart") and address in self.services:
+            self.journal(state, host_name, f"systemd[1]: Stopping {name} - OpenVidu...")
+            self.stop(address)
+            self.journal(state, host_name, f"systemd[1]: Stopped {name} - OpenVidu.")
+        if verb == "stop":
+            return 0
+        if verb not in ("start", "restart"):
+            return 1
+        if address in self.services:
+            return 0
+        self.journal(state, host_name, f"systemd[1]: Starting {name} - OpenVidu...")
+        role = self.role(state)
+        if role is None:
+            self.journal(state, host_name, f"openvidu[{os.getpid()}]: openvidu: not installed")
+            return self.failed(state, host_name, name)
+        ports = MASTER_PORTS if role == "master-node" else MEDIA_PORTS
+        sockets = []
+        try:
+            for port in ports:
+                server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sockets.append(server)
+                server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                server.bind((address, port))
+                server.listen(128)
+                server.setblocking(False)
+        except OSError as e:
+            for server in sockets:
+                server.close()
+            self.journal(state, host_name, f"openvidu[{os.getpid()}]: {e}")
+            return self.failed(state, host_name, name)
+        for server, port in zip(sockets, ports):
+            self.selector.register(server, selectors.EVENT_READ, ("listen", (state, role == "master-node", port == 7880)))
+        self.services[address] = (state, sockets)
+        pid_file = os.path.join(state, "service.pid")
+        with open(pid_file + ".tmp", "w") as f:
+            f.write(f"{os.getpid()}\n")
+        os.replace(pid_file + ".tmp", pid_file)
+        self.journal(state, host_name, f"openvidu[{os.getpid()}]: listening on {address}: {', '.join(map(str, ports))}")
+        self.journal(state, host_name, f"systemd[1]: Started {name} - OpenVidu.")
+        return 0
+
+    def failed(self, state, host_name, name):
+        self.journal(state, host_name, f"systemd[1]: {name}: Main process exited, code=exited, status=1/FAILURE")
+        self.journal(state, host_name, f"systemd[1]: Failed to start {name} - OpenVidu.")
+        return 1
+
+    def stop(self, address):
+        state, sockets = self.services.pop(address)
+        for server in sockets:
+            self.selector.unregister(server)
+            server.close()
+        for conn in [c for c, p in self.pending.items() if p[0] == state]:
+            self.close(conn)
+        try:
+            os.unlink(os.path.join(state, "service.pid"))
+        except FileNotFoundError:
+            pass
+
+    @staticmethod
+    def role(state):
+        try:
+            with open(os.path.join(state, "installed")) as f:
+                for line in f:
+                    key, _, value = line.strip().partition("=")
+                    if key == "ROLE" and value:
+                        return value.strip("'\"")
+        except OSError:
+            pass
+        return None
+
+    @staticmethod
+    def journal(state, host_name, message):
+        stamp = time.strftime("%b %d %H:%M:%S", time.localtime())
+        try:
+            with open(os.path.join(state, "journal.log"), "a") as f:
+                f.write(f"{stamp} {host_name} {message}\n")
+        except OSError:
+            pass
+
+    # ---- the listeners ----------------------------------------------------------------------------------------------
+
+    def accept(self, server, state, master, http):
+        while True:
+            try:
+                conn, _ = server.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            if not http:
+                conn.close()  # a port that listens, nothing more
+                continue
+            conn.setblocking(False)
+            self.pending[conn] = (state, master, b"", time.monotonic() + self.HTTP_TIMEOUT)
+            self.selector.register(conn, selectors.EVENT_READ, ("http", None))
+
+    def read(self, conn):
+        state, master, head, deadline = self.pending[conn]
+        try:
+            chunk = conn.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk = b""
+        head += chunk
+        if b"\r\n\r\n" not in head:
+            if chunk and len(head) <= self.HTTP_LIMIT:
+                self.pending[conn] = (state, master, head, deadline)
+            else:
+                self.close(conn)
+            return
+        request = head.split(b"\r\n", 1)[0].decode("latin-1").split()
+        path = request[1].split("?", 1)[0] if len(request) > 1 else "/"
+        if master:
+            code, reason, body = (200, "OK", "OK") if path in ("/health/caddy", "/") else (404, "Not Found", "404 page not found")
+        elif path != "/":
+            code, reason, body = 404, "Not Found", "404 page not found"
+        elif os.path.exists(os.path.join(state, "media-stats-stale")):
+            code, reason, body = 406, "Not Acceptable", "Not Ready"
+        else:
+            code, reason, body = 200, "OK", "OK"
+        data = body.encode()
+        try:
+            conn.setblocking(True)
+            conn.settimeout(1.0)
+            conn.sendall(f"HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                         f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode() + data)
+        except OSError:
+            pass
+        self.close(conn)
+
+    def close(self, conn):
+        self.pending.pop(conn, None)
+        try:
+            self.selector.unregister(conn)
+        except (KeyError, ValueError):
+            pass
+        conn.close()
+
+    def expire(self):
+        now = time.monotonic()
+        for conn in [c for c, p in self.pending.items() if p[3] < now]:
+            self.close(conn)
+
+
 def main():
     lab_dir, lab_id, keep_files, id_lock = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4]
     supervisor = Supervisor(lab_dir, lab_id, keep_files)
@@ -341,6 +601,7 @@ def main():
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, stop)
     try:
+        supervisor.start_service_host()
         for line in sys.stdin:
             words = line.split()
             if not words:
