@@ -31,8 +31,8 @@ public sealed class InstallHandler(NodeOps ops, ServiceHandler service, IDbConte
         if (run.Kind == JobKind.ReinstallNode && masters.Count == 1)
             await service.RequireOtherMastersHealthyAsync(run, masters[0]);
 
-        // The masters' connections open first; the media nodes' open once every master's installer runs, so their
-        // handshakes (~0.2 s of CPU each on a small panel) happen while the masters work, off the critical path.
+        // The masters' connections open first; the media nodes' open once every master's installer has started
+        // (its first output line), so their handshakes happen while the masters work, off the critical path.
         await using var sessions = new SessionPool(ops, run);
         sessions.Open(masters);
         var mastersStarted = masters.Count;
@@ -65,7 +65,7 @@ public sealed class InstallHandler(NodeOps ops, ServiceHandler service, IDbConte
     }
 
     /// <summary>One node, start to finish. Never throws for the node's own failure: it is recorded on the node.</summary>
-    /// <param name="installerStarted">Called once, when the installer starts or the node fails before it could.</param>
+    /// <param name="installerStarted">Called once: when the installer prints its first line, or when the node is done without it.</param>
     private async Task<bool> InstallAndStartAsync(JobRun run, JobNode node, SessionPool sessions, Action? installerStarted)
     {
         var context = run.Context;
@@ -82,8 +82,7 @@ public sealed class InstallHandler(NodeOps ops, ServiceHandler service, IDbConte
             await context.SetNodeAsync(node.Id, NodeJobState.Running, "Running the installer");
             await context.LogAsync(node.Name, $"Running the OpenVidu {run.Cluster.Version} {(node.Role == NodeRole.Master ? "master" : "media")} installer (command not shown: it holds secrets)");
             var command = InstallCommandsArtifact.NodeCommand(run.Cluster, node.Definition);
-            Started();
-            var result = await ops.RunLoggedAsync(run, session, node, command, "OpenVidu installer", sensitive: true, timeout: ops.Options.InstallTimeout);
+            var result = await ops.RunLoggedAsync(run, session, node, command, "OpenVidu installer", sensitive: true, timeout: ops.Options.InstallTimeout, onFirstOutput: Started);
             if (!result.Succeeded)
             {
                 await context.SetNodeAsync(node.Id, NodeJobState.Failed, $"The installer failed (exit {result.ExitStatus}): {result.LastMessage()}");

@@ -36,8 +36,10 @@ public sealed class NodeOps(ISshConnector ssh, IOptions<JobOptions> options, IDb
     }
 
     /// <summary>Runs a command as root, every output line into the job's log under the node's name.</summary>
-    public Task<SshCommandResult> RunLoggedAsync(JobRun run, ISshSession session, JobNode node, string command, string description, bool sensitive = false, TimeSpan? timeout = null)
+    /// <param name="onFirstOutput">Called once, when the command prints its first line (it is running on the node).</param>
+    public Task<SshCommandResult> RunLoggedAsync(JobRun run, ISshSession session, JobNode node, string command, string description, bool sensitive = false, TimeSpan? timeout = null, Action? onFirstOutput = null)
     {
+        var first = 0;
         var context = run.Context;
         // Lines are written in order: each waits for the previous one (the log keeps the node's own order).
         var pending = Task.CompletedTask;
@@ -53,6 +55,7 @@ public sealed class NodeOps(ISshConnector ssh, IOptions<JobOptions> options, IDb
                 Timeout = timeout ?? Options.CommandTimeout,
                 OnLine = (_, line) =>
                 {
+                    if (Interlocked.Exchange(ref first, 1) == 0) onFirstOutput?.Invoke();
                     lock (gate) pending = pending.ContinueWith(_ => context.LogAsync(node.Name, line), TaskScheduler.Default).Unwrap();
                 },
             }, run.Cancellation);

@@ -32,9 +32,10 @@ public sealed class SessionPool(NodeOps ops, JobRun run) : IAsyncDisposable
         }
     }
 
+    /// <summary>Closes every session at once: SSH.NET's disconnect waits for its reader thread, ~20 ms each.</summary>
     public async ValueTask DisposeAsync()
     {
-        foreach (var task in _sessions.Values)
+        await Task.WhenAll(_sessions.Values.Select(task => Task.Run(async () =>
         {
             try
             {
@@ -44,7 +45,7 @@ public sealed class SessionPool(NodeOps ops, JobRun run) : IAsyncDisposable
             {
                 // A connection that never opened has nothing to close; its failure was reported on its node.
             }
-        }
+        })));
         _handshakes.Dispose();
     }
 }
