@@ -53,6 +53,22 @@ public sealed class UserService(IDbContextFactory<PanelDbContext> dbFactory, Aud
     /// <summary>Creates the first administrator. Returns null when a user already exists (setup is one-time).</summary>
     public async Task<int?> CreateFirstAdminAsync(string userName, string password, string actor, CancellationToken ct = default)
     {
+        // Two setup forms posted at once must not both see "no user yet" (SQLite's deferred transactions would let them).
+        await FirstAdminLock.WaitAsync(ct);
+        try
+        {
+            return await CreateFirstAdminLockedAsync(userName, password, actor, ct);
+        }
+        finally
+        {
+            FirstAdminLock.Release();
+        }
+    }
+
+    private static readonly SemaphoreSlim FirstAdminLock = new(1, 1);
+
+    private async Task<int?> CreateFirstAdminLockedAsync(string userName, string password, string actor, CancellationToken ct)
+    {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         if (await db.Users.AnyAsync(ct)) return null;
