@@ -37,6 +37,10 @@ public sealed class ControlTests
         Assert.Contains("not installed", await early.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal("succeeded", (await lp.RunJobAsync(id, "install"))["state"]!.GetValue<string>());
         var media = await lp.NodeIdAsync(id, "media-1");
+        // A second install would take every master down at once: refused, with the way to do it instead.
+        var again = await lp.StartJobAsync(id, "install");
+        Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+        Assert.Contains("reinstall-node", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         Assert.Equal("succeeded", (await lp.RunJobAsync(id, "stop", media))["state"]!.GetValue<string>());
         Assert.False(nodes[4].ServiceActive);

@@ -68,8 +68,12 @@ public sealed class InstallTests
         Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
         var problem = (await second.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Contains($"Job {first}", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
-        // A read-only job is still allowed beside it.
+        // A read-only job is still allowed beside it; changing or deleting the cluster is not.
         Assert.Equal(HttpStatusCode.Accepted, (await lp.StartJobAsync(id, "preflight")).StatusCode);
+        var edit = await lp.Api.PutAsJsonAsync($"/api/clusters/{id}", lp.Spec("busy", "3.8.0", lp.Lab.Nodes.Take(4).ToList(), lp.Lab.Nodes.Skip(4).ToList()), LabPanel.Json);
+        Assert.Equal(HttpStatusCode.Conflict, edit.StatusCode);
+        Assert.Contains($"Job {first}", await edit.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Conflict, (await lp.Api.DeleteAsync($"/api/clusters/{id}")).StatusCode);
         Assert.Equal("succeeded", (await lp.WaitAsync(first))["state"]!.GetValue<string>());
         Assert.All(lp.Lab.Nodes, n => Assert.Equal(1, n.InstallerRuns));
     }

@@ -186,6 +186,24 @@ public sealed class ClusterApiTests : IClassFixture<PanelFactory>
     }
 
     [Fact]
+    public async Task Update_ChangingAPinnedHostKey_IsRefusedAtTheField()
+    {
+        const string pinned = "SHA256:uYMlfGrnmsQ0fUy7vCMkYrDAYUMfDJJflaVVHtRL3m0";
+        var spec = Specs.Valid(name: "pinned");
+        spec.Nodes![0].Ssh!.HostKeyFingerprint = pinned;
+        var id = await CreateAsync(spec);
+        var view = await _api.GetFromJsonAsync<JsonObject>($"/api/clusters/{id}");
+        for (var i = 0; i < spec.Nodes.Count; i++) spec.Nodes[i].Id = view!["nodes"]![i]!["id"]!.GetValue<int>();
+        spec.Nodes[0].Ssh!.HostKeyFingerprint = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+        var problem = await ProblemAsync(await _api.PutAsJsonAsync($"/api/clusters/{id}", spec, Json));
+
+        Assert.Contains("Re-pin it explicitly", problem["errors"]!["nodes[0].ssh.hostKeyFingerprint"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+        var after = await _api.GetFromJsonAsync<JsonObject>($"/api/clusters/{id}");
+        Assert.Equal(pinned, after!["nodes"]![0]!["ssh"]!["hostKeyFingerprint"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Delete_Cluster_204ThenGone()
     {
         var id = await CreateAsync(Specs.Valid(name: "delete-me"));

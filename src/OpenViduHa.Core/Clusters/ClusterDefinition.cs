@@ -35,6 +35,9 @@ public sealed record ClusterDefinition
 
     /// <summary>The masters' private IPs, comma separated, in master order: never changes after install.</summary>
     public string MasterIpList => string.Join(',', Masters.Select(m => m.PrivateIp));
+
+    /// <summary>No licence, no secrets: a record's generated ToString would print them into any log that formats it.</summary>
+    public override string ToString() => $"ClusterDefinition {{ {Name}, OpenVidu {Version}, {DomainName}, {Nodes.Count} nodes }}";
 }
 
 /// <summary>A node as artifacts see it. <see cref="Name"/> is <c>master-1</c>..<c>master-4</c>, <c>media-1</c>...</summary>

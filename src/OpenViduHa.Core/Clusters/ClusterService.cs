@@ -132,6 +132,7 @@ public sealed class ClusterService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var entity = await LoadAsync(db, id, tracking: true, ct);
         if (entity is null) return new(null, new ValidationErrors(), [], NotFound: true);
+        if (await BusyAsync(db, id, ct) is { } busy) return new(null, busy, [], Busy: true);
 
         var stored = protector.Unprotect<ClusterSecretsPayload>(entity.ProtectedSecrets);
         var storedNodes = entity.Nodes.ToDictionary(n => n.Id, n => protector.Unprotect<SshCredentials>(n.ProtectedCredentials));
@@ -143,6 +144,7 @@ public sealed class ClusterService(
         var result = ClusterValidator.Validate(spec, new StoredSecrets(stored.LicenseKey, stored.Secrets, storedNodes));
         if (!result.IsValid) return new(null, result.Errors, result.Warnings);
         if (InstalledMastersChanged(entity, result) is { } frozen) return new(null, frozen, result.Warnings);
+        if (PinsReplaced(entity, result) is { } repinned) return new(null, repinned, result.Warnings);
         if (await db.Clusters.AnyAsync(c => c.Name == result.Definition!.Name && c.Id != id, ct)) return NameTaken(result);
 
         Apply(entity, result, clock.GetUtcNow());
@@ -180,6 +182,21 @@ public sealed class ClusterService(
         return (id, result);
     }
 
+    /// <summary>A pinned host key changes only through the explicit, audited re-pin, never as a side effect of an edit.</summary>
+    private static ValidationErrors? PinsReplaced(ClusterEntity entity, ClusterValidationResult result)
+    {
+        ValidationErrors? errors = null;
+        for (var i = 0; i < result.Nodes.Count; i++)
+        {
+            var node = result.Nodes[i];
+            var stored = node.Id is { } nodeId ? entity.Nodes.FirstOrDefault(n => n.Id == nodeId) : null;
+            if (stored?.HostKeyFingerprint is not { } pinned || node.Ssh.HostKeyFingerprint is not { } given || Ssh.Fingerprints.Equal(pinned, given)) continue;
+            errors ??= new ValidationErrors();
+            errors.Add($"nodes[{i}].ssh.hostKeyFingerprint", $"{stored.Name} is pinned to {pinned}. Re-pin it explicitly (node actions, or POST /api/nodes/{stored.Id}/host-key with replace) if the machine was rebuilt.");
+        }
+        return errors;
+    }
+
     /// <summary>
     /// Once a master is installed, the four master private IPs are written into every node and never change: an
     /// update that moves, adds or removes a master is refused.
@@ -201,6 +218,7 @@ public sealed class ClusterService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var entity = await db.Clusters.FirstOrDefaultAsync(c => c.Id == id, ct);
         if (entity is null) return false;
+        if (await BusyAsync(db, id, ct) is { } busy) throw new InvalidOperationException(busy.For("").First());
         db.Clusters.Remove(entity);
         audit.Add(db, actor, "cluster.deleted", entity.Name);
         await db.SaveChangesAsync(ct);
@@ -248,6 +266,19 @@ public sealed class ClusterService(
             node.HostKeyFingerprint = validated.Ssh.HostKeyFingerprint ?? node.HostKeyFingerprint;
             node.ProtectedCredentials = protector.Protect(validated.Ssh.Credentials);
         }
+    }
+
+    /// <summary>A changing job queued or running on the cluster: its nodes must not change under it.</summary>
+    private static async Task<ValidationErrors?> BusyAsync(PanelDbContext db, int clusterId, CancellationToken ct)
+    {
+        var job = await db.Jobs.AsNoTracking()
+            .Where(j => j.ClusterId == clusterId && (j.State == Jobs.JobState.Queued || j.State == Jobs.JobState.Running)
+                        && j.Kind != Jobs.JobKind.Preflight && j.Kind != Jobs.JobKind.CheckCredentials)
+            .Select(j => new { j.Id, j.Kind }).FirstOrDefaultAsync(ct);
+        if (job is null) return null;
+        var errors = new ValidationErrors();
+        errors.Add("", $"Job {job.Id} ({Jobs.JobKinds.Name(job.Kind)}) is changing this cluster: wait for it to end, or cancel it, before changing the cluster.");
+        return errors;
     }
 
     private static async Task<ClusterEntity?> LoadAsync(PanelDbContext db, int id, bool tracking, CancellationToken ct)

@@ -129,20 +129,31 @@ public sealed class CredentialsHandler(NodeOps ops, ServiceHandler service) : IJ
     private async Task WriteAtomicAsync(JobRun run, ISshSession session, string file, string content, string stamp)
     {
         var temp = $"/tmp/.ovha-{Guid.NewGuid():N}";
-        var mktemp = await session.RunAsync($"umask 077 && : > {temp}", new SshRunOptions { AsRoot = false, Description = "create temp file", Timeout = ops.Options.CommandTimeout }, run.Cancellation);
-        if (!mktemp.Succeeded) throw new InvalidOperationException($"Could not create a temp file: {mktemp.LastMessage()}");
-        await session.UploadAsync(temp, Encoding.UTF8.GetBytes(content), run.Cancellation);
-
-        var dir = Path.GetDirectoryName(file)!.Replace('\\', '/');
-        var staged = $"{dir}/.{Path.GetFileName(file)}.ovha-new";
         var q = ShellQuote.Quote;
-        var script = $"set -e; cp -p {q(file)} {q(file + ".bak-" + stamp)}; chmod 600 {q(file + ".bak-" + stamp)}; " +
-                     $"install -m 0600 -o root -g root {q(temp)} {q(staged)}; mv -f {q(staged)} {q(file)}; rm -f {q(temp)}";
-        var result = await ops.RunQuietAsync(run, session, script, $"replace {file}");
-        if (!result.Succeeded)
+        try
         {
-            await session.RunAsync($"rm -f {q(temp)}", new SshRunOptions { AsRoot = false, Description = "remove temp file" }, CancellationToken.None);
-            throw new InvalidOperationException($"Replacing {file} failed: {result.LastMessage()}");
+            var mktemp = await session.RunAsync($"umask 077 && : > {temp}", new SshRunOptions { AsRoot = false, Description = "create temp file", Timeout = ops.Options.CommandTimeout }, run.Cancellation);
+            if (!mktemp.Succeeded) throw new InvalidOperationException($"Could not create a temp file: {mktemp.LastMessage()}");
+            await session.UploadAsync(temp, Encoding.UTF8.GetBytes(content), run.Cancellation);
+
+            var dir = Path.GetDirectoryName(file)!.Replace('\\', '/');
+            var staged = $"{dir}/.{Path.GetFileName(file)}.ovha-new";
+            var script = $"set -e; cp -p {q(file)} {q(file + ".bak-" + stamp)}; chmod 600 {q(file + ".bak-" + stamp)}; " +
+                         $"install -m 0600 -o root -g root {q(temp)} {q(staged)}; mv -f {q(staged)} {q(file)}";
+            var result = await ops.RunQuietAsync(run, session, script, $"replace {file}");
+            if (!result.Succeeded) throw new InvalidOperationException($"Replacing {file} failed: {result.LastMessage()}");
+        }
+        finally
+        {
+            // The temp file holds every secret of the file: it goes whatever happened (upload error, cancel, failure).
+            try
+            {
+                await session.RunAsync($"rm -f {q(temp)}", new SshRunOptions { AsRoot = false, Description = "remove temp file", Timeout = ops.Options.CommandTimeout }, CancellationToken.None);
+            }
+            catch (SshFailureException)
+            {
+                // The connection is gone: nothing more can be done from here; the file stays 0600, owned by the login user.
+            }
         }
     }
 }

@@ -29,16 +29,26 @@ public sealed class ServiceHandler(NodeOps ops) : IJobHandler
 
     public async Task RollingRestartAsync(JobRun run, IReadOnlyCollection<JobNode> nodes, string finalState)
     {
-        foreach (var node in nodes.OrderBy(n => n.Role).ThenBy(n => n.Name, StringComparer.Ordinal))
+        var ordered = nodes.OrderBy(n => n.Role).ThenBy(n => n.Name, StringComparer.Ordinal).ToList();
+        for (var i = 0; i < ordered.Count; i++)
         {
+            var node = ordered[i];
             run.Cancellation.ThrowIfCancellationRequested();
-            if (!await ControlAsync(run, node, "restart", finalState) && node.Role == NodeRole.Master)
+            string? stop = null;
+            if (node.Role == NodeRole.Master)
             {
-                var rest = nodes.Where(n => n.Id != node.Id).ToList();
-                foreach (var other in rest)
-                    await run.Context.SetNodeAsync(other.Id, NodeJobState.Skipped, $"Not restarted: {node.Name} did not come back healthy, and a second master down would affect the cluster.");
-                return;
+                // Before each master goes down, the other three must be up: never two masters down at once.
+                try { await RequireOtherMastersHealthyAsync(run, node); }
+                catch (InvalidOperationException e) { stop = e.Message; }
             }
+            if (stop is null && (await ControlAsync(run, node, "restart", finalState) || node.Role != NodeRole.Master)) continue;
+
+            stop ??= $"{node.Name} did not come back healthy, and a second master down would affect the cluster.";
+            if (node.Role == NodeRole.Master && !stop.Contains("did not come back", StringComparison.Ordinal))
+                await run.Context.SetNodeAsync(node.Id, NodeJobState.Skipped, $"Not restarted: {stop}");
+            foreach (var later in ordered.Skip(i + 1))
+                await run.Context.SetNodeAsync(later.Id, NodeJobState.Skipped, $"Not restarted: {stop}");
+            return;
         }
     }
 

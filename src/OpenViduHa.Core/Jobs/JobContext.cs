@@ -89,8 +89,10 @@ public sealed class JobContext(
         }
     }
 
+    /// <summary>Relaxed escaping: redaction runs on the serialized text and must see values as they are, not \uXXXX.</summary>
     internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 

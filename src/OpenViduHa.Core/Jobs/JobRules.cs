@@ -7,9 +7,14 @@ namespace OpenViduHa.Core.Jobs;
 public static class JobRules
 {
     /// <summary>Why the job may not run now, or null.</summary>
-    public static string? Check(JobKind kind, ClusterEntity cluster, IReadOnlyList<NodeEntity> nodes, NodeEntity? target)
+    /// <param name="retry">A retry of an earlier job's failed nodes (they may have installed before failing later).</param>
+    public static string? Check(JobKind kind, ClusterEntity cluster, IReadOnlyList<NodeEntity> nodes, NodeEntity? target, bool retry = false)
     {
         if (kind is JobKind.Preflight) return null;
+
+        if (kind == JobKind.Install && !retry && nodes.Where(n => n.InstalledAt is not null).Select(n => n.Name).ToList() is { Count: > 0 } installed)
+            return $"{string.Join(", ", installed)} {(installed.Count == 1 ? "is" : "are")} installed already: a second install would take every master down at once. " +
+                   "Use reinstall-node (one master at a time, while the others are healthy) or add-node.";
 
         var unpinned = JobRules.NodesFor(kind, nodes, target).Where(n => n.HostKeyFingerprint is null).Select(n => n.Name).ToList();
         if (unpinned.Count > 0)

@@ -52,21 +52,48 @@ public sealed class JobRunner(
         List<int> scopeIds;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            var job = await db.Jobs.Include(j => j.Nodes).FirstOrDefaultAsync(j => j.Id == jobId, ct);
+            var job = await db.Jobs.AsNoTracking().Include(j => j.Nodes).FirstOrDefaultAsync(j => j.Id == jobId, ct);
             if (job is null || job.State != JobState.Queued)
             {
                 logger.LogInformation("Job {JobId} is {State}: not run", jobId, job?.State.ToString() ?? "gone");
                 return;
             }
-            job.State = JobState.Running;
-            job.StartedAt = clock.GetUtcNow();
-            await db.SaveChangesAsync(ct);
             (clusterId, kind, scopeIds) = (job.ClusterId, job.Kind, job.Nodes.OrderBy(n => n.Id).Select(n => n.NodeId).ToList());
         }
 
+        // Registered before the job counts as running, so a cancel from now on always reaches it.
         using var cancellation = cancellations.Register(jobId, ct);
-        var cluster = await clusters.LoadDefinitionAsync(clusterId, CancellationToken.None);
-        var allNodes = await LoadNodesAsync(clusterId, cluster!);
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            // Queued -> running in one conditional statement: a cancel that got there first wins, never both.
+            var now = clock.GetUtcNow();
+            var started = await db.Jobs.Where(j => j.Id == jobId && j.State == JobState.Queued)
+                .ExecuteUpdateAsync(u => u.SetProperty(j => j.State, JobState.Running).SetProperty(j => j.StartedAt, now), ct);
+            if (started == 0)
+            {
+                cancellations.Unregister(jobId);
+                return;
+            }
+        }
+
+        ClusterDefinition? cluster;
+        List<JobNode> allNodes;
+        try
+        {
+            cluster = await clusters.LoadDefinitionAsync(clusterId, CancellationToken.None)
+                      ?? throw new InvalidOperationException($"Cluster {clusterId} no longer exists.");
+            allNodes = await LoadNodesAsync(clusterId, cluster);
+            if (scopeIds.FirstOrDefault(id => allNodes.All(n => n.Id != id)) is var missing and > 0)
+                throw new InvalidOperationException($"Node {missing} is no longer part of the cluster.");
+        }
+        catch (Exception e)
+        {
+            // Never leave a job "running" because its setup failed.
+            logger.LogError(e, "Job {JobId} could not start", jobId);
+            cancellations.Unregister(jobId);
+            await FailBeforeStartAsync(jobId, clusterId, e.Message);
+            return;
+        }
         // User names (admin, minioadmin…) are credentials too, but blanking "admin" out of every line helps nobody.
         var secrets = cluster!.Secrets.Where(s => Secrets.SecretCatalog.Find(s.Key)?.Kind != Secrets.SecretKind.Identity).Select(s => s.Value)
             .Append(cluster.LicenseKey)
@@ -75,6 +102,7 @@ public sealed class JobRunner(
         var lastSeq = await LastSeqAsync(jobId);
         var context = new JobContext(jobId, clusterId, dbFactory, notifier, clock, secrets, cancellation.Token, ct, lastSeq);
         var run = new JobRun(context, kind, cluster, scopeIds.Select(id => allNodes.First(n => n.Id == id)).ToList(), allNodes);
+        if (await CancelRequestedAsync(jobId)) cancellations.Cancel(jobId);
 
         string? failure = null;
         try
@@ -136,6 +164,25 @@ public sealed class JobRunner(
         job.FinishedAt = now;
         await db.SaveChangesAsync(CancellationToken.None);
         await context.LogAsync(null, $"{job.Kind.Name()} {job.State.Lower()}: {job.Message}");
+    }
+
+    private async Task<bool> CancelRequestedAsync(int jobId)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        return await db.Jobs.Where(j => j.Id == jobId).Select(j => j.CancelRequested).FirstAsync();
+    }
+
+    private async Task FailBeforeStartAsync(int jobId, int clusterId, string reason)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var job = await db.Jobs.Include(j => j.Nodes).FirstAsync(j => j.Id == jobId);
+        var now = clock.GetUtcNow();
+        job.State = JobState.Failed;
+        job.FinishedAt = now;
+        job.Message = $"Could not start: {reason}";
+        foreach (var node in job.Nodes) { node.State = NodeJobState.Failed; node.Message = job.Message; node.UpdatedAt = now; }
+        await db.SaveChangesAsync(CancellationToken.None);
+        notifier.Publish(new JobChanged(jobId, clusterId, 0));
     }
 
     private async Task<int> LastSeqAsync(int jobId)

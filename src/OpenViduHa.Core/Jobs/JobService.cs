@@ -53,7 +53,7 @@ public sealed class JobService(
                                                "one changing job at a time. Wait for it, or cancel it.");
             }
 
-            if (JobRules.Check(kind, cluster, nodes, target) is { } refusal) return new(null, Error: refusal);
+            if (JobRules.Check(kind, cluster, nodes, target, retry: retryOf is not null) is { } refusal) return new(null, Error: refusal);
 
             var scope = JobRules.NodesFor(kind, nodes, target);
             if (onlyNodes is not null) scope = scope.Where(n => onlyNodes.Contains(n.Id)).ToList();
@@ -73,7 +73,20 @@ public sealed class JobService(
             audit.Add(db, actor, $"job.{kind.Name()}", cluster.Name, target is null ? $"{job.Nodes.Count} nodes" : target.Name);
             await db.SaveChangesAsync(ct);
 
-            hangfire.Enqueue<JobRunner>(runner => runner.RunAsync(job.Id, CancellationToken.None));
+            try
+            {
+                hangfire.Enqueue<JobRunner>(runner => runner.RunAsync(job.Id, CancellationToken.None));
+            }
+            catch (Exception e)
+            {
+                // A job Hangfire never got would stay queued and block the cluster: it fails here, with the reason.
+                logger.LogError(e, "Job {JobId} could not be handed to Hangfire", job.Id);
+                job.State = JobState.Failed;
+                job.FinishedAt = clock.GetUtcNow();
+                job.Message = $"Could not be queued: {e.Message}";
+                await db.SaveChangesAsync(CancellationToken.None);
+                return new(null, Error: job.Message);
+            }
             logger.LogInformation("Job {JobId} {JobKind} queued for cluster {ClusterName} by {Actor}", job.Id, kind.Name(), cluster.Name, actor);
             notifier.Publish(new JobChanged(job.Id, clusterId, 0));
             return new(job.Id);
@@ -113,15 +126,20 @@ public sealed class JobService(
         if (job is null) return new(null, NotFound: true, Error: $"There is no job {jobId}.");
         if (job.State.IsFinal()) return new(null, Conflict: $"Job {jobId} is already {job.State.Lower()}.");
 
-        job.CancelRequested = true;
-        if (job.State == JobState.Queued)
+        var now = clock.GetUtcNow();
+        // Queued -> cancelled only if it is still queued, in one statement: the runner's queued -> running is the other
+        // side of the same race, and exactly one of them wins.
+        var cancelledBeforeStart = await db.Jobs.Where(j => j.Id == jobId && j.State == JobState.Queued)
+            .ExecuteUpdateAsync(u => u.SetProperty(j => j.State, JobState.Cancelled).SetProperty(j => j.FinishedAt, now)
+                .SetProperty(j => j.CancelRequested, true).SetProperty(j => j.Message, $"Cancelled by {actor} before it started."), ct);
+        if (cancelledBeforeStart > 0)
         {
-            // Never started: it ends here; the Hangfire job finds it cancelled and does nothing.
-            var now = clock.GetUtcNow();
-            job.State = JobState.Cancelled;
-            job.FinishedAt = now;
-            job.Message = $"Cancelled by {actor} before it started.";
-            foreach (var node in job.Nodes) { node.State = NodeJobState.Cancelled; node.UpdatedAt = now; }
+            await db.JobNodes.Where(n => n.JobId == jobId)
+                .ExecuteUpdateAsync(u => u.SetProperty(n => n.State, NodeJobState.Cancelled).SetProperty(n => n.UpdatedAt, now), ct);
+        }
+        else
+        {
+            await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(u => u.SetProperty(j => j.CancelRequested, true), ct);
         }
         audit.Add(db, actor, "job.cancel", $"job {jobId}");
         await db.SaveChangesAsync(ct);

@@ -61,9 +61,10 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
         var bash = "bash -c " + ShellQuote.Quote(command);
         if (!asRoot || target.IsRoot) return (bash, null);
         var sudoPassword = target.Credentials.SudoPassword;
+        // With NOPASSWD sudo never reads the password: the command's stdin is /dev/null so it never sees it either.
         return string.IsNullOrEmpty(sudoPassword)
             ? ("sudo -n -- " + bash, null)
-            : ("sudo -k -S -p '' -- " + bash, sudoPassword);
+            : ("sudo -k -S -p '' -- bash -c " + ShellQuote.Quote("exec </dev/null; " + command), sudoPassword);
     }
 
     /// <summary>
@@ -100,9 +101,16 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
 
     public async Task UploadAsync(string path, byte[] content, CancellationToken ct)
     {
-        var sftp = await SftpAsync(ct);
-        await using var remote = await sftp.OpenAsync(path, FileMode.Create, FileAccess.Write, ct);
-        await remote.WriteAsync(content, ct);
+        try
+        {
+            var sftp = await SftpAsync(ct);
+            await using var remote = await sftp.OpenAsync(path, FileMode.Create, FileAccess.Write, ct);
+            await remote.WriteAsync(content, ct);
+        }
+        catch (SshException e)
+        {
+            throw new SshFailureException(SshFailureKind.Disconnected, $"SFTP to {target.Host}:{target.Port} failed ({e.GetType().Name}): is the sftp subsystem enabled?", e);
+        }
     }
 
     private async Task<SftpClient> SftpAsync(CancellationToken ct)

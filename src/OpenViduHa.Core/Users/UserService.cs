@@ -81,7 +81,26 @@ public sealed class UserService(IDbContextFactory<PanelDbContext> dbFactory, Aud
         return user.Id;
     }
 
+    /// <summary>
+    /// One sign-in check at a time: the failure count is read, raised and saved without a race (parallel wrong
+    /// passwords each count), and password guessing is throttled to the hasher's speed.
+    /// </summary>
     public async Task<SignInResult> SignInAsync(string userName, string password, string? remoteIp, CancellationToken ct = default)
+    {
+        await SignInLock.WaitAsync(ct);
+        try
+        {
+            return await SignInLockedAsync(userName, password, remoteIp, ct);
+        }
+        finally
+        {
+            SignInLock.Release();
+        }
+    }
+
+    private static readonly SemaphoreSlim SignInLock = new(1, 1);
+
+    private async Task<SignInResult> SignInLockedAsync(string userName, string password, string? remoteIp, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow();

@@ -38,6 +38,7 @@ public static class ClusterEndpoints
                 if (problem is not null) return problem;
                 var result = await service.UpdateAsync(id, spec!, request.HttpContext.User.Actor(), ct);
                 if (result.NotFound) return NotFound(id);
+                if (result.Busy) return Busy(result);
                 if (!result.Succeeded) return Invalid(result);
                 return TypedResults.Ok(new CreatedCluster(id, Warnings(result)));
             })
@@ -48,7 +49,16 @@ public static class ClusterEndpoints
             .WithName("UpdateCluster");
 
         clusters.MapDelete("/{id:int}", async Task<Results<NoContent, ProblemHttpResult>> (int id, ClusterService service, HttpContext http, CancellationToken ct) =>
-                await service.DeleteAsync(id, http.User.Actor(), ct) ? TypedResults.NoContent() : NotFound(id))
+            {
+                try
+                {
+                    return await service.DeleteAsync(id, http.User.Actor(), ct) ? TypedResults.NoContent() : NotFound(id);
+                }
+                catch (InvalidOperationException e)
+                {
+                    return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "A job is changing this cluster.", detail: e.Message);
+                }
+            })
             .WithName("DeleteCluster");
     }
 
@@ -84,6 +94,9 @@ public static class ClusterEndpoints
         TypedResults.ValidationProblem(result.Errors.ToDictionary(), title: "The cluster is not valid.", detail: "Nothing was stored. Fix the fields listed in 'errors'.");
 
     private static IReadOnlyList<string> Warnings(ClusterSaveResult result) => result.Warnings.Select(w => $"{w.Field}: {w.Message}").ToList();
+
+    internal static ProblemHttpResult Busy(ClusterSaveResult result) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "A job is changing this cluster.", detail: result.Errors.For("").FirstOrDefault());
 
     internal static ProblemHttpResult NotFound(int id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Cluster not found.", detail: $"There is no cluster {id}.");

@@ -36,6 +36,7 @@ public static class JobEndpoints
             {
                 var (nodeId, result) = await clusters.AddNodeAsync(id, node, http.User.Actor(), ct);
                 if (result.NotFound) return ClusterEndpoints.NotFound(id);
+                if (result.Busy) return ClusterEndpoints.Busy(result);
                 if (nodeId is null)
                     return TypedResults.ValidationProblem(result.Errors.ToDictionary(), title: "The node is not valid.", detail: "Nothing was stored.");
                 return TypedResults.Created($"/api/clusters/{id}", new NodeAdded(nodeId.Value, result.Warnings.Select(w => w.Message).ToList()));
