@@ -26,7 +26,7 @@ public sealed class InstallFlowTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _lab = await Lab.Lab.StartAsync(new LabOptions { Nodes = 6, InstallerDelay = TimeSpan.FromSeconds(2) });
+        _lab = await Lab.Lab.StartAsync(new LabOptions { Nodes = 7, InstallerDelay = TimeSpan.FromSeconds(2) });
         _server.Start();
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -82,7 +82,21 @@ public sealed class InstallFlowTests : IAsyncLifetime
         var lateJobs = new JobsTab(late);
         await Expect(lateJobs.SelectedState).ToHaveTextAsync("succeeded");
         Assert.Equal(live, await lateJobs.SeqsAsync());
-        Assert.All(_lab.Nodes, n => Assert.Equal(1, n.InstallerRuns));
+        Assert.All(_lab.Nodes.Take(6), n => Assert.Equal(1, n.InstallerRuns));
+
+        // One more media node, from the nodes tab: stored and installed in one go.
+        var spare = _lab.Nodes[6];
+        await cluster.OpenTabAsync("Nodes");
+        await page.GetByTestId("add-media-node-open").ClickAsync();
+        var wizard = new ClusterWizardPage(page);
+        await wizard.FillAsync("node.privateIp", spare.Address);
+        await wizard.FillAsync("node.ssh.privateKey", _lab.Keys.Ed25519.PrivateKey);
+        await wizard.FillAsync("node.ssh.hostKeyFingerprint", spare.HostKeyFingerprint);
+        await page.GetByTestId("add-node-submit").ClickAsync();
+        await Expect(jobs.SelectedState).ToHaveTextAsync("succeeded", new() { Timeout = 40_000 });
+        await Expect(jobs.NodeState("media-3")).ToHaveTextAsync("succeeded");
+        Assert.Equal(1, spare.InstallerRuns);
+        Assert.True(spare.ServiceActive);
     }
 
     private async Task<int> CreateClusterAsync()
@@ -98,7 +112,7 @@ public sealed class InstallFlowTests : IAsyncLifetime
         {
             name = "browser-install", openviduVersion = "3.8.0", domainName = "openvidu.example.io", licenseKey = "BROWSERLICENSE",
             modules = new[] { "observability", "openviduMeet" }, installerBaseUrl = _lab.InstallerBaseUrl,
-            nodes = _lab.Nodes.Take(4).Select(n => Node("master", n)).Concat(_lab.Nodes.Skip(4).Select(n => Node("media", n))).ToArray(),
+            nodes = _lab.Nodes.Take(4).Select(n => Node("master", n)).Concat(_lab.Nodes.Skip(4).Take(2).Select(n => Node("media", n))).ToArray(),
         });
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
