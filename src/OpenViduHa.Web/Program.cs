@@ -29,6 +29,7 @@ app.UseStaticFiles();
 app.UseRouting();
 app.UseSetupRedirect();
 app.UseAuthentication();
+app.UseApiWritesNeedToken();
 app.UseAuthorization();
 app.UseAntiforgery();
 

@@ -40,6 +40,30 @@ public static class AuthExtensions
         builder.Services.AddCascadingAuthenticationState();
     }
 
+    /// <summary>
+    /// The sign-in cookie reads the API (downloads from the pages) but never changes anything through it: the pages
+    /// call the services directly, and scripts use bearer tokens. A forged same-site form therefore cannot start,
+    /// cancel or change anything with an operator's cookie, even without an antiforgery token on JSON endpoints.
+    /// </summary>
+    public static void UseApiWritesNeedToken(this WebApplication app) => app.Use(async (context, next) =>
+    {
+        var request = context.Request;
+        if (request.Path.StartsWithSegments("/api") && !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) &&
+            context.User.Identity is { IsAuthenticated: true, AuthenticationType: CookieAuthenticationDefaults.AuthenticationScheme })
+        {
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            await context.Response.WriteAsJsonAsync(new
+            {
+                type = "https://tools.ietf.org/html/rfc9110#section-15.5.4",
+                title = "API writes need an API token.",
+                status = 403,
+                detail = "Send 'Authorization: Bearer <token>' (create one on the API tokens page); the sign-in cookie only reads the API.",
+            }, options: null, contentType: "application/problem+json");
+            return;
+        }
+        await next(context);
+    });
+
     /// <summary>Until the first administrator exists, every page leads to the one-time setup.</summary>
     public static void UseSetupRedirect(this WebApplication app) => app.Use(async (context, next) =>
     {
