@@ -34,22 +34,28 @@ public sealed class ServiceHandler(NodeOps ops) : IJobHandler
         {
             var node = ordered[i];
             run.Cancellation.ThrowIfCancellationRequested();
-            string? stop = null;
             if (node.Role == NodeRole.Master)
             {
                 // Before each master goes down, the other three must be up: never two masters down at once.
+                string? refused = null;
                 try { await RequireOtherMastersHealthyAsync(run, node); }
-                catch (InvalidOperationException e) { stop = e.Message; }
+                catch (InvalidOperationException e) { refused = e.Message; }
+                if (refused is not null)
+                {
+                    await SkipFromAsync(run, ordered.Skip(i), refused);
+                    return;
+                }
             }
-            if (stop is null && (await ControlAsync(run, node, "restart", finalState) || node.Role != NodeRole.Master)) continue;
-
-            stop ??= $"{node.Name} did not come back healthy, and a second master down would affect the cluster.";
-            if (node.Role == NodeRole.Master && !stop.Contains("did not come back", StringComparison.Ordinal))
-                await run.Context.SetNodeAsync(node.Id, NodeJobState.Skipped, $"Not restarted: {stop}");
-            foreach (var later in ordered.Skip(i + 1))
-                await run.Context.SetNodeAsync(later.Id, NodeJobState.Skipped, $"Not restarted: {stop}");
+            // A media node that fails is recorded and the restart goes on; a master that fails stops it.
+            if (await ControlAsync(run, node, "restart", finalState) || node.Role != NodeRole.Master) continue;
+            await SkipFromAsync(run, ordered.Skip(i + 1), $"{node.Name} did not come back healthy, and a second master down would affect the cluster.");
             return;
         }
+    }
+
+    private static async Task SkipFromAsync(JobRun run, IEnumerable<JobNode> nodes, string reason)
+    {
+        foreach (var node in nodes) await run.Context.SetNodeAsync(node.Id, NodeJobState.Skipped, $"Not restarted: {reason}");
     }
 
     /// <summary>Runs systemctl, then (unless stopping) waits for the health endpoint. Records the node's outcome.</summary>
