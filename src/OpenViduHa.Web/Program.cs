@@ -5,6 +5,7 @@ using OpenViduHa.Web.Auth;
 using OpenViduHa.Web.Components;
 using OpenViduHa.Web.Hosting;
 using OpenViduHa.Web.Jobs;
+using OpenViduHa.Web.Status;
 using Serilog;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -15,6 +16,7 @@ builder.AddPanelLogging(paths);
 builder.AddPanelAuth();
 builder.AddPanelApi();
 builder.AddPanelJobs(paths);
+builder.AddPanelStatus();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 // Notices at the bottom left (Material's desktop place): top right they cover the pages' action buttons.
 builder.Services.AddMudServices(o => o.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomLeft);
@@ -37,6 +39,7 @@ app.MapStaticAssets().AllowAnonymous();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapPanelApi();
 app.MapPanelHangfire();
+app.MapPanelStatus();
 app.Run();
 
 public partial class Program;

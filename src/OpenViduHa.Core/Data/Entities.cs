@@ -149,3 +149,20 @@ public sealed class JobLogLine
     public string? NodeName { get; set; }
     public required string Text { get; set; }
 }
+
+/// <summary>
+/// A node's verdict (or, without a node, the cluster's) changed. Written only on change, never once per sweep: the
+/// collector keeps the full picture in memory.
+/// </summary>
+public sealed class StatusChangeEntity
+{
+    public long Id { get; set; }
+    public int ClusterId { get; set; }
+    public int? NodeId { get; set; }
+    public DateTimeOffset At { get; set; }
+
+    /// <summary>green, amber, red, unknown for a node; healthy, degraded, down, unknown for the cluster.</summary>
+    public required string Health { get; set; }
+
+    public required string Reason { get; set; }
+}

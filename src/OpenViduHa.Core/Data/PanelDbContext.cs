@@ -13,6 +13,7 @@ public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : D
     public DbSet<JobEntity> Jobs => Set<JobEntity>();
     public DbSet<JobNodeEntity> JobNodes => Set<JobNodeEntity>();
     public DbSet<JobLogLine> JobLog => Set<JobLogLine>();
+    public DbSet<StatusChangeEntity> StatusChanges => Set<StatusChangeEntity>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder builder)
     {
@@ -66,6 +67,12 @@ public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : D
             e.ToTable("JobLog");
             e.HasIndex(l => new { l.JobId, l.Seq }).IsUnique();
             e.HasOne<JobEntity>().WithMany().HasForeignKey(l => l.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<StatusChangeEntity>(e =>
+        {
+            e.ToTable("StatusChanges");
+            e.HasIndex(c => new { c.ClusterId, c.NodeId, c.Id });
+            e.HasOne<ClusterEntity>().WithMany().HasForeignKey(c => c.ClusterId).OnDelete(DeleteBehavior.Cascade);
         });
         model.Entity<AuditEntry>(e =>
         {

@@ -62,6 +62,9 @@ public interface ISshSession : IAsyncDisposable
     /// <summary>The host key fingerprint the server presented, <c>SHA256:…</c>.</summary>
     string PresentedFingerprint { get; }
 
+    /// <summary>The connection is still up (a kept connection is checked before reuse).</summary>
+    bool IsConnected { get; }
+
     Task<SshCommandResult> RunAsync(string command, SshRunOptions options, CancellationToken ct);
 
     /// <summary>A file's bytes over SFTP, or null when it does not exist (read as the login user).</summary>

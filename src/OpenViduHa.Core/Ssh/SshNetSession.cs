@@ -13,6 +13,7 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
 
     public SshTarget Target => target;
     public string PresentedFingerprint => presented;
+    public bool IsConnected => client.IsConnected;
 
     public async Task<SshCommandResult> RunAsync(string command, SshRunOptions options, CancellationToken ct)
     {

@@ -328,6 +328,36 @@ namespace OpenViduHa.Core.Data.Migrations
                     b.ToTable("Nodes", (string)null);
                 });
 
+            modelBuilder.Entity("OpenViduHa.Core.Data.StatusChangeEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ClusterId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Health")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("NodeId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ClusterId", "NodeId", "Id");
+
+                    b.ToTable("StatusChanges", (string)null);
+                });
+
             modelBuilder.Entity("OpenViduHa.Core.Data.UserEntity", b =>
                 {
                     b.Property<int>("Id")
@@ -409,6 +439,15 @@ namespace OpenViduHa.Core.Data.Migrations
                         .IsRequired();
 
                     b.Navigation("Cluster");
+                });
+
+            modelBuilder.Entity("OpenViduHa.Core.Data.StatusChangeEntity", b =>
+                {
+                    b.HasOne("OpenViduHa.Core.Data.ClusterEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("OpenViduHa.Core.Data.ClusterEntity", b =>
