@@ -21,21 +21,26 @@ public sealed class LabPanel : IAsyncDisposable
         ["Jobs:InstallTimeout"] = "00:02:00",
     };
 
-    private LabPanel(Lab.Lab lab, PanelFactory panel)
+    private readonly Dictionary<string, string?> _settings;
+
+    private LabPanel(Lab.Lab lab, PanelFactory panel, Dictionary<string, string?> settings)
     {
         Lab = lab;
         Panel = panel;
         Api = panel.ApiClient();
+        _settings = settings;
     }
 
     public Lab.Lab Lab { get; }
     public PanelFactory Panel { get; private set; }
     public HttpClient Api { get; private set; }
 
-    public static async Task<LabPanel> StartAsync(int nodes, TimeSpan? installerDelay = null, string logLevel = "Information")
+    public static async Task<LabPanel> StartAsync(int nodes, TimeSpan? installerDelay = null, string logLevel = "Information", IReadOnlyDictionary<string, string?>? settings = null)
     {
         var lab = await OpenViduHa.Lab.Lab.StartAsync(new LabOptions { Nodes = nodes, InstallerDelay = installerDelay ?? TimeSpan.FromMilliseconds(300) });
-        return new LabPanel(lab, new PanelFactory { Settings = FastJobs, LogLevel = logLevel });
+        var all = FastJobs;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
+        return new LabPanel(lab, new PanelFactory { Settings = all, LogLevel = logLevel }, all);
     }
 
     /// <summary>Every file of the panel's data directory that could leak a secret in plain text: logs and both databases.</summary>
@@ -55,7 +60,7 @@ public sealed class LabPanel : IAsyncDisposable
     {
         var dir = Panel.DataDirectory;
         Panel.Dispose();
-        Panel = new PanelFactory(bootstrap: true, dataDirectory: dir) { Settings = FastJobs };
+        Panel = new PanelFactory(bootstrap: true, dataDirectory: dir) { Settings = _settings };
         Api = Panel.ApiClient();
     }
 

@@ -1,0 +1,65 @@
+using OpenViduHa.Core.Clusters;
+using OpenViduHa.Core.Status;
+
+namespace OpenViduHa.Core.Tests.Status;
+
+public sealed class PortPlanTests
+{
+    private static (PortPlan Plan, List<WatchedNode> Nodes) Plan(ClusterDefinition cluster)
+    {
+        var nodes = cluster.Nodes.Select((n, i) => new WatchedNode(i + 1, n.Name, n.Role, n.PrivateIp)).ToList();
+        return (new PortPlan(cluster, nodes), nodes);
+    }
+
+    [Fact]
+    public void Expected_RedisOnAMaster_CheckedFromEveryOtherMasterAndEveryMediaNode()
+    {
+        var (plan, nodes) = Plan(TestClusters.Full("3.8.0"));
+        var master1 = nodes.Single(n => n.Name == "master-1");
+
+        var redis = plan.Expected(master1.Id).Where(e => e.Port == 7000).Select(e => e.Source.Name).Order().ToList();
+
+        Assert.Equal(["master-2", "master-3", "master-4", "media-1", "media-2"], redis);
+        // Master-to-master only ports (current generation) are not checked from media nodes.
+        Assert.DoesNotContain(plan.Expected(master1.Id), e => e.Port == 3000 && e.Source.Role == NodeRole.Media);
+        Assert.Contains(plan.Expected(master1.Id), e => e.Port == 3000 && e.Source.Name == "master-2");
+    }
+
+    [Fact]
+    public void FromNode_MediaNode_ChecksTheMastersPortsItNeeds_NeverItself()
+    {
+        var (plan, nodes) = Plan(TestClusters.Full("3.8.0"));
+        var media1 = nodes.Single(n => n.Name == "media-1");
+
+        var targets = plan.FromNode(media1.Id);
+
+        Assert.Equal(TestClusters.MasterIps, targets.Select(t => t.Ip).Order());
+        Assert.All(targets, t => Assert.Contains(7000, t.Ports));
+        Assert.All(targets, t => Assert.Contains(20000, t.Ports));
+        Assert.All(targets, t => Assert.DoesNotContain(3000, t.Ports)); // masters only
+        Assert.DoesNotContain(targets, t => t.Ip == media1.PrivateIp);
+    }
+
+    [Fact]
+    public void FromPanel_LoadBalancerPorts_ButNotTheHealthPortOrWideRanges()
+    {
+        var (plan, nodes) = Plan(TestClusters.Full("3.8.0"));
+        var master = nodes.Single(n => n.Name == "master-1");
+        var media = nodes.Single(n => n.Name == "media-1");
+
+        Assert.Equal([1945, 5349], plan.FromPanel(master.Id));
+        Assert.Equal([1935, 5349, 7881], plan.FromPanel(media.Id));
+        Assert.Contains(plan.Expected(media.Id), e => e.Port == 7880 && e.Source.Name == "master-1");
+        Assert.DoesNotContain(plan.Expected(media.Id), e => e.Port >= 50000);
+    }
+
+    [Fact]
+    public void FromPanel_MinimalCluster_OnlyWhatItsOptionsOpen()
+    {
+        var (plan, nodes) = Plan(TestClusters.Minimal("3.0.0"));
+
+        Assert.Empty(plan.FromPanel(nodes.Single(n => n.Name == "master-1").Id));
+        Assert.Empty(plan.FromPanel(nodes.Single(n => n.Name == "media-1").Id)); // no RTMP, TURN or WebRTC over TCP
+        Assert.DoesNotContain(plan.Expected(nodes.Single(n => n.Name == "media-1").Id), e => e.Port == 8080); // no WHIP
+    }
+}

@@ -1,0 +1,111 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using OpenViduHa.Core.Status;
+
+namespace OpenViduHa.Install.Tests;
+
+/// <summary>The collector around jobs, panel restarts and changed host keys: each test with its own lab.</summary>
+public sealed class StatusLifecycleTests
+{
+    private static Dictionary<string, string?> Fast(string interval = "00:00:00.500") => new(StatusLabFixture.Settings) { ["Status:Interval"] = interval };
+
+    [Fact]
+    public async Task ProbesDuringAReinstall_OfThatNode_DoNotDisturbIt()
+    {
+        await using var lp = await LabPanel.StartAsync(5, logLevel: "Warning", settings: Fast("00:00:00.200"));
+        var nodes = lp.Lab.Nodes;
+        var id = await lp.CreateAsync(lp.Spec("busy", "3.8.0", nodes.Take(4).ToList(), [nodes[4]]));
+        Assert.Equal("succeeded", (await lp.RunJobAsync(id, "install"))["state"]!.GetValue<string>());
+        var collector = lp.Panel.Services.GetRequiredService<StatusCollector>();
+        var store = lp.Panel.Services.GetRequiredService<StatusStore>();
+        var media = await lp.NodeIdAsync(id, "media-1");
+        nodes[4].SlowInstaller(TimeSpan.FromSeconds(3));
+
+        // The probe keeps running on media-1 every 200 ms while its installer runs, on its own connection.
+        var probedDuringJob = 0;
+        var sawJob = false;
+        using var subscription = store.Subscribe(id, status =>
+        {
+            var node = status.Nodes.Single(n => n.NodeId == media);
+            if (node.Reachable) Interlocked.Increment(ref probedDuringJob);
+            if (node.Reasons.Any(r => r.StartsWith("reinstall-node job #", StringComparison.Ordinal))) sawJob = true;
+            return Task.CompletedTask;
+        });
+        var job = await lp.RunJobAsync(id, "reinstall-node", media);
+        subscription.Dispose();
+
+        Assert.Equal("succeeded", job["state"]!.GetValue<string>());
+        Assert.Equal(2, nodes[4].InstallerRuns);
+        Assert.Contains("Installation Finished Successfully", await lp.LogTextAsync(job["id"]!.GetValue<int>()), StringComparison.Ordinal);
+        Assert.True(probedDuringJob >= 5, $"media-1 probed {probedDuringJob} times during the reinstall");
+        Assert.True(nodes[4].ServiceActive);
+        Assert.True(sawJob || probedDuringJob > 0);
+        var after = await collector.SweepClusterAsync(id, force: true, CancellationToken.None);
+        Assert.Equal(ClusterHealth.Healthy, after!.Health);
+    }
+
+    [Fact]
+    public async Task PanelRestart_KeepsTheHistory_AndWritesNoDuplicate()
+    {
+        await using var lp = await LabPanel.StartAsync(5, logLevel: "Warning", settings: Fast());
+        var nodes = lp.Lab.Nodes;
+        var id = await lp.CreateAsync(lp.Spec("restart", "3.0.0", nodes.Take(4).ToList(), [nodes[4]]));
+        Assert.Equal("succeeded", (await lp.RunJobAsync(id, "install"))["state"]!.GetValue<string>());
+        Assert.Equal(0, (await nodes[4].RunAsRootAsync("systemctl stop openvidu")).ExitCode);
+        await WaitAsync(lp, id, s => NodeHealth(s, "media-1") == "red");
+        Assert.Equal(0, (await nodes[4].RunAsRootAsync("systemctl start openvidu")).ExitCode);
+        await WaitAsync(lp, id, s => s["health"]!.GetValue<string>() == "healthy");
+        var rows = lp.Panel.Count("StatusChanges");
+
+        lp.RestartPanel();
+        var fresh = await lp.Api.PostAsync($"/api/clusters/{id}/status/refresh", null);
+        fresh.EnsureSuccessStatusCode();
+        await lp.Api.PostAsync($"/api/clusters/{id}/status/refresh", null);
+
+        Assert.Equal(rows, lp.Panel.Count("StatusChanges"));
+        var history = await lp.Panel.Services.GetRequiredService<StatusCollector>().HistoryAsync(id, 100, CancellationToken.None);
+        Assert.Contains(history, c => c.Health == "red" && c.Reason.Contains("openvidu service is inactive", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task HostKeyReplaced_NodeRedNamingTheMismatch_AndTheKeyIsOnlyRecorded()
+    {
+        await using var lp = await LabPanel.StartAsync(5, logLevel: "Warning", settings: Fast());
+        var nodes = lp.Lab.Nodes;
+        var id = await lp.CreateAsync(lp.Spec("rekeyed", "3.8.0", nodes.Take(4).ToList(), [nodes[4]]));
+        Assert.Equal("succeeded", (await lp.RunJobAsync(id, "install"))["state"]!.GetValue<string>());
+        var pinned = nodes[4].HostKeyFingerprint;
+        await WaitAsync(lp, id, s => s["health"]!.GetValue<string>() == "healthy");
+
+        // sshd restarts with a new key: kept connections drop, the new one is refused by the pin. The service still
+        // answers, so the node is amber (not down), with the reason.
+        await nodes[4].ReplaceHostKeyAsync();
+        var status = await WaitAsync(lp, id, s => NodeHealth(s, "media-1") != "green");
+
+        var reasons = string.Join("; ", Node(status, "media-1")["reasons"]!.AsArray().Select(r => r!.GetValue<string>()));
+        Assert.Equal("amber", NodeHealth(status, "media-1"));
+        Assert.Contains(nodes[4].HostKeyFingerprint, reasons, StringComparison.Ordinal);
+        var view = (await lp.ClusterAsync(id))["nodes"]!.AsArray().Single(n => n!["name"]!.GetValue<string>() == "media-1")!;
+        Assert.Equal(pinned, view["ssh"]!["hostKeyFingerprint"]!.GetValue<string>());
+        Assert.Equal(nodes[4].HostKeyFingerprint, view["presentedHostKeyFingerprint"]!.GetValue<string>());
+    }
+
+    private static async Task<JsonObject> WaitAsync(LabPanel lp, int id, Func<JsonObject, bool> until, int seconds = 30)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        JsonObject? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = (await lp.Api.GetFromJsonAsync<JsonObject>($"/api/clusters/{id}/status"))!;
+            if (until(last)) return last;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"Status not as expected after {seconds} s: {last?.ToJsonString()}");
+    }
+
+    private static JsonObject Node(JsonObject status, string name) =>
+        status["nodes"]!.AsArray().Single(n => n!["name"]!.GetValue<string>() == name)!.AsObject();
+
+    private static string NodeHealth(JsonObject status, string name) => Node(status, name)["health"]!.GetValue<string>();
+}
