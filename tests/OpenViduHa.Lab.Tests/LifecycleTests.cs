@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Sockets;
 using OpenViduHa.Lab.Tests.Support;
 
@@ -73,7 +74,7 @@ public sealed class LifecycleTests
     }
 
     [Fact]
-    public async Task HundredNodes_StartAndAnswer()
+    public async Task HundredNodes_StartAndAnswer_AndHoldEveryMastersPorts()
     {
         await using var lab = await Lab.StartAsync(new LabOptions { Nodes = 100, InstallerDelay = TimeSpan.Zero });
 
@@ -81,6 +82,39 @@ public sealed class LifecycleTests
         foreach (var node in new[] { lab.Nodes[0], lab.Nodes[49], lab.Nodes[99] })
             Assert.Equal(node.Name + "\n", (await Ssh.RootAsync(node, lab.Keys, "hostname")).Output);
         Assert.InRange(lab.StartupTime, TimeSpan.Zero, TimeSpan.FromSeconds(45));
+
+        // 100 masters' services, 19 listening sockets each, in the one service host: installed as the installer would
+        // leave them (without 100 installer runs) and started as systemctl.sh starts them.
+        foreach (var node in lab.Nodes)
+        {
+            node.WriteFile("/etc/systemd/system/openvidu.service", "[Unit]\nDescription=OpenVidu HA Master Node\n");
+            node.WriteFile("/usr/local/lib/ovha-lab/installed", "ROLE=master-node\nVERSION=3.8.0\nGENERATION=current\nMODULES=\n");
+        }
+        Assert.All(lab.Nodes, node => Assert.Equal(0, node.AskServiceHost("start")));
+
+        Assert.Equal(100 * Tcp.MasterPorts.Length, ListeningSockets($"127.{lab.Id}.").Count(s => s.Port != 22));
+        Assert.Equal(Tcp.MasterPorts, await Tcp.ListeningAsync(lab.Nodes[99].Address, Tcp.MasterPorts));
+        var host = int.Parse(File.ReadAllText(Path.Combine(lab.Directory, "share", "service-host.pid")).Trim(), CultureInfo.InvariantCulture);
+        var openFiles = File.ReadLines($"/proc/{host}/limits").Single(l => l.StartsWith("Max open files", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(openFiles[3], openFiles[4]);  // soft limit = hard limit
+    }
+
+    /// <summary>Listening TCP sockets whose address starts with <paramref name="prefix"/>, from /proc/net/tcp.</summary>
+    private static List<(string Address, int Port)> ListeningSockets(string prefix)
+    {
+        var found = new List<(string, int)>();
+        foreach (var line in File.ReadLines("/proc/net/tcp").Skip(1))
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields[3] != "0A") continue;
+            var local = fields[1].Split(':');
+            var raw = uint.Parse(local[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            var address = string.Join('.', BitConverter.GetBytes(raw));  // little-endian, as the kernel prints it here
+            if (address.StartsWith(prefix, StringComparison.Ordinal))
+                found.Add((address, int.Parse(local[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture)));
+        }
+        return found;
     }
 
     /// <summary>

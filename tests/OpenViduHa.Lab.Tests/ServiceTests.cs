@@ -66,11 +66,7 @@ public sealed class ServiceTests(SixNodeLab fixture) : IClassFixture<SixNodeLab>
             Assert.True(Master.ServiceActive);
             var health = await _http.GetAsync($"http://{Master.Address}:7880/health/caddy");
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-            foreach (var port in new[] { 7000, 7001, 9100, 20000 })
-            {
-                using var tcp = new TcpClient();
-                await tcp.ConnectAsync(Master.Address, port);
-            }
+            Assert.Equal(Tcp.MasterPorts, await Tcp.ListeningAsync(Master.Address, Tcp.MasterPorts));
         }
         finally
         {
@@ -81,6 +77,7 @@ public sealed class ServiceTests(SixNodeLab fixture) : IClassFixture<SixNodeLab>
         Assert.False(Master.ServiceActive);
         var refused = await Assert.ThrowsAsync<HttpRequestException>(() => _http.GetAsync($"http://{Master.Address}:7880/health/caddy"));
         Assert.Equal(SocketError.ConnectionRefused, (refused.InnerException as SocketException)?.SocketErrorCode);
+        Assert.Empty(await Tcp.ListeningAsync(Master.Address, Tcp.MasterPorts));
     }
 
     [Fact]
@@ -93,11 +90,8 @@ public sealed class ServiceTests(SixNodeLab fixture) : IClassFixture<SixNodeLab>
             var ok = await _http.GetAsync($"http://{Media.Address}:7880/");
             Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
             Assert.Equal("OK", await ok.Content.ReadAsStringAsync());
-            foreach (var port in new[] { 1935, 5349, 8080, 7881 })
-            {
-                using var tcp = new TcpClient();
-                await tcp.ConnectAsync(Media.Address, port);
-            }
+            Assert.Equal(Tcp.MediaPorts, await Tcp.ListeningAsync(Media.Address, Tcp.MediaPorts));
+            Assert.False(await Tcp.ListensAsync(Media.Address, 9100));  // a master's port
 
             Media.MediaStatsStale(true);
             var stale = await _http.GetAsync($"http://{Media.Address}:7880/");
@@ -175,6 +169,144 @@ public sealed class ServiceTests(SixNodeLab fixture) : IClassFixture<SixNodeLab>
         Assert.Equal(1, start.ExitCode);
         Assert.Contains("Interactive authentication required", start.Error);
         Assert.Equal("inactive\n", active.Output);
+    }
+
+    // The status collector's two calls (see the lab README): every container, and restart counts by ID.
+    private const string StatusPs = @"docker ps -a --no-trunc --format '{{.ID}}\t{{.Names}}\t{{.Image}}\t{{.State}}\t{{.Status}}'";
+    private const string StatusInspect = "docker inspect --format '{{.Name}} {{.RestartCount}}'";
+
+    [Fact]
+    public async Task DockerStatusCalls_InEveryState_PrintWhatNodePyPrints()
+    {
+        var node = Lab.Nodes[2];
+        using var client = await Ssh.ConnectAsync(node, Ssh.Key(LabUsers.Root, Lab.Keys.Ed25519));
+
+        // Not installed: no containers.
+        var none = await SameAsNodePyAsync(client, StatusPs);
+        Assert.Equal(new SshResult(0, "", ""), none);
+        var noObject = await SameAsNodePyAsync(client, StatusInspect + " caddy");
+        Assert.Equal(new SshResult(1, "", "Error: No such object: caddy\n"), noObject);
+
+        // Installed, never started: every container Created.
+        var install = await client.RunAsync(InstallCommands.BashC(InstallCommands.For(InstallCommands.V380, "master-2", Lab.InstallerBaseUrl)));
+        Assert.True(install.ExitCode == 0, install.Error);
+        var created = Rows(await SameAsNodePyAsync(client, StatusPs));
+        Assert.Equal(_masterContainers.Append("openvidu-init"), created.Select(r => r[1]));
+        Assert.All(created, r => Assert.Equal(("created", "Created"), (r[3], r[4])));
+        Assert.All(created, r => Assert.Matches("^[0-9a-f]{64}$", r[0]));
+        Assert.Equal("docker.io/mongo:8.0.19", created.Single(r => r[1] == "mongo")[2]);
+        Assert.Equal("docker.io/openvidu/openvidu-operator:3.8.0", created.Single(r => r[1] == "operator")[2]);
+
+        try
+        {
+            // Running: Up, openvidu-init exited.
+            Assert.Equal(0, (await client.RunAsync("systemctl start openvidu")).ExitCode);
+            var running = Rows(await SameAsNodePyAsync(client, StatusPs));
+            Assert.All(running.Where(r => r[1] != "openvidu-init"), r =>
+            {
+                Assert.Equal("running", r[3]);
+                Assert.Matches(@"^Up (Less than a second|1 second|\d+ seconds)$", r[4]);
+            });
+            Assert.Equal("exited", running.Single(r => r[1] == "openvidu-init")[3]);
+            Assert.Matches(@"^Exited \(0\) .+ ago$", running.Single(r => r[1] == "openvidu-init")[4]);
+            var ids = string.Join(' ', running.Select(r => r[0]));
+            var counts = await SameAsNodePyAsync(client, $"{StatusInspect} {ids}");
+            Assert.Equal(0, counts.ExitCode);
+            Assert.Equal(string.Concat(running.Select(r => $"/{r[1]} 0\n")), counts.Output);
+
+            // Restarting for 11 s: its third restart, the last 1 to 3 s ago.
+            node.WriteFile("/usr/local/lib/ovha-lab/restarting-container",
+                $"mongo {(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 11_000) / 1000.0:0.000}\n");
+            var restarting = Rows(await SameAsNodePyAsync(client, StatusPs)).Single(r => r[1] == "mongo");
+            Assert.Equal("restarting", restarting[3]);
+            Assert.Matches(@"^Restarting \(1\) (1 second|[23] seconds) ago$", restarting[4]);
+            var mongo = await SameAsNodePyAsync(client, $"{StatusInspect} {restarting[0]} caddy");
+            Assert.Equal("/mongo 3\n/caddy 0\n", mongo.Output);
+        }
+        finally
+        {
+            node.RestartingContainer(null);
+            await client.RunAsync("systemctl stop openvidu");
+        }
+
+        // Stopped: every container exited.
+        var stopped = Rows(await SameAsNodePyAsync(client, StatusPs));
+        Assert.Equal(_masterContainers.Length + 1, stopped.Count);
+        Assert.All(stopped, r => Assert.Equal("exited", r[3]));
+        Assert.All(stopped, r => Assert.Matches(@"^Exited \(0\) (Less than a second|1 second|\d+ seconds) ago$", r[4]));
+    }
+
+    [Fact]
+    public async Task DockerStatusCalls_StartNoPython_OtherCallsStillDo()
+    {
+        var nodePy = Path.Combine(Lab.Directory, "share", "node.py");
+        await Ssh.RootAsync(Master, Lab.Keys, StatusPs);  // the service host loads node.py's code at its first docker call
+        File.Move(nodePy, nodePy + ".away");
+        try
+        {
+            var ps = await Ssh.RootAsync(Master, Lab.Keys, StatusPs);
+            var inspect = await Ssh.RootAsync(Master, Lab.Keys, StatusInspect + " caddy");
+            var table = await Ssh.RootAsync(Master, Lab.Keys, "docker ps");
+
+            Assert.Equal(0, ps.ExitCode);
+            Assert.Equal(_masterContainers.Length + 1, Rows(ps).Count);
+            Assert.Equal(new SshResult(0, "/caddy 0\n", ""), inspect);
+            Assert.Equal(2, table.ExitCode);  // python3: can't open file '.../node.py'
+            Assert.Contains("node.py", table.Error);
+        }
+        finally
+        {
+            File.Move(nodePy + ".away", nodePy);
+        }
+    }
+
+    [Fact]
+    public async Task DockerIds_FullWithNoTrunc_ShortWithout_InspectTakesEitherAndNames()
+    {
+        var full = Rows(await Ssh.RootAsync(Master, Lab.Keys, StatusPs)).ToDictionary(r => r[1], r => r[0]);
+        var shortIds = await Ssh.RootAsync(Master, Lab.Keys, "docker ps -a --format '{{.Names}} {{.ID}}'");
+        var table = await Ssh.RootAsync(Master, Lab.Keys, "docker ps -a");
+        var quiet = await Ssh.RootAsync(Master, Lab.Keys, "docker ps -a -q --no-trunc");
+
+        Assert.All(full.Values, id => Assert.Matches("^[0-9a-f]{64}$", id));
+        Assert.Equal(full.Count, full.Values.Distinct().Count());
+        Assert.Equal(string.Concat(full.Select(c => $"{c.Key} {c.Value[..12]}\n")), shortIds.Output);
+        Assert.StartsWith("CONTAINER ID   IMAGE", table.Output);
+        Assert.Contains($"\n{full["caddy"][..12]}   docker.io/openvidu/openvidu-pro-caddy:3.8.0 ", table.Output);
+        Assert.Equal(string.Concat(full.Values.Select(id => id + "\n")), quiet.Output);
+
+        var inspect = await Ssh.RootAsync(Master, Lab.Keys,
+            $"{StatusInspect} {full["caddy"]} {full["mongo"][..12]} /operator {new string('0', 64)} redis-server");
+
+        Assert.Equal(1, inspect.ExitCode);
+        Assert.Equal("/caddy 0\n/mongo 0\n/operator 0\n/redis-server 0\n", inspect.Output);
+        Assert.Equal($"Error: No such object: {new string('0', 64)}\n", inspect.Error);
+    }
+
+    /// <summary>
+    /// Runs a docker command as docker.sh does it and as node.py does it (the python stand-in, run directly): the two
+    /// must agree. Times are in whole seconds, so a second may tick between the two: such a pair is tried again.
+    /// </summary>
+    private static async Task<SshResult> SameAsNodePyAsync(Renci.SshNet.SshClient client, string command)
+    {
+        var python = ". /usr/local/lib/ovha-lab/node.env && /usr/bin/python3 -IS \"$LAB_SHARE/node.py\" " + command;
+        SshResult fast = null!, slow = null!;
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            fast = await client.RunAsync(command);
+            slow = await client.RunAsync(python);
+            if (fast == slow) return fast;
+        }
+        Assert.Equal(slow, fast);
+        return fast;
+    }
+
+    private static List<string[]> Rows(SshResult ps)
+    {
+        Assert.True(ps.ExitCode == 0, ps.Error);
+        var rows = ps.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')).ToList();
+        Assert.All(rows, r => Assert.Equal(5, r.Length));
+        return rows;
     }
 
     private async Task<List<JsonElement>> PsAsync(LabNode node)

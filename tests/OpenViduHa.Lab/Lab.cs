@@ -76,6 +76,9 @@ public sealed class Lab : IAsyncDisposable
     /// <summary>How long <see cref="StartAsync"/> took.</summary>
     public TimeSpan StartupTime { get; private set; }
 
+    /// <summary>The service host's FIFO (Assets/supervisor.py, ServiceHost): every node's openvidu service is asked there.</summary>
+    internal string ServiceFifo => Path.Combine(Directory, "share", "service.fifo");
+
     internal Supervisor Supervisor => _supervisor ?? throw new InvalidOperationException("The lab is not running.");
 
     private InstallerServer Server => _server ?? throw new InvalidOperationException("The lab is not running.");
@@ -139,6 +142,7 @@ public sealed class Lab : IAsyncDisposable
         var supervisorScript = Path.Combine(share, "supervisor.py");
         Tools.WriteFile(nodeScript, Asset("node.py"), rx);
         Tools.WriteFile(Path.Combine(share, "systemctl"), Asset("systemctl.sh"), rx);
+        Tools.WriteFile(Path.Combine(share, "docker"), Asset("docker.sh"), rx);
         Tools.WriteFile(supervisorScript, Asset("supervisor.py"), rx);
 
         var keysTask = LabKeys.CreateAsync(Path.Combine(Directory, "keys"), Path.Combine(_options.RootDirectory, "client-keys"), ct);

@@ -11,7 +11,9 @@ public sealed class LabNode
 {
     private readonly Lab _lab;
     private readonly string _directory;
+    private readonly Lock _portsLock = new();
     private int _holderPid;
+    private bool _serviceAtPowerOff;
 
     internal LabNode(Lab lab, int index, string address, string name, string directory)
     {
@@ -45,6 +47,9 @@ public sealed class LabNode
 
     /// <summary>Whether the node's sshd runs (see <see cref="StopSshAsync"/>).</summary>
     public bool SshRunning { get; private set; }
+
+    /// <summary>Whether the machine is on (see <see cref="PowerOffAsync"/>).</summary>
+    public bool PoweredOn { get; private set; } = true;
 
     /// <summary>How many times the installer stand-in ended on this node, successfully or not (non-root runs included).</summary>
     public int InstallerRuns
@@ -81,14 +86,27 @@ public sealed class LabNode
             var file = Path.Combine(NodeImage.State(_directory), "service.pid");
             try
             {
-                var pid = int.Parse(File.ReadAllText(file).Trim(), CultureInfo.InvariantCulture);
+                // Its first line; the second is the start time.
+                var pid = int.Parse(File.ReadLines(file).First().Trim(), CultureInfo.InvariantCulture);
                 // The lab's service host (supervisor.py) runs every node's service; service.pid names it while this one runs.
                 return Tools.IsAlive(pid) && Tools.Command(pid).StartsWith("ovha-svc-", StringComparison.Ordinal);
             }
-            catch (Exception e) when (e is IOException or FormatException)
+            catch (Exception e) when (e is IOException or FormatException or InvalidOperationException)
             {
                 return false;
             }
+        }
+    }
+
+    /// <summary>The ports closed by <see cref="ClosePort"/>, in ascending order.</summary>
+    public IReadOnlyList<int> ClosedPorts
+    {
+        get
+        {
+            var file = Path.Combine(NodeImage.State(_directory), "closed-ports");
+            if (!File.Exists(file)) return [];
+            return File.ReadAllText(file).Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries)
+                .Select(p => int.Parse(p, CultureInfo.InvariantCulture)).Order().ToList();
         }
     }
 
@@ -197,12 +215,80 @@ public sealed class LabNode
         else DeleteState("media-stats-stale");
     }
 
-    /// <summary>Clears every fault switch (installer failure and delay, restarting container, stale media stats).</summary>
+    /// <summary>
+    /// The service does not listen on <paramref name="port"/> (connections to it are refused) while it runs, across its
+    /// restarts, until <see cref="OpenPort"/> or <see cref="ClearFaults"/>. Returns once the service host has closed it.
+    /// </summary>
+    public void ClosePort(int port) => ChangePorts(port, closed: true);
+
+    /// <summary>Undoes <see cref="ClosePort"/>: a running service listens on the port again once this returns.</summary>
+    public void OpenPort(int port) => ChangePorts(port, closed: false);
+
+    private void ChangePorts(int port, bool closed)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        lock (_portsLock)
+        {
+            var ports = ClosedPorts.ToHashSet();
+            if (!(closed ? ports.Add(port) : ports.Remove(port))) return;
+            if (ports.Count == 0) DeleteState("closed-ports");
+            else WriteState("closed-ports", string.Concat(ports.Order().Select(p => p.ToString(CultureInfo.InvariantCulture) + "\n")));
+            ApplyPorts();
+        }
+    }
+
+    /// <summary>Has the service host apply the closed-ports file to a running service now (a stopped one reads it at start).</summary>
+    private void ApplyPorts()
+    {
+        if (AskServiceHost("ports") != 0)
+            throw new LabException($"{Name}: the service host could not listen on the reopened ports (see journalctl -u openvidu).");
+    }
+
+    /// <summary>Clears every fault switch (installer failure and delay, restarting container, stale media stats, closed ports).</summary>
     public void ClearFaults()
     {
         foreach (var name in new[] { "installer-fail", "installer-delay", "restarting-container", "media-stats-stale" })
             DeleteState(name);
+        lock (_portsLock)
+        {
+            if (!File.Exists(Path.Combine(NodeImage.State(_directory), "closed-ports"))) return;
+            DeleteState("closed-ports");
+            ApplyPorts();
+        }
     }
+
+    /// <summary>
+    /// The machine goes off: its sshd, every connection, every process in the node (sessions, background jobs) killed,
+    /// connections refused, and its openvidu service stopped (its ports closed). <see cref="PowerOnAsync"/> boots it.
+    /// </summary>
+    public async Task PowerOffAsync(CancellationToken ct = default)
+    {
+        if (!PoweredOn) return;
+        // Nothing runs in the node any more (no systemctl can start the service behind our back), then the service stops.
+        await _lab.Supervisor.SendAsync($"power-off {Index}", TimeSpan.FromSeconds(30), ct);
+        SshRunning = false;
+        PoweredOn = false;
+        _serviceAtPowerOff = ServiceActive;
+        await Task.Run(() => AskServiceHost("stop"), ct);
+    }
+
+    /// <summary>
+    /// The machine boots: the openvidu service starts again if it was running at power off (systemd starts the enabled
+    /// unit), then sshd. Returns once the service's ports and sshd listen.
+    /// </summary>
+    public async Task PowerOnAsync(CancellationToken ct = default)
+    {
+        if (_serviceAtPowerOff && await Task.Run(() => AskServiceHost("start"), ct) != 0)
+            throw new LabException($"{Name}: the openvidu service failed to start at boot (see journalctl -u openvidu).");
+        _serviceAtPowerOff = false;
+        await StartSshAsync(ct);
+        PoweredOn = true;
+    }
+
+    /// <summary>Asks the lab's service host, like the node's systemctl does: start, stop, restart or ports; its exit code.</summary>
+    internal int AskServiceHost(string verb) =>
+        ServiceHostClient.Ask(_lab.ServiceFifo, verb, Address, Name, NodeImage.State(_directory), TimeSpan.FromSeconds(30));
 
     public override string ToString() => $"{Name} ({Address})";
 

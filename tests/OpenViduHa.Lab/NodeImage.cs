@@ -100,11 +100,11 @@ internal static class NodeImage
         Tools.MakeDirectory(local, Dir755);
         foreach (var sub in new[] { "bin", "sbin", "etc", "lib", "share", "include", "src", "games" })
             Tools.MakeDirectory(Path.Combine(local, sub), Dir755);
-        // systemctl is POSIX sh (its hot verbs fork nothing), docker and journalctl are node.py; all in the lab's share folder.
+        // systemctl and docker are POSIX sh (their hot paths fork nothing), journalctl is node.py; all in the lab's share folder.
         var share = Path.GetDirectoryName(shared.NodeScript)!;
-        File.CreateSymbolicLink(Path.Combine(local, "bin", "systemctl"), Path.Combine(share, "systemctl"));
-        foreach (var tool in new[] { "docker", "journalctl" })
-            File.CreateSymbolicLink(Path.Combine(local, "bin", tool), shared.NodeScript);
+        foreach (var tool in new[] { "systemctl", "docker" })
+            File.CreateSymbolicLink(Path.Combine(local, "bin", tool), Path.Combine(share, tool));
+        File.CreateSymbolicLink(Path.Combine(local, "bin", "journalctl"), shared.NodeScript);
         var state = State(nodeDirectory);
         Tools.MakeDirectory(state, Dir755);
         // LAB_NODE_STATE (this folder as the host sees it) and LAB_SHARE are for the lab's service host (supervisor.py).

@@ -1,29 +1,48 @@
 #!/usr/bin/python3 -IS
 """Stand-ins inside an OpenViduHa.Lab node for what cannot run in the lab: systemd and Docker.
 
-/usr/local/bin/docker and journalctl are links to this file (it dispatches on the name it was run as, or on its first
-argument when run as node.py); /usr/local/bin/systemctl is systemctl.sh, which does start, stop, restart and is-active
-of openvidu itself (no python start on the hot path) and hands everything else to `node.py systemctl ...`.
+/usr/local/bin/journalctl is a link to this file (it dispatches on the name it was run as, or on its first argument
+when run as node.py); /usr/local/bin/systemctl is systemctl.sh, which does start, stop, restart and is-active of
+openvidu itself (no python start on the hot path) and hands everything else to `node.py systemctl ...`;
+/usr/local/bin/docker is docker.sh, which has the lab's service host run `docker ps|inspect --format ...` with this
+file's code (loaded once in the host: see ServiceHost.docker in supervisor.py) and hands everything else to
+`node.py docker ...`.
 The openvidu service is not a process of the node: the lab's service host (supervisor.py, ServiceHost) listens on the
 role's ports on the node's address while it runs; start and stop ask it (see ask()).
 Everything the lab knows about a node is in /usr/local/lib/ovha-lab (the lab writes faults there, this reads them):
   node.env              LAB_NODE_NAME, LAB_NODE_ADDRESS, LAB_NODE_STATE, LAB_SHARE, LAB_INSTALLER_DELAY (by the lab)
   installed             ROLE, VERSION, GENERATION, MODULES (written by the installer stand-in)
-  service.pid           the service host's pid while the service runs (written once all its ports listen)
+  service.pid           while the service runs: the service host's pid, then the start (epoch seconds, 3 decimals);
+                        written once all its ports listen
+  service.stopped       when the service last stopped (epoch seconds, 3 decimals)
   restarting-container  NAME SINCE-EPOCH: that container keeps restarting (fault)
   media-stats-stale     present: a media node answers 406 Not Ready (fault)
+  closed-ports          ports (one a line) the service does not listen on (fault; the service host reads it)
   journal.log           what `journalctl -u openvidu` prints
 """
 
+import hashlib
 import json
 import os
 import sys
 import time
-import zlib
 
 STATE = "/usr/local/lib/ovha-lab"
 UNIT = "/etc/systemd/system/openvidu.service"
 UNIT_NAMES = ("openvidu", "openvidu.service")
+
+# Where the node's file system is seen from: "" inside the node; the service host, which runs docker's code for every
+# node, sets it to /proc/<pid of the asking docker.sh>/root for the length of a request.
+ROOT = ""
+
+
+def state(name):
+    """A file of the lab's state of this node."""
+    return ROOT + STATE + "/" + name
+
+
+def unit_exists():
+    return os.path.exists(ROOT + UNIT)
 
 
 # ---- node state ----------------------------------------------------------------------------------------------------
@@ -43,14 +62,14 @@ def read_env(path):
 
 
 def node_env():
-    return read_env(os.path.join(STATE, "node.env"))
+    return read_env(state("node.env"))
 
 
 def installed():
     """The installation, once the installer finished and its unit file is still there; else None."""
-    if not os.path.exists(UNIT):
+    if not unit_exists():
         return None
-    values = read_env(os.path.join(STATE, "installed"))
+    values = read_env(state("installed"))
     return values if values.get("ROLE") else None
 
 
@@ -65,7 +84,7 @@ def host_alive(pid):
 
 def service_pid():
     try:
-        with open(os.path.join(STATE, "service.pid")) as f:
+        with open(state("service.pid")) as f:
             pid = int(f.read().split()[0])
         return pid if host_alive(pid) else None
     except (OSError, ValueError, IndexError):
@@ -105,9 +124,34 @@ def ask(verb):
         os.close(w)
 
 
-def service_since():
+def epoch_ms(text):
+    """Epoch seconds as the lab writes them (`1712345678.123`) in whole milliseconds; None if it is not such a number."""
+    whole, _, fraction = text.strip().partition(".")
+    if not whole.isdigit() or (fraction and not fraction.isdigit()):
+        return None
+    return int(whole) * 1000 + int((fraction + "000")[:3])
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def service_since_ms():
+    """When the running service started (service.pid's second line; its mtime if it has none), or None."""
     try:
-        return os.stat(os.path.join(STATE, "service.pid")).st_mtime
+        with open(state("service.pid")) as f:
+            lines = f.read().split("\n")
+        since = epoch_ms(lines[1]) if len(lines) > 1 else None
+        return since if since is not None else int(os.stat(state("service.pid")).st_mtime * 1000)
+    except OSError:
+        return None
+
+
+def service_stopped_ms():
+    """When the service last stopped (service.stopped), or None."""
+    try:
+        with open(state("service.stopped")) as f:
+            return epoch_ms(f.read())
     except OSError:
         return None
 
@@ -168,7 +212,7 @@ def systemctl_unit(verb, unit, quiet):
             return 4
         print(f"Failed to {verb} {name}: Unit {name} not found.", file=sys.stderr)
         return 5
-    known = os.path.exists(UNIT)
+    known = unit_exists()
     pid = service_pid()
     if verb == "is-active":
         if not quiet:
@@ -223,7 +267,7 @@ def status(name, known, pid):
     print(f"● {name} - OpenVidu HA {'Master' if role.get('ROLE') == 'master-node' else 'Media'} Node")
     print(f"     Loaded: loaded ({UNIT}; enabled; preset: enabled)")
     if pid:
-        since = time.strftime("%a %Y-%m-%d %H:%M:%S %Z", time.localtime(service_since() or time.time()))
+        since = time.strftime("%a %Y-%m-%d %H:%M:%S %Z", time.localtime((service_since_ms() or now_ms()) / 1000))
         print(f"     Active: active (running) since {since}")
         print(f"   Main PID: {pid} (docker-compose)")
     else:
@@ -254,7 +298,7 @@ def stop_service(name):
 
 def tail_journal(count):
     try:
-        with open(os.path.join(STATE, "journal.log")) as f:
+        with open(state("journal.log")) as f:
             lines = f.readlines()
     except OSError:
         return []
@@ -346,39 +390,54 @@ def image(name, version):
 
 
 def restarting():
+    """The restarting-container fault: (name, since in epoch ms), or (None, 0)."""
     try:
-        with open(os.path.join(STATE, "restarting-container")) as f:
+        with open(state("restarting-container")) as f:
             name, since = f.read().split()
-        return name, float(since)
     except (OSError, ValueError):
-        return None, 0.0
+        return None, 0
+    since_ms = epoch_ms(since)
+    return (name, since_ms) if since_ms is not None else (None, 0)
+
+
+def container_id(host, name):
+    """A container's full ID, 64 hex digits as `docker ps --no-trunc` prints them, the same for a node's container
+    every time (its first 12 are the short ID)."""
+    return hashlib.sha256(f"{host}/{name}".encode()).hexdigest()
 
 
 def containers():
     inst = installed()
     if not inst:
         return []
-    now = time.time()
+    now = now_ms()
     host = node_env().get("LAB_NODE_NAME", "node")
     version = inst.get("VERSION", "")
     try:
-        created = os.stat(os.path.join(STATE, "installed")).st_mtime
+        created = int(os.stat(state("installed")).st_mtime * 1000)
     except OSError:
         created = now
     running = service_pid() is not None
-    up_since = service_since() or now
+    up_since = service_since_ms() or now
+    stopped = service_stopped_ms() or now
     broken, broken_since = restarting()
     names = container_names(inst)
     if broken and broken not in names:
         names.append(broken)
+
+    def ago(since):  # whole seconds since then, never negative
+        return max(0, now - since) // 1000
+
     result = []
     for name in names:
+        full_id = container_id(host, name)
         c = {
-            "ID": "%012x" % (zlib.crc32(f"{host}/{name}".encode()) * 65537 % (1 << 48)),
+            "ID": full_id[:12],
+            "FullID": full_id,
             "Image": "docker.io/" + image(name, version),
             "Command": '"/entrypoint.sh"',
-            "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(created)),
-            "RunningFor": human(now - created) + " ago",
+            "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(created // 1000)),
+            "RunningFor": human(ago(created)) + " ago",
             "Names": name,
             "Ports": "",
             "Labels": f"com.docker.compose.project=openvidu,com.docker.compose.service={name}",
@@ -390,16 +449,16 @@ def containers():
             "ExitCode": 0,
         }
         if not running:
-            started = os.path.exists(os.path.join(STATE, "journal.log"))
-            c["State"], c["Status"] = ("exited", f"Exited (0) {human(now - up_since)} ago") if started else ("created", "Created")
+            started = os.path.exists(state("journal.log"))
+            c["State"], c["Status"] = ("exited", f"Exited (0) {human(ago(stopped))} ago") if started else ("created", "Created")
         elif name == broken:
-            count = 1 + int((now - broken_since) // 5)
-            c["State"], c["Status"] = "restarting", f"Restarting (1) {human((now - broken_since) % 5)} ago"
-            c["RestartCount"], c["ExitCode"] = count, 1
+            elapsed = max(0, now - broken_since)
+            c["State"], c["Status"] = "restarting", f"Restarting (1) {human(elapsed % 5000 // 1000)} ago"
+            c["RestartCount"], c["ExitCode"] = 1 + elapsed // 5000, 1
         elif name == "openvidu-init":
-            c["State"], c["Status"] = "exited", f"Exited (0) {human(now - up_since)} ago"
+            c["State"], c["Status"] = "exited", f"Exited (0) {human(ago(up_since))} ago"
         else:
-            c["State"], c["Status"] = "running", f"Up {human(now - up_since)}"
+            c["State"], c["Status"] = "running", f"Up {human(ago(up_since))}"
         result.append(c)
     return result
 
@@ -463,11 +522,13 @@ def table(rows, columns):
 
 
 def docker_ps(args, compose=False):
-    show_all, quiet, fmt, filters, i = False, False, None, [], 0
+    show_all, quiet, no_trunc, fmt, filters, i = False, False, False, None, [], 0
     while i < len(args):
         a = args[i]
         if a in ("-a", "--all"):
             show_all = True
+        elif a == "--no-trunc":
+            no_trunc = True
         elif a in ("-q", "--quiet"):
             quiet = True
         elif a == "--format" and i + 1 < len(args):
@@ -479,7 +540,7 @@ def docker_ps(args, compose=False):
             i += 1
         elif a.startswith("--filter="):
             filters.append(a.split("=", 1)[1])
-        elif a in ("--no-trunc", "-s", "--size"):
+        elif a in ("-s", "--size"):
             pass
         elif a.startswith("-"):
             print(f"unknown flag: {a}\nSee 'docker ps --help'.", file=sys.stderr)
@@ -495,6 +556,9 @@ def docker_ps(args, compose=False):
         else:
             print(f'Error response from daemon: invalid filter \'{key}\'', file=sys.stderr)
             return 1
+    if no_trunc:  # full IDs (real docker also leaves the command whole; ours is short anyway)
+        for c in rows:
+            c["ID"] = c["FullID"]
     if compose:
         for c in rows:
             c["Name"], c["Service"] = c["Names"], c["Names"]
@@ -527,7 +591,7 @@ def docker_ps(args, compose=False):
 def inspect_object(c):
     state = c["State"]
     return {
-        "Id": c["ID"] * 5 + "0000",
+        "Id": c["FullID"],
         "Name": "/" + c["Names"],
         "RestartCount": c["RestartCount"],
         "State": {
@@ -557,26 +621,44 @@ def docker_inspect(args):
     if not names:
         print('"docker inspect" requires at least 1 argument.', file=sys.stderr)
         return 1
-    by_name = {c["Names"]: c for c in containers()}
-    by_name.update({c["ID"]: c for c in by_name.values()})
-    found, status = [], 0
+    every = containers()
+    found, missing = [], []
     for name in names:
-        c = by_name.get(name.lstrip("/"))
+        c = find_container(every, name)
         if c is None:
-            print(f"Error: No such object: {name}", file=sys.stderr)
-            status = 1
-            continue
-        found.append(inspect_object(c))
+            missing.append(name)
+        else:
+            found.append(inspect_object(c))
+    # Like docker: what was found first, then one error line per name that was not.
     if fmt is None:
         print(json.dumps(found, indent=4))
-        return status
-    try:
-        for obj in found:
-            print(render(fmt, obj))
-    except ValueError as e:
-        print(str(e), file=sys.stderr)
-        return 1
-    return status
+    else:
+        try:
+            for obj in found:
+                print(render(fmt, obj))
+        except ValueError as e:
+            print(str(e), file=sys.stderr)
+            return 1
+    for name in missing:
+        print(f"Error: No such object: {name}", file=sys.stderr)
+    return 1 if missing else 0
+
+
+def find_container(every, ref):
+    """As docker looks a container up: its full ID, its name (`/name` too), else a prefix of one ID only (the short ID
+    that `docker ps` prints is one)."""
+    for c in every:
+        if c["FullID"] == ref:
+            return c
+    name = ref[1:] if ref.startswith("/") else ref
+    for c in every:
+        if c["Names"] == name:
+            return c
+    if ref and all(ch in "0123456789abcdef" for ch in ref):
+        matches = [c for c in every if c["FullID"].startswith(ref)]
+        if len(matches) == 1:
+            return matches[0]
+    return None
 
 
 def docker(args):

@@ -8,6 +8,7 @@ Started by Lab.StartAsync as
                                     /proc/<pid>/comm is ovha-lab-<id>-<k>, cut at 15 characters)
   sshd-start <address>=<k> ...      start each node's sshd inside its namespaces; answer once every one listens
   sshd-stop <k>                     kill node k's sshd, every connection it serves and every command they run
+  power-off <k>                     the same, then every other process in node k's namespaces (its holder stays)
   teardown                          kill everything in every node's namespaces, delete the lab dir, exit
 
 End of stdin (the test process died, however it died), SIGTERM, SIGINT and SIGHUP tear the lab down the same way.
@@ -18,10 +19,15 @@ made at start (before any other child), named ovha-svc-<id>, killed with the sup
 teardown. See ServiceHost.
 """
 
+import contextlib
 import ctypes
 import errno
 import fcntl
+import importlib.util
+import io
 import os
+import resource
+import select
 import selectors
 import shutil
 import signal
@@ -110,7 +116,7 @@ class Supervisor:
                     os._exit(0)
                 self._child_stdio(os.path.join(self.lab_dir, "service-host.log"))
                 _check(libc.prctl(PR_SET_NAME, f"ovha-svc-{self.lab_id}".encode()[:15], 0, 0, 0), "prctl")
-                ServiceHost(fifo).run()
+                ServiceHost(fifo, os.path.join(share, "node.py")).run()
             except BaseException as e:  # noqa: BLE001 - never return into the supervisor's loop
                 try:
                     os.write(2, f"service host failed: {e!r}\n".encode())
@@ -258,6 +264,21 @@ class Supervisor:
         node.sshd = 0
         return ""
 
+    def power_off(self, k):
+        """Node k's machine goes off: sshd and its sessions, then whatever else runs in its namespaces (background jobs,
+        commands run through nsenter). The holder stays: the namespaces and the node's files live on."""
+        node = self.nodes[k]
+        self.sshd_stop(k)
+        for _ in range(10):
+            victims = [pid for pid, ns in self._namespaces()
+                       if ns == node.namespace and pid != node.holder and self._alive(pid)]
+            if not victims:
+                break
+            for pid in victims:
+                self._kill(pid)
+            self._wait_gone(victims, timeout=5)
+        return ""
+
     # ---- teardown -------------------------------------------------------------------------------------------------
 
     def teardown(self):
@@ -376,33 +397,62 @@ class Supervisor:
 
 # ---- the nodes' openvidu services --------------------------------------------------------------------------------------
 
-MASTER_PORTS = (7880, 7000, 7001, 9100, 20000)
-MEDIA_PORTS = (7880, 1935, 5349, 8080, 7881)
+# Every TCP port the product's firewall rules (src/OpenViduHa.Core/Artifacts/FirewallArtifact.cs) can name for the role,
+# whatever the generation and modules; 7880 answers HTTP, the others accept and close. (Media's TCP 50000-60000, WebRTC
+# over TCP, is left out: ten thousand sockets a node.)
+MASTER_PORTS = (7880, 1945, 5349, 7946, 7947, 9095, 9096, 3100, 9009, 4443, 6080, 7000, 7001, 9100, 20000, 3000, 5000,
+                9101, 9080)
+MEDIA_PORTS = (7880, 7881, 1935, 5349, 8080)
+HTTP_PORT = 7880
+
+
+class Service:
+    """One node's running openvidu service: its listening sockets by port."""
+
+    def __init__(self, state, host_name, master):
+        self.state = state
+        self.host_name = host_name
+        self.master = master
+        self.sockets = {}
+
+    @property
+    def ports(self):
+        return MASTER_PORTS if self.master else MEDIA_PORTS
 
 
 class ServiceHost:
     """Every node's openvidu service in one event loop: the role's ports listening on the node's address (all nodes
     share the machine's network namespace, so one process can bind them all), 7880 answering HTTP.
 
-    The nodes' systemctl stand-in (Assets/systemctl.sh, POSIX sh, no fork) asks over a FIFO, <lab>/share/service.fifo,
-    one line per request (shorter than PIPE_BUF, so concurrent writers never interleave):
-      <start|stop|restart> <pid> <fd> <node address> <node host name> <node state dir, host path>
-    and the answer, the exit code and a newline, goes to /proc/<pid>/fd/<fd>: a pipe the asker holds open read-write
-    and reads from. The answer comes once the ports listen (start) or are closed (stop). The host keeps a node's
-    state dir up to date as the stand-ins read it: service.pid (this process's pid, its mtime the start), journal.log.
+    The nodes' stand-ins and the lab (LabNode) ask over a FIFO, <lab>/share/service.fifo, one line per request (shorter
+    than PIPE_BUF, so concurrent writers never interleave):
+      <verb> <pid> <fd> <node address> <node host name> <node state dir, host path> [<argc>]
+    and the answer goes to /proc/<pid>/fd/<fd>: a pipe the asker holds open read-write and reads from. Verbs:
+      start, stop, restart  (systemctl.sh, LabNode) the exit code and a newline, once the ports listen or are closed
+      ports                 (LabNode) apply the node's closed-ports fault file now; the exit code and a newline
+      docker                (docker.sh) run node.py's docker code with the asker's last <argc> arguments, read from
+                            /proc/<pid>/cmdline, and the node's files seen through /proc/<pid>/root; the answer is sh
+                            that prints its output and exits with its code
+    The host keeps a node's state dir up to date as the stand-ins read it: service.pid (this process's pid, then the
+    start time), service.stopped (the last stop's time), journal.log. It reads the node's closed-ports (the ports it
+    does not listen on) at every start and at `ports`.
     """
 
     HTTP_LIMIT = 65536
     HTTP_TIMEOUT = 10.0
+    ANSWER_LIMIT = 60000  # a docker answer larger than this (a pipe holds 64 KiB) has docker.sh run node.py itself
 
-    def __init__(self, fifo):
+    def __init__(self, fifo, node_script):
         self.fifo = fifo
+        self.node_script = node_script
+        self.node = None  # node.py, loaded at the first docker request
         self.selector = selectors.DefaultSelector()
-        self.services = {}  # address -> (state dir, [listening sockets])
+        self.services = {}  # address -> Service
         self.pending = {}  # connection -> (state dir, master?, bytes so far, deadline)
         self.buffer = b""
 
     def run(self):
+        self.raise_file_limit()
         control = os.open(self.fifo, os.O_RDWR | os.O_NONBLOCK)  # read-write: never an end of file, never blocks
         self.selector.register(control, selectors.EVENT_READ, ("control", None))
         while True:
@@ -416,7 +466,22 @@ class ServiceHost:
                     self.read(key.fileobj)
             self.expire()
 
-    # ---- systemctl's requests ---------------------------------------------------------------------------------------
+    @staticmethod
+    def raise_file_limit():
+        """Up to 19 listening sockets a node, for every node of the lab: the soft limit on open files goes to the hard
+        one (1024 by default is 53 masters)."""
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard == resource.RLIM_INFINITY:
+            with open("/proc/sys/fs/nr_open") as f:
+                hard = int(f.read())
+        if soft == resource.RLIM_INFINITY or soft >= hard:
+            return
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (OSError, ValueError) as e:
+            os.write(2, f"service host: cannot raise the open files limit from {soft} to {hard}: {e}\n".encode())
+
+    # ---- requests -----------------------------------------------------------------------------------------------------
 
     def control(self, fd):
         try:
@@ -426,25 +491,49 @@ class ServiceHost:
         *lines, self.buffer = self.buffer.split(b"\n")
         for line in lines:
             words = line.decode(errors="replace").split()
-            if len(words) != 6:
-                continue
-            verb, pid, reply_fd, address, host_name, state = words
-            try:
-                code = self.handle(verb, address, host_name, state)
-            except Exception as e:  # noqa: BLE001 - a request never ends the host
-                self.journal(state, host_name, f"ovha-lab: {verb} failed: {e}")
-                code = 1
-            try:
-                out = os.open(f"/proc/{int(pid)}/fd/{int(reply_fd)}", os.O_WRONLY | os.O_NONBLOCK)
+            if len(words) == 7 and words[0] == "docker":
+                _, pid, reply_fd, address, host_name, state, argc = words
+                answer = self.docker(pid, argc)
+            elif len(words) == 6:
+                verb, pid, reply_fd, address, host_name, state = words
                 try:
-                    os.write(out, f"{code}\n".encode())
-                finally:
-                    os.close(out)
-            except (OSError, ValueError):
-                pass  # the asker is gone
+                    code = self.handle(verb, address, host_name, state)
+                except Exception as e:  # noqa: BLE001 - a request never ends the host
+                    self.journal(state, host_name, f"ovha-lab: {verb} failed: {e}")
+                    code = 1
+                answer = f"{code}\n".encode()
+            else:
+                continue
+            self.reply(pid, reply_fd, answer)
+
+    @staticmethod
+    def reply(pid, reply_fd, answer):
+        try:
+            out = os.open(f"/proc/{int(pid)}/fd/{int(reply_fd)}", os.O_WRONLY | os.O_NONBLOCK)
+        except (OSError, ValueError):
+            return  # the asker is gone
+        try:
+            deadline = time.monotonic() + 2.0
+            while answer:
+                try:
+                    answer = answer[os.write(out, answer):]
+                except BlockingIOError:
+                    # The pipe is full (an answer is at most ANSWER_LIMIT, a pipe 64 KiB: should not happen); the asker
+                    # reads as it comes. Waited for briefly, never for long: every node's service shares this loop.
+                    left = deadline - time.monotonic()
+                    writable = select.poll()  # not select(): this process's descriptors go past 1024
+                    writable.register(out, select.POLLOUT)
+                    if left <= 0 or not writable.poll(left * 1000):
+                        break
+        except OSError:
+            pass  # the asker is gone
+        finally:
+            os.close(out)
 
     def handle(self, verb, address, host_name, state):
         name = "openvidu.service"
+        if verb == "ports":
+            return self.apply_ports(address)
         if verb in ("stop", "restart") and address in self.services:
             self.journal(state, host_name, f"systemd[1]: Stopping {name} - OpenVidu...")
             self.stop(address)
@@ -460,29 +549,18 @@ class ServiceHost:
         if role is None:
             self.journal(state, host_name, f"openvidu[{os.getpid()}]: openvidu: not installed")
             return self.failed(state, host_name, name)
-        ports = MASTER_PORTS if role == "master-node" else MEDIA_PORTS
-        sockets = []
-        try:
-            for port in ports:
-                server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                sockets.append(server)
-                server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                server.bind((address, port))
-                server.listen(128)
-                server.setblocking(False)
-        except OSError as e:
-            for server in sockets:
-                server.close()
-            self.journal(state, host_name, f"openvidu[{os.getpid()}]: {e}")
+        service = Service(state, host_name, role == "master-node")
+        self.services[address] = service
+        if not self.listen(address, service):
+            self.services.pop(address)
+            self.close_all(service)
             return self.failed(state, host_name, name)
-        for server, port in zip(sockets, ports):
-            self.selector.register(server, selectors.EVENT_READ, ("listen", (state, role == "master-node", port == 7880)))
-        self.services[address] = (state, sockets)
         pid_file = os.path.join(state, "service.pid")
         with open(pid_file + ".tmp", "w") as f:
-            f.write(f"{os.getpid()}\n")
+            f.write(f"{os.getpid()}\n{time.time():.3f}\n")
         os.replace(pid_file + ".tmp", pid_file)
-        self.journal(state, host_name, f"openvidu[{os.getpid()}]: listening on {address}: {', '.join(map(str, ports))}")
+        self.journal(state, host_name,
+                     f"openvidu[{os.getpid()}]: listening on {address}: {', '.join(map(str, service.sockets))}")
         self.journal(state, host_name, f"systemd[1]: Started {name} - OpenVidu.")
         return 0
 
@@ -491,17 +569,64 @@ class ServiceHost:
         self.journal(state, host_name, f"systemd[1]: Failed to start {name} - OpenVidu.")
         return 1
 
-    def stop(self, address):
-        state, sockets = self.services.pop(address)
-        for server in sockets:
+    def listen(self, address, service):
+        """Opens the service's ports that are not closed (fault) and closes the ones that are; False when 7880 cannot
+        listen. Another port that is taken (another program listening on it on every address of the machine) is
+        logged and left: a connection to it succeeds all the same."""
+        wanted = [p for p in service.ports if p not in self.closed_ports(service.state)]
+        for port in [p for p in service.sockets if p not in wanted]:
+            server = service.sockets.pop(port)
             self.selector.unregister(server)
             server.close()
-        for conn in [c for c, p in self.pending.items() if p[0] == state]:
-            self.close(conn)
+        for port in [p for p in wanted if p not in service.sockets]:
+            server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                server.bind((address, port))
+                server.listen(128)
+                server.setblocking(False)
+            except OSError as e:
+                server.close()
+                self.journal(service.state, service.host_name, f"openvidu[{os.getpid()}]: {address}:{port}: {e}")
+                if port == HTTP_PORT:
+                    return False
+                continue
+            service.sockets[port] = server
+            self.selector.register(server, selectors.EVENT_READ, ("listen", (service.state, service.master, port == HTTP_PORT)))
+        return True
+
+    def apply_ports(self, address):
+        service = self.services.get(address)
+        if service is None:
+            return 0  # takes effect at the next start
+        return 0 if self.listen(address, service) else 1
+
+    @staticmethod
+    def closed_ports(state):
         try:
-            os.unlink(os.path.join(state, "service.pid"))
+            with open(os.path.join(state, "closed-ports")) as f:
+                return {int(p) for p in f.read().split() if p.isdigit()}
+        except OSError:
+            return set()
+
+    def stop(self, address):
+        service = self.services.pop(address)
+        self.close_all(service)
+        with open(os.path.join(service.state, "service.stopped.tmp"), "w") as f:
+            f.write(f"{time.time():.3f}\n")
+        os.replace(os.path.join(service.state, "service.stopped.tmp"), os.path.join(service.state, "service.stopped"))
+        try:
+            os.unlink(os.path.join(service.state, "service.pid"))
         except FileNotFoundError:
             pass
+
+    def close_all(self, service):
+        for server in service.sockets.values():
+            self.selector.unregister(server)
+            server.close()
+        service.sockets.clear()
+        for conn in [c for c, p in self.pending.items() if p[0] == service.state]:
+            self.close(conn)
 
     @staticmethod
     def role(state):
@@ -523,6 +648,51 @@ class ServiceHost:
                 f.write(f"{stamp} {host_name} {message}\n")
         except OSError:
             pass
+
+    # ---- docker ---------------------------------------------------------------------------------------------------------
+
+    def docker(self, pid, argc):
+        """docker.sh's request: node.py's docker code, run here for that node; the answer is sh for docker.sh to run."""
+        try:
+            with open(f"/proc/{int(pid)}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")[:-1]
+            count = int(argc)
+            if not 0 <= count < len(argv):
+                raise ValueError(f"{count} arguments of {len(argv) - 1}")
+            args = [a.decode(errors="surrogateescape") for a in argv[len(argv) - count:]]
+            node = self.node_module()
+            out, err = io.StringIO(), io.StringIO()
+            node.ROOT = f"/proc/{int(pid)}/root"
+            try:
+                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                    code = node.docker(args)
+                code = code if isinstance(code, int) else 1
+            finally:
+                node.ROOT = ""
+        except Exception as e:  # noqa: BLE001 - a request never ends the host
+            out, err, code = io.StringIO(), io.StringIO(f"docker (OpenViduHa.Lab service host): {e!r}\n"), 1
+        script = ""
+        if out.getvalue():
+            script += f"printf %s {self.quote(out.getvalue())}\n"
+        if err.getvalue():
+            script += f"printf %s {self.quote(err.getvalue())} >&2\n"
+        script += f"exit {code}\n"
+        answer = script.encode(errors="surrogateescape")
+        if len(answer) > self.ANSWER_LIMIT:
+            answer = b'exec /usr/bin/python3 -IS "$LAB_SHARE/node.py" docker "$@"\n'
+        return answer
+
+    @staticmethod
+    def quote(text):
+        return "'" + text.replace("'", "'\\''") + "'"
+
+    def node_module(self):
+        if self.node is None:
+            spec = importlib.util.spec_from_file_location("ovha_lab_node", self.node_script)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self.node = module
+        return self.node
 
     # ---- the listeners ----------------------------------------------------------------------------------------------
 
@@ -614,6 +784,8 @@ def main():
                     result = supervisor.sshd_start(args)
                 elif command == "sshd-stop":
                     result = supervisor.sshd_stop(int(args[0]))
+                elif command == "power-off":
+                    result = supervisor.power_off(int(args[0]))
                 elif command == "teardown":
                     supervisor.teardown()
                     supervisor.done = True
