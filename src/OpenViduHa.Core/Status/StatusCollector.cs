@@ -451,8 +451,8 @@ public sealed class StatusCollector : IAsyncDisposable
     {
         if (_verdictsLoaded.ContainsKey(clusterId)) return;
         await using var db = await _dbFactory.CreateDbContextAsync(ct);
-        var last = await db.StatusChanges.AsNoTracking().Where(c => c.ClusterId == clusterId)
-            .GroupBy(c => c.NodeId).Select(g => g.OrderByDescending(c => c.Id).First()).ToListAsync(ct);
+        var lastIds = await db.StatusChanges.Where(c => c.ClusterId == clusterId).GroupBy(c => c.NodeId).Select(g => g.Max(c => c.Id)).ToListAsync(ct);
+        var last = await db.StatusChanges.AsNoTracking().Where(c => lastIds.Contains(c.Id)).ToListAsync(ct);
         foreach (var row in last) _verdicts[(clusterId, row.NodeId)] = (row.Health, row.Reason);
         _verdictsLoaded[clusterId] = true;
     }
