@@ -22,6 +22,9 @@ public sealed class PanelServer : WebApplicationFactory<Program>
     /// <summary>Headless bootstrap (administrator and API token) instead of the setup page; empty means no user yet.</summary>
     public (string User, string Password, string Token)? Bootstrap { get; init; }
 
+    /// <summary>More configuration for this panel (e.g. <c>Status:Interval</c>), applied after the defaults above.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseContentRoot(RepoRoot.Path);
@@ -31,6 +34,7 @@ public sealed class PanelServer : WebApplicationFactory<Program>
         builder.UseSetting("Bootstrap:AdminPassword", Bootstrap?.Password ?? "");
         builder.UseSetting("Bootstrap:ApiToken", Bootstrap?.Token ?? "");
         builder.UseSetting("Jobs:HealthPollInterval", "00:00:00.200");
+        foreach (var (key, value) in Settings) builder.UseSetting(key, value);
     }
 
     public void Start()

@@ -8,6 +8,9 @@ public sealed class ClusterListPage(IPage page)
     public ILocator EmptyState => page.GetByTestId("clusters-empty");
     public ILocator Link(string clusterName) => page.GetByTestId($"cluster-link-{clusterName}");
 
+    /// <summary>The cluster's health chip (<c>data-health</c> healthy, degraded, down or unknown), live from the status sweeps.</summary>
+    public ILocator Health(string clusterName) => page.GetByTestId($"cluster-health-{clusterName}");
+
     public async Task GotoAsync()
     {
         await page.GotoAsync("clusters");

@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Components;
+using OpenViduHa.Core.Clusters;
+using OpenViduHa.Core.Status;
+
+namespace OpenViduHa.Web.Components.Pages.Status;
+
+/// <summary>
+/// The port checks of one role's nodes as a matrix: a row per node, a column per check group (port, protocol and where
+/// it was checked from: the panel, the masters or the media nodes), each cell the open count of the group's checks.
+/// A cell with a closed check is red and its tooltip names the sources that failed and why.
+/// </summary>
+public sealed partial class PortMatrix
+{
+    [Parameter, EditorRequired] public NodeRole Role { get; set; }
+
+    /// <summary>Every node of the cluster: the rows are the ones of <see cref="Role"/>; the others name the sources.</summary>
+    [Parameter, EditorRequired] public IReadOnlyList<NodeStatus> Nodes { get; set; } = [];
+
+    internal sealed record Group(int Port, string Protocol, string From)
+    {
+        public string Title => $"{Port}/{Protocol}";
+        public string FromText => From switch { "panel" => "from the panel", "masters" => "from masters", "media" => "from media nodes", _ => "from " + From };
+    }
+
+    internal sealed record Cell(Group Group, int Open, int Total, string Tooltip)
+    {
+        public bool AllOpen => Open == Total;
+    }
+
+    private List<NodeStatus> _rows = [];
+    private List<Group> _groups = [];
+    private Dictionary<(int NodeId, Group Group), Cell> _cells = [];
+
+    protected override void OnParametersSet()
+    {
+        var roles = Nodes.GroupBy(n => n.Name).ToDictionary(g => g.Key, g => g.First().Role);
+        string FromGroup(string from) => from == PortPlan.Panel ? "panel"
+            : roles.TryGetValue(from, out var role) ? (role == NodeRole.Master ? "masters" : "media")
+            : "other";
+
+        _rows = Nodes.Where(n => n.Role == Role && n.NotWatched is null).ToList();
+        _cells = [];
+        foreach (var node in _rows)
+        {
+            foreach (var checks in node.Ports.GroupBy(p => new Group(p.Port, p.Protocol, FromGroup(p.From))))
+            {
+                var list = checks.ToList();
+                _cells[(node.NodeId, checks.Key)] = new Cell(checks.Key, list.Count(c => c.Open), list.Count, Tooltip(node, checks.Key, list));
+            }
+        }
+        string[] order = ["panel", "masters", "media", "other"];
+        _groups = _cells.Keys.Select(k => k.Group).Distinct()
+            .OrderBy(g => g.Port).ThenBy(g => g.Protocol, StringComparer.Ordinal).ThenBy(g => Array.IndexOf(order, g.From)).ToList();
+    }
+
+    private static string Tooltip(NodeStatus node, Group group, List<PortCheck> checks)
+    {
+        var closed = checks.Where(c => !c.Open).Select(c => c.Detail is null ? c.From : $"{c.From} ({c.Detail})").ToList();
+        var open = checks.Where(c => c.Open).Select(c => c.Detail is null ? c.From : $"{c.From} ({c.Detail})").ToList();
+        var text = $"{node.Name} {group.Title} {group.FromText}: ";
+        if (closed.Count > 0) text += $"closed from {string.Join(", ", closed)}";
+        if (closed.Count > 0 && open.Count > 0) text += "; ";
+        if (open.Count > 0) text += $"open from {string.Join(", ", open)}";
+        return text;
+    }
+
+    private Cell? CellOf(NodeStatus node, Group group) => _cells.GetValueOrDefault((node.NodeId, group));
+}

@@ -1,0 +1,89 @@
+using System.Globalization;
+using MudBlazor;
+using OpenViduHa.Core.Clusters;
+using OpenViduHa.Core.Status;
+
+namespace OpenViduHa.Web.Components.Pages.Status;
+
+/// <summary>How the status tab names and colours things: one place, so the chip, the card, the picture and the matrix agree.</summary>
+internal static class StatusText
+{
+    /// <summary>green, amber, red, grey: the word the page shows and the <c>data-health</c> attribute carries.</summary>
+    public static string Word(NodeHealth health) => health switch
+    {
+        NodeHealth.Green => "green",
+        NodeHealth.Amber => "amber",
+        NodeHealth.Red => "red",
+        _ => "grey",
+    };
+
+    public static string Word(ClusterHealth health) => health.Lower();
+
+    public static Color Color(NodeHealth health) => health switch
+    {
+        NodeHealth.Green => MudBlazor.Color.Success,
+        NodeHealth.Amber => MudBlazor.Color.Warning,
+        NodeHealth.Red => MudBlazor.Color.Error,
+        _ => MudBlazor.Color.Default,
+    };
+
+    public static Color Color(ClusterHealth health) => health switch
+    {
+        ClusterHealth.Healthy => MudBlazor.Color.Success,
+        ClusterHealth.Degraded => MudBlazor.Color.Warning,
+        ClusterHealth.Down => MudBlazor.Color.Error,
+        _ => MudBlazor.Color.Default,
+    };
+
+    public static string Icon(NodeHealth health) => health switch
+    {
+        NodeHealth.Green => Icons.Material.Filled.CheckCircle,
+        NodeHealth.Amber => Icons.Material.Filled.Warning,
+        NodeHealth.Red => Icons.Material.Filled.Error,
+        _ => Icons.Material.Filled.HelpOutline,
+    };
+
+    public static string Icon(ClusterHealth health) => health switch
+    {
+        ClusterHealth.Healthy => Icons.Material.Filled.CheckCircle,
+        ClusterHealth.Degraded => Icons.Material.Filled.Warning,
+        ClusterHealth.Down => Icons.Material.Filled.Error,
+        _ => Icons.Material.Filled.HelpOutline,
+    };
+
+    /// <summary>A history row's health (stored as the enum's lower-case name) as a colour.</summary>
+    public static NodeHealth ParseNode(string health) => Enum.TryParse<NodeHealth>(health, ignoreCase: true, out var h) ? h : NodeHealth.Unknown;
+
+    public static ClusterHealth ParseCluster(string health) => Enum.TryParse<ClusterHealth>(health, ignoreCase: true, out var h) ? h : ClusterHealth.Unknown;
+
+    /// <summary>A node that is not watched is grey whatever its last verdict.</summary>
+    public static NodeHealth Shown(NodeStatus node) => node.NotWatched is null ? node.Health : NodeHealth.Unknown;
+
+    public static string Role(NodeRole role) => role == NodeRole.Master ? "master" : "media";
+
+    public static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+
+    public static string Seconds(TimeSpan span) => span.TotalSeconds < 10
+        ? span.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s"
+        : span.TotalSeconds.ToString("0", CultureInfo.InvariantCulture) + " s";
+
+    public static string Number(double value, string format = "0.##") => value.ToString(format, CultureInfo.InvariantCulture);
+
+    /// <summary>1.5 GiB, 980 MiB: kibibytes as the kernel reports them.</summary>
+    public static string Size(long kb)
+    {
+        if (kb >= 1024L * 1024 * 1024) return Number(kb / (1024.0 * 1024 * 1024), "0.#") + " TiB";
+        if (kb >= 1024L * 1024) return Number(kb / (1024.0 * 1024), "0.#") + " GiB";
+        return Number(kb / 1024.0, "0") + " MiB";
+    }
+
+    /// <summary>
+    /// A container that is restarting or exited with an error (error colour), or has restarted before (warning); null when
+    /// it is fine. Exited (0) is how every container looks while the service is stopped, and how init containers end.
+    /// </summary>
+    public static string? Trouble(ContainerStatus container) =>
+        container.IsRestarting ? "restarting"
+        : container.State is "exited" or "dead" && !container.Status.StartsWith("Exited (0)", StringComparison.Ordinal) ? "failed"
+        : container.RestartCount > 0 ? "restarted"
+        : null;
+}

@@ -1,0 +1,183 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using OpenViduHa.Browser.Tests.Infrastructure;
+using OpenViduHa.Browser.Tests.PageObjects;
+using OpenViduHa.Core.Clusters;
+using OpenViduHa.Core.Status;
+using static Microsoft.Playwright.Assertions;
+
+namespace OpenViduHa.Browser.Tests;
+
+/// <summary>
+/// The Status tab at scale and with every kind of trouble: 4 masters and 100 media nodes. The status is published into
+/// the panel's real <see cref="StatusStore"/> (what a sweep does at its end) rather than swept from 104 installed lab
+/// nodes: this is about the page — the picture's tiles, red cells, troubled containers, a live change among 104 nodes and
+/// the phone width — and the lab flow (<see cref="StatusFlowTests"/>) covers the sweep. No node is installed, so the
+/// panel's own sweeps leave this cluster alone.
+/// </summary>
+[Trait("Category", "Browser")]
+public sealed class StatusLayoutTests : IAsyncLifetime
+{
+    private const string Admin = "operator";
+    private const string Password = "status-layout-password-1";
+    private const string Token = "ovha_browser_layout_0123456789abcdef0123456789";
+    private const int MediaCount = 100;
+
+    private readonly PanelServer _server = new() { Bootstrap = (Admin, Password, Token) };
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server.Start();
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = BrowserFixture.ChromiumPath, Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task StatusTab_HundredMediaNodesWithTrouble_RendersEveryNodeAndFitsAPhone()
+    {
+        // Arrange: 104 nodes, a mix of verdicts, published like a sweep's result.
+        var cluster = await CreateClusterAsync();
+        var store = _server.Services.GetRequiredService<StatusStore>();
+        store.Update(Status(cluster, media57: NodeHealth.Red));
+        var context = await _browser.NewContextAsync(new() { BaseURL = _server.BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 900 } });
+        context.SetDefaultTimeout(20_000);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("login");
+        await new LoginPage(page).SignInAsync(Admin, Password);
+        await page.WaitForURLAsync("**/clusters");
+        var list = new ClusterListPage(page);
+        await list.WaitUntilInteractiveAsync();
+        await Expect(list.Health("layout")).ToHaveAttributeAsync("data-health", "degraded");
+
+        // Act
+        await page.GotoAsync($"clusters/{cluster.Id}");
+        var clusterPage = new ClusterPage(page);
+        await clusterPage.WaitUntilInteractiveAsync();
+        await clusterPage.OpenTabAsync("Status");
+        var status = new StatusTab(page);
+
+        // Assert: every node as a card and a tile; colours, reasons and tooltips where they belong.
+        await Expect(status.NodeCards).ToHaveCountAsync(4 + MediaCount);
+        await Expect(page.Locator("[data-testid^='topo-node-']")).ToHaveCountAsync(4 + MediaCount);
+        await Expect(status.ClusterHealth).ToHaveAttributeAsync("data-health", "degraded");
+        await Expect(status.LoadBalancer).ToHaveAttributeAsync("data-health", "red");
+        await Expect(status.LoadBalancer.Locator("title")).ToContainTextAsync("connection refused");
+        await Expect(status.TopologyNode("master-2")).ToHaveAttributeAsync("data-health", "amber");
+        await Expect(status.TopologyNode("media-57")).ToHaveAttributeAsync("data-health", "red");
+        await Expect(status.TopologyNode("media-100")).ToHaveAttributeAsync("data-health", "grey");
+        await Expect(status.NodeCard("media-100")).ToHaveAttributeAsync("data-health", "grey");
+        await Expect(status.NodeReasons("media-100")).ToContainTextAsync("Not watched: not installed yet.");
+        await Expect(status.NodeReasons("media-57")).ToContainTextAsync("unreachable: connection refused");
+        await Expect(status.Container("media-3", "ingress")).ToHaveAttributeAsync("data-trouble", "restarting"); // opened by itself
+        await Expect(status.Container("master-2", "mongo")).ToHaveAttributeAsync("data-trouble", "restarted");
+        var closed = status.Port("media-5", 7880, "masters");
+        await Expect(closed).ToHaveAttributeAsync("data-open", "false");
+        await Expect(closed).ToHaveTextAsync("3/4");
+        await Expect(closed).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex("closed from master-3 \\(refused or unreachable\\)"));
+        await Expect(status.Port("media-6", 7880, "masters")).ToHaveAttributeAsync("data-open", "true");
+
+        // The picture stays a sensible size: 100 tiles in ten rows, none too small to see, none outside the drawing.
+        var svg = (await page.GetByTestId("topology").BoundingBoxAsync())!;
+        Assert.InRange(svg.Height, 300, 1000);
+        var tile = (await status.TopologyNode("media-100").Locator("rect").BoundingBoxAsync())!;
+        Assert.True(tile.Width >= 30 && tile.Y + tile.Height <= svg.Y + svg.Height, $"tile {tile.Width}x{tile.Height} at {tile.Y}, drawing {svg.Height} high at {svg.Y}");
+
+        // A sweep's change among 104 nodes reaches the open page by itself.
+        await page.EvaluateAsync("() => { window.__statusMarker = 'same page'; }");
+        store.Update(Status(cluster, media57: NodeHealth.Green));
+        await Expect(status.TopologyNode("media-57")).ToHaveAttributeAsync("data-health", "green");
+        await Expect(status.NodeCard("media-57")).ToHaveAttributeAsync("data-health", "green");
+        Assert.Equal("same page", await page.EvaluateAsync<string>("() => window.__statusMarker"));
+
+        // With 104 nodes, the cards can be narrowed to the ones that need a look: amber, red, grey.
+        await page.GetByTestId("nodes-not-green-only").ClickAsync();
+        await Expect(status.NodeCards).ToHaveCountAsync(4);
+        await Expect(status.NodeCard("media-100")).ToBeVisibleAsync();
+
+        // A phone: nothing wider than the screen, the tiles still there.
+        await page.SetViewportSizeAsync(390, 844);
+        Assert.True(await ClusterListPage.FitsViewportAsync(page), "the status tab is wider than a 390 px screen");
+        tile = (await status.TopologyNode("media-100").Locator("rect").BoundingBoxAsync())!;
+        Assert.True(tile.Width >= 20, $"a media tile is {tile.Width} px wide on a phone");
+    }
+
+    private async Task<ClusterView> CreateClusterAsync()
+    {
+        var key = await SshKeys.GenerateEd25519Async();
+        using var api = new HttpClient { BaseAddress = _server.BaseAddress };
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        object Node(string role, int i) => new
+        {
+            role, privateIp = $"10.20.{i / 250}.{i % 250 + 1}",
+            ssh = new { host = $"10.20.{i / 250}.{i % 250 + 1}", port = 22, username = "root", privateKey = key.PrivateKey },
+        };
+        var response = await api.PostAsJsonAsync("api/clusters", new
+        {
+            name = "layout", openviduVersion = "3.8.0", domainName = "openvidu.example.io", licenseKey = "LAYOUTLICENSE",
+            modules = new[] { "observability" }, installerBaseUrl = "http://127.0.0.1:9/",
+            nodes = Enumerable.Range(0, 4).Select(i => Node("master", i)).Concat(Enumerable.Range(4, MediaCount).Select(i => Node("media", i))).ToArray(),
+        });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        var id = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+        return (await _server.Services.GetRequiredService<ClusterService>().GetAsync(id))!;
+    }
+
+    /// <summary>What a sweep could have found: master-2 amber (a restarted container), media-3 amber (one restarting),
+    /// media-5 amber (7880 closed from master-3), media-57 as given, media-100 not installed; the rest green.</summary>
+    private static ClusterStatus Status(ClusterView cluster, NodeHealth media57)
+    {
+        var at = DateTimeOffset.UtcNow;
+        var masters = cluster.Nodes.Where(n => n.Role == "master").Select(n => n.Name).ToList();
+        var nodes = cluster.Nodes.Select(n =>
+        {
+            var role = n.Role == "master" ? NodeRole.Master : NodeRole.Media;
+            if (n.Name == "media-100")
+                return new NodeStatus { NodeId = n.Id, Name = n.Name, Role = role, PrivateIp = n.PrivateIp, NotWatched = "not installed yet" };
+            var containers = role == NodeRole.Master
+                ? new List<ContainerStatus> { new("caddy", "openvidu/caddy:3.8.0", "running", "Up 2 hours", 0), new("mongo", "mongo:8.0.19", "running", "Up 3 minutes", n.Name == "master-2" ? 3 : 0) }
+                : [new("openvidu", "openvidu/openvidu-server-pro:3.8.0", "running", "Up 2 hours", 0), new("ingress", "openvidu/ingress:3.8.0", n.Name == "media-3" ? "restarting" : "running", n.Name == "media-3" ? "Restarting (1) 4 seconds ago" : "Up 2 hours", n.Name == "media-3" ? 7 : 0)];
+            var ports = new List<PortCheck> { new(7880, "http", "panel", true, "HTTP 200") };
+            if (role == NodeRole.Media) ports.AddRange(masters.Select(m => new PortCheck(7880, "tcp", m, !(n.Name == "media-5" && m == "master-3"), n.Name == "media-5" && m == "master-3" ? "refused or unreachable" : null)));
+            else ports.AddRange(masters.Where(m => m != n.Name).Select(m => new PortCheck(7000, "tcp", m, true)));
+            var (health, reasons) = n.Name switch
+            {
+                "master-2" => (NodeHealth.Amber, new[] { "container mongo restarted since the last check" }),
+                "media-3" => (NodeHealth.Amber, ["container ingress is restarting"]),
+                "media-5" => (NodeHealth.Amber, ["port 7880/tcp closed from master-3"]),
+                "media-57" when media57 == NodeHealth.Red => (NodeHealth.Red, ["unreachable: connection refused; / on 7880: connection refused"]),
+                _ => (NodeHealth.Green, Array.Empty<string>()),
+            };
+            var down = health == NodeHealth.Red;
+            return new NodeStatus
+            {
+                NodeId = n.Id, Name = n.Name, Role = role, PrivateIp = n.PrivateIp, Reachable = !down, RttMs = down ? null : 42.5,
+                Service = down ? "unknown" : "active", Health = health, Reasons = reasons, CheckedAt = at,
+                Containers = down ? [] : containers, Ports = down ? [] : ports,
+                Resources = down ? null : new NodeResources(0.5, 0.4, 0.3, 4, 8_000_000, 5_000_000, 100_000_000, 40_000_000, "/opt/openvidu"),
+            };
+        }).ToList();
+        return new ClusterStatus
+        {
+            ClusterId = cluster.Id, ClusterName = cluster.Name, CheckedAt = at, SweepDuration = TimeSpan.FromMilliseconds(850),
+            Health = ClusterHealth.Degraded, Reason = "warnings on master-2, media-3, media-5; load balancer: connection refused.",
+            LoadBalancer = new LoadBalancerStatus("https://openvidu.example.io/health/caddy via 10.20.9.9", true, false, "connection refused"),
+            Nodes = nodes,
+        };
+    }
+}
