@@ -65,6 +65,16 @@ public sealed class StatusLifecycleTests
         Assert.Equal(rows, lp.Panel.Count("StatusChanges"));
         var history = await lp.Panel.Services.GetRequiredService<StatusCollector>().HistoryAsync(id, 100, CancellationToken.None);
         Assert.Contains(history, c => c.Health == "red" && c.Reason.Contains("openvidu service is inactive", StringComparison.Ordinal));
+
+        // Deleted, the cluster leaves the live picture and the metrics with the next sweep.
+        Assert.Contains("cluster=\"restart\"", await lp.Api.GetStringAsync("/metrics"), StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await lp.Api.DeleteAsync($"/api/clusters/{id}")).StatusCode);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await lp.Api.GetStringAsync("/metrics")).Contains("cluster=\"restart\"", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the deleted cluster is still in the metrics after 30 s");
+            await Task.Delay(100);
+        }
     }
 
     [Fact]

@@ -90,6 +90,8 @@ public sealed class StatusCollector : IAsyncDisposable
             watched = nodes.Select(n => n.Id).ToHashSet();
         }
         await _connections.RetainAsync(watched);
+        // A deleted cluster, or one with no installed node left, leaves the live picture (and the metrics).
+        foreach (var gone in _store.All.Select(c => c.ClusterId).Where(c => !ids.Contains(c)).ToList()) _store.Remove(gone);
         await Task.WhenAll(ids.Select(async id =>
         {
             try { await SweepClusterAsync(id, force: false, ct); }
