@@ -1,0 +1,36 @@
+using System.Globalization;
+
+/// <summary>This process's resident memory from <c>/proc/self/status</c>, and its peak (VmHWM) reset.</summary>
+internal static class ProcessMemory
+{
+    /// <summary>Resident set size now, bytes.</summary>
+    public static long Rss => Field("VmRSS:");
+
+    /// <summary>Peak resident set size since start or since the last <see cref="ResetPeak"/>, bytes.</summary>
+    public static long Peak => Field("VmHWM:");
+
+    /// <summary>Sets VmHWM to the current RSS (writing 5 to <c>/proc/self/clear_refs</c>, Linux 4.0+). False if refused.</summary>
+    public static bool ResetPeak()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static long Field(string name)
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (!line.StartsWith(name, StringComparison.Ordinal)) continue;
+            var kb = line[name.Length..].Trim().Split(' ')[0];
+            return long.Parse(kb, CultureInfo.InvariantCulture) * 1024;
+        }
+        throw new InvalidOperationException($"/proc/self/status has no {name}");
+    }
+}

@@ -1,0 +1,280 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OpenViduHa.Core.Clusters;
+using OpenViduHa.Core.Data;
+using OpenViduHa.Core.Status;
+using OpenViduHa.Lab;
+using OpenViduHa.Tests.Shared;
+
+/// <summary>
+/// Status sweep benchmark (issue 4). Per size: a lab of N real sshd nodes (4 masters, N-4 media), the real panel in
+/// process installing them, then the same facts gathered three ways on the same lab: the panel
+/// (<c>POST /api/clusters/{id}/status/refresh</c>, cold = a restarted panel opening new SSH connections, warm = kept
+/// ones), OpenSSH with warm multiplexed connections (the floor) and Ansible. Prints numbers; fails only when a
+/// measurement is invalid (a node unreachable, a probe incomplete).
+/// </summary>
+internal static class StatusBench
+{
+    private const int Masters = 4;
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private static readonly Dictionary<string, string?> PanelSettings = new()
+    {
+        ["Status:Enabled"] = "false", // no background sweeps: only the refreshes measured here
+        ["Status:MaxParallelNodes"] = "128",
+        ["Jobs:MaxParallelNodes"] = "64",
+        ["Jobs:HealthPollInterval"] = "00:00:00.250",
+    };
+
+    private sealed record SweepSample(double Seconds, double SweepMs, long BaseRss, long Peak, long Allocated, long GcHeap, long Connects);
+
+    private sealed record SizeResult(
+        int Nodes, string LoadAtStart, string LoadAtEnd,
+        List<SweepSample> Cold, List<SweepSample> Warm, List<double> Floor, List<double> Ansible);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var sizes = InstallBench.Option(args, "--sizes", "6,50,100").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var runs = int.Parse(InstallBench.Option(args, "--runs", "5"), CultureInfo.InvariantCulture);
+        var coldRuns = int.Parse(InstallBench.Option(args, "--cold-runs", "3"), CultureInfo.InvariantCulture);
+        var ansibleRuns = int.Parse(InstallBench.Option(args, "--ansible-runs", "2"), CultureInfo.InvariantCulture);
+        if (sizes.Any(s => s <= Masters) || runs < 1 || coldRuns < 1 || ansibleRuns < 0)
+        {
+            Console.Error.WriteLine($"status: sizes must be > {Masters}, runs and cold runs >= 1");
+            return 2;
+        }
+        if (ansibleRuns > 0) AnsibleRunner.CheckInstalled();
+
+        Console.WriteLine($"status benchmark: {Environment.ProcessorCount} cores, sizes {string.Join(", ", sizes)} ({Masters} masters + the rest media), " +
+                          $"{coldRuns} cold / {runs} warm panel sweeps, {runs} openssh rounds, {ansibleRuns} ansible runs per size");
+        Console.WriteLine("panel: in process (PanelFactory: Kestrel-less TestServer, SQLite, SSH.NET), driven by POST /api/clusters/{id}/status/refresh with the bearer token;");
+        Console.WriteLine("       " + string.Join(", ", PanelSettings.Select(s => $"{s.Key}={s.Value}")) + ", other Status settings default");
+        Console.WriteLine("lab: real sshd per node (own namespaces, 127.x loopback); systemctl/docker are the lab's stand-ins; all on the same cores as the panel");
+        Console.WriteLine("all three sides run the same per-node probe script (StatusProbe.Script, node-to-node port checks included); the panel also does,");
+        Console.WriteLine("from its own process, an HTTP health request and TCP connects per node and a load-balancer check, which the other two do not");
+        Console.WriteLine();
+
+        var results = new List<SizeResult>();
+        foreach (var size in sizes)
+        {
+            var result = await MeasureAsync(size, runs, coldRuns, ansibleRuns);
+            Print(result);
+            results.Add(result);
+        }
+        if (results.Count > 1) PrintSummary(results);
+        return 0;
+    }
+
+    private static async Task<SizeResult> MeasureAsync(int size, int runs, int coldRuns, int ansibleRuns)
+    {
+        var loadAtStart = LoadAverage();
+        Console.WriteLine($"[{size} nodes] starting the lab (load average {loadAtStart})");
+        await using var lab = await Lab.StartAsync(new LabOptions { Nodes = size, InstallerDelay = TimeSpan.Zero });
+        var work = Directory.CreateTempSubdirectory("ovha-bench-status-");
+        var panel = NewPanel(dataDirectory: null);
+        OpenSshFloor? openssh = null;
+        try
+        {
+            var api = panel.ApiClient();
+            var clusterId = await CreateClusterAsync(api, lab, size);
+            var install = Stopwatch.StartNew();
+            await InstallAsync(api, clusterId);
+            Console.WriteLine($"[{size} nodes] lab up in {lab.StartupTime.TotalSeconds:0.0} s, installed in {install.Elapsed.TotalSeconds:0.0} s; warm-up sweep (not measured)");
+            await SweepAsync(panel, api, clusterId, size);
+            var nodes = await ProbeNodesAsync(panel, clusterId);
+            if (nodes.Count != size) throw new InvalidMeasurementException($"{nodes.Count} of {size} nodes watched by the panel");
+
+            var cold = new List<SweepSample>();
+            for (var i = 0; i < coldRuns; i++)
+            {
+                panel = await RestartAsync(panel);
+                api = panel.ApiClient();
+                (await api.GetAsync($"/api/clusters/{clusterId}")).EnsureSuccessStatusCode(); // host fully started before the clock runs
+                cold.Add(await SweepAsync(panel, api, clusterId, size));
+            }
+
+            openssh = new OpenSshFloor(work.FullName, lab.KnownHostsPath, lab.Keys.Ed25519.Path, nodes);
+            await openssh.WarmUpAsync();
+            var warm = new List<SweepSample>();
+            var floor = new List<double>();
+            for (var i = 0; i < runs; i++)
+            {
+                warm.Add(await SweepAsync(panel, api, clusterId, size));
+                floor.Add(await openssh.RoundAsync());
+            }
+
+            var ansible = new List<double>();
+            if (ansibleRuns > 0)
+            {
+                var runner = new AnsibleRunner(work.FullName, lab.KnownHostsPath, lab.Keys.Ed25519.Path, nodes);
+                for (var i = 0; i < ansibleRuns; i++) ansible.Add(await runner.RunAsync());
+            }
+            return new SizeResult(size, loadAtStart, LoadAverage(), cold, warm, floor, ansible);
+        }
+        finally
+        {
+            if (openssh is not null) await openssh.DisposeAsync();
+            await panel.DisposeAsync();
+            work.Delete(recursive: true);
+        }
+    }
+
+    private static PanelFactory NewPanel(string? dataDirectory) =>
+        new(bootstrap: true, dataDirectory) { Settings = new(PanelSettings), LogLevel = "Warning" };
+
+    /// <summary>A new panel on the same data: no kept connections, no pooled health connections, the collector's first sweep.</summary>
+    private static async Task<PanelFactory> RestartAsync(PanelFactory panel)
+    {
+        var directory = panel.DataDirectory;
+        await panel.DisposeAsync();
+        return NewPanel(directory);
+    }
+
+    private static async Task<int> CreateClusterAsync(HttpClient api, Lab lab, int size)
+    {
+        object Node(string role, LabNode n) => new
+        {
+            role, privateIp = n.Address,
+            ssh = new { host = n.Address, port = n.Port, username = "root", privateKey = lab.Keys.Ed25519.PrivateKey, hostKeyFingerprint = n.HostKeyFingerprint },
+        };
+        var body = new
+        {
+            name = $"status-bench-{size}", openviduVersion = "3.8.0", domainName = "openvidu.example.io", licenseKey = "BENCHLICENSE",
+            modules = new[] { "observability" }, installerBaseUrl = lab.InstallerBaseUrl,
+            nodes = lab.Nodes.Take(Masters).Select(n => Node("master", n)).Concat(lab.Nodes.Skip(Masters).Select(n => Node("media", n))).ToArray(),
+        };
+        var created = await api.PostAsJsonAsync("/api/clusters", body, Json);
+        created.EnsureSuccessStatusCode();
+        return (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+    }
+
+    private static async Task InstallAsync(HttpClient api, int clusterId)
+    {
+        var started = await api.PostAsJsonAsync($"/api/clusters/{clusterId}/jobs", new { kind = "install" }, Json);
+        started.EnsureSuccessStatusCode();
+        var jobId = (await started.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var job = (await api.GetFromJsonAsync<JsonObject>($"/api/jobs/{jobId}"))!;
+            var state = job["state"]!.GetValue<string>();
+            if (state == "succeeded") return;
+            if (state is not ("queued" or "running") || deadline.Elapsed > TimeSpan.FromMinutes(10))
+                throw new InvalidOperationException($"install did not succeed: {job.ToJsonString()}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>The node, address and probe script exactly as the collector builds them (same definition, same watched nodes).</summary>
+    private static async Task<List<ProbeNode>> ProbeNodesAsync(PanelFactory panel, int clusterId)
+    {
+        var services = panel.Services;
+        var definition = await services.GetRequiredService<ClusterService>().LoadDefinitionAsync(clusterId)
+            ?? throw new InvalidOperationException($"cluster {clusterId} not found");
+        var portTimeout = services.GetRequiredService<IOptions<StatusOptions>>().Value.PortTimeout;
+        await using var db = await services.GetRequiredService<IDbContextFactory<PanelDbContext>>().CreateDbContextAsync();
+        var entities = await db.Nodes.AsNoTracking().Where(n => n.ClusterId == clusterId).OrderBy(n => n.Ordinal).ToListAsync();
+        var watched = entities.Where(n => n.InstalledAt is not null && n.HostKeyFingerprint is not null).ToList();
+        var plan = new PortPlan(definition, watched.Select(n => new WatchedNode(n.Id, n.Name, n.Role, n.PrivateIp)).ToList());
+        return watched.Select(n => new ProbeNode(n.Name, n.SshHost, StatusProbe.Script(plan.FromNode(n.Id), portTimeout))).ToList();
+    }
+
+    /// <summary>
+    /// One refresh through the API, timed from the request to the parsed answer. Before it: a full GC and the peak RSS
+    /// reset; after it: the peak, bytes allocated in the whole process during the sweep, the GC heap, new connections.
+    /// </summary>
+    private static async Task<SweepSample> SweepAsync(PanelFactory panel, HttpClient api, int clusterId, int size)
+    {
+        var connections = panel.Services.GetRequiredService<StatusCollector>().Connections;
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        var connectsBefore = connections.Connects;
+        var baseRss = ProcessMemory.Rss;
+        var peakReset = ProcessMemory.ResetPeak();
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var clock = Stopwatch.StartNew();
+        using var response = await api.PostAsync($"/api/clusters/{clusterId}/status/refresh", null);
+        var text = await response.Content.ReadAsStringAsync();
+        var seconds = clock.Elapsed.TotalSeconds;
+        var peak = peakReset ? ProcessMemory.Peak : -1;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        var heap = GC.GetTotalMemory(forceFullCollection: false);
+        if (!response.IsSuccessStatusCode) throw new InvalidMeasurementException($"panel: refresh answered {(int)response.StatusCode}: {text}");
+
+        var status = JsonNode.Parse(text)!.AsObject();
+        var nodes = status["nodes"]!.AsArray().Select(n => n!.AsObject()).ToList();
+        var unreachable = nodes.Where(n => n["reachable"]?.GetValue<bool>() != true || n["notWatched"] is not null).ToList();
+        if (nodes.Count != size || unreachable.Count > 0)
+        {
+            var example = unreachable.FirstOrDefault();
+            throw new InvalidMeasurementException($"panel: {nodes.Count - unreachable.Count} of {size} nodes reachable" +
+                (example is null ? "" : $", e.g. {example["name"]}: {example["reasons"]?.ToJsonString()} {example["notWatched"]}"));
+        }
+        var unhealthy = nodes.Where(n => n["health"]!.GetValue<string>() != "healthy").ToList();
+        if (unhealthy.Count > 0)
+            Console.WriteLine($"  note: {unhealthy.Count} nodes not healthy, e.g. {unhealthy[0]["name"]}: {unhealthy[0]["health"]} {unhealthy[0]["reasons"]?.ToJsonString()}");
+        return new SweepSample(seconds, status["sweepMs"]!.GetValue<double>(), baseRss, peak, allocated, heap, connections.Connects - connectsBefore);
+    }
+
+    private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private static string Mb(double bytes) => bytes < 0 ? "n/a" : (bytes / (1024 * 1024)).ToString("0.0", CultureInfo.InvariantCulture);
+
+    private static void Print(SizeResult r)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"== {r.Nodes} nodes ({Masters} masters + {r.Nodes - Masters} media) · load average at start {r.LoadAtStart}, at end {r.LoadAtEnd} ==");
+        Console.WriteLine($"{"",-22} {"median s",9} {"min s",7} {"max s",7} {"n",3}  {"sweepMs",8} {"peak MB",8} {"+peak MB",9} {"alloc MB",9} {"heap MB",8} {"connects",9}");
+        PanelRow("panel cold", r.Cold);
+        PanelRow("panel warm", r.Warm);
+        Console.WriteLine($"{"openssh floor (warm)",-22} {Median(r.Floor),9:0.000} {r.Floor.Min(),7:0.000} {r.Floor.Max(),7:0.000} {r.Floor.Count,3}");
+        for (var i = 0; i < r.Ansible.Count; i++)
+            Console.WriteLine($"{$"ansible run {i + 1}",-22} {r.Ansible[i],9:0.000} {"",7} {"",7} {1,3}");
+
+        var warm = Median(r.Warm.Select(s => s.Seconds));
+        var floor = Median(r.Floor);
+        Console.WriteLine($"warm / floor   = {warm / floor:0.00}  (target <= 1.25 at 100 nodes: {(warm / floor <= 1.25 ? "met" : "missed")})");
+        if (r.Ansible.Count > 0)
+        {
+            var fastest = r.Ansible.Min() / warm;
+            Console.WriteLine($"ansible / warm = {fastest:0.0} (fastest ansible run), {r.Ansible.Max() / warm:0.0} (slowest)  (target >= 6 at 100 nodes: {(fastest >= 6 ? "met" : "missed")})");
+        }
+
+        static void PanelRow(string name, List<SweepSample> samples)
+        {
+            var s = samples.Select(x => x.Seconds).ToList();
+            Console.WriteLine($"{name,-22} {Median(s),9:0.000} {s.Min(),7:0.000} {s.Max(),7:0.000} {s.Count,3}  " +
+                              $"{Median(samples.Select(x => x.SweepMs)),8:0} {Mb(samples.Max(x => x.Peak)),8} {Mb(samples.Max(x => x.Peak - x.BaseRss)),9} " +
+                              $"{Mb(Median(samples.Select(x => (double)x.Allocated))),9} {Mb(Median(samples.Select(x => (double)x.GcHeap))),8} " +
+                              $"{string.Join('/', samples.Select(x => x.Connects).Distinct()),9}");
+        }
+    }
+
+    private static void PrintSummary(List<SizeResult> results)
+    {
+        Console.WriteLine();
+        Console.WriteLine("== summary (medians, seconds) ==");
+        Console.WriteLine($"{"nodes",6} {"cold",7} {"warm",7} {"floor",7} {"ansible",8} {"warm/floor",11} {"ansible/warm",13} {"peak MB",8}");
+        foreach (var r in results)
+        {
+            var warm = Median(r.Warm.Select(s => s.Seconds));
+            var floor = Median(r.Floor);
+            var ansible = r.Ansible.Count > 0 ? r.Ansible.Min() : double.NaN;
+            Console.WriteLine($"{r.Nodes,6} {Median(r.Cold.Select(s => s.Seconds)),7:0.000} {warm,7:0.000} {floor,7:0.000} {ansible,8:0.000} {warm / floor,11:0.00} {ansible / warm,13:0.0} " +
+                              $"{Mb(r.Cold.Concat(r.Warm).Max(s => s.Peak)),8}");
+        }
+    }
+}
