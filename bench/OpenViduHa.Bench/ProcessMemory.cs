@@ -34,3 +34,18 @@ internal static class ProcessMemory
         throw new InvalidOperationException($"/proc/self/status has no {name}");
     }
 }
+
+/// <summary>CPU seconds from <c>/proc/self/stat</c>: this process's, and its reaped children's (with their own children).</summary>
+internal static class ProcessCpu
+{
+    private const double TicksPerSecond = 100; // USER_HZ on Linux
+
+    public static (double Self, double Children) Read()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // After "pid (comm) ": state is field 3, so utime (14) is index 11, stime 12, cutime 13, cstime 14.
+        double Ticks(int i) => long.Parse(fields[i], CultureInfo.InvariantCulture) / TicksPerSecond;
+        return (Ticks(11) + Ticks(12), Ticks(13) + Ticks(14));
+    }
+}
