@@ -35,7 +35,7 @@ internal static class StatusBench
     // Not-healthy verdicts are the lab's business (the probe ran either way): said once per size.
     private static readonly HashSet<int> _healthNoted = [];
 
-    private sealed record SweepSample(double Seconds, double SweepMs, double Cpu, long BaseRss, long Peak, long Allocated, long GcHeap, long Connects);
+    private sealed record SweepSample(double Seconds, double SweepMs, double Cpu, double JitCpu, int Threads, long BaseRss, long Peak, long Allocated, long GcHeap, long Connects);
 
     /// <summary>A comparison side's round: wall seconds and the CPU seconds of the processes it started (ssh clients, ansible and its forks).</summary>
     private sealed record ToolSample(double Seconds, double Cpu);
@@ -49,16 +49,17 @@ internal static class StatusBench
         var sizes = InstallBench.Option(args, "--sizes", "6,50,100").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var runs = int.Parse(InstallBench.Option(args, "--runs", "5"), CultureInfo.InvariantCulture);
         var coldRuns = int.Parse(InstallBench.Option(args, "--cold-runs", "3"), CultureInfo.InvariantCulture);
+        var warmups = int.Parse(InstallBench.Option(args, "--warmups", "3"), CultureInfo.InvariantCulture);
         var ansibleRuns = int.Parse(InstallBench.Option(args, "--ansible-runs", "2"), CultureInfo.InvariantCulture);
-        if (sizes.Any(s => s <= Masters) || runs < 1 || coldRuns < 1 || ansibleRuns < 0)
+        if (sizes.Any(s => s <= Masters) || runs < 1 || coldRuns < 1 || ansibleRuns < 0 || warmups < 1)
         {
-            Console.Error.WriteLine($"status: sizes must be > {Masters}, runs and cold runs >= 1");
+            Console.Error.WriteLine($"status: sizes must be > {Masters}, runs, cold runs and warm-ups >= 1");
             return 2;
         }
         if (ansibleRuns > 0) AnsibleRunner.CheckInstalled();
 
         Console.WriteLine($"status benchmark: {Environment.ProcessorCount} cores, sizes {string.Join(", ", sizes)} ({Masters} masters + the rest media), " +
-                          $"{coldRuns} cold / {runs} warm panel sweeps, {runs} openssh rounds, {ansibleRuns} ansible runs per size");
+                          $"{warmups} warm-up (not measured), {coldRuns} cold and {runs} warm panel sweeps, {runs} openssh rounds, {ansibleRuns} ansible runs per size");
         Console.WriteLine("panel: in process (PanelFactory: Kestrel-less TestServer, SQLite, SSH.NET), driven by POST /api/clusters/{id}/status/refresh with the bearer token;");
         Console.WriteLine("       " + string.Join(", ", PanelSettings.Select(s => $"{s.Key}={s.Value}")) + ", other Status settings default");
         Console.WriteLine("lab: real sshd per node (own namespaces, 127.x loopback); systemctl/docker are the lab's stand-ins; all on the same cores as the panel");
@@ -69,7 +70,7 @@ internal static class StatusBench
         var results = new List<SizeResult>();
         foreach (var size in sizes)
         {
-            var result = await MeasureAsync(size, runs, coldRuns, ansibleRuns);
+            var result = await MeasureAsync(size, runs, coldRuns, ansibleRuns, warmups);
             Print(result);
             results.Add(result);
         }
@@ -77,7 +78,7 @@ internal static class StatusBench
         return 0;
     }
 
-    private static async Task<SizeResult> MeasureAsync(int size, int runs, int coldRuns, int ansibleRuns)
+    private static async Task<SizeResult> MeasureAsync(int size, int runs, int coldRuns, int ansibleRuns, int warmups)
     {
         var loadAtStart = LoadAverage();
         Console.WriteLine($"[{size} nodes] starting the lab (load average {loadAtStart})");
@@ -91,8 +92,8 @@ internal static class StatusBench
             var clusterId = await CreateClusterAsync(api, lab, size);
             var install = Stopwatch.StartNew();
             await InstallAsync(api, clusterId);
-            Console.WriteLine($"[{size} nodes] lab up in {lab.StartupTime.TotalSeconds:0.0} s, installed in {install.Elapsed.TotalSeconds:0.0} s; warm-up sweep (not measured)");
-            await SweepAsync(panel, api, clusterId, size);
+            Console.WriteLine($"[{size} nodes] lab up in {lab.StartupTime.TotalSeconds:0.0} s, installed in {install.Elapsed.TotalSeconds:0.0} s; {warmups} warm-up sweeps (not measured)");
+            for (var i = 0; i < warmups; i++) await SweepAsync(panel, api, clusterId, size);
             var nodes = await ProbeNodesAsync(panel, clusterId);
             if (nodes.Count != size) throw new InvalidMeasurementException($"{nodes.Count} of {size} nodes watched by the panel");
 
@@ -206,11 +207,14 @@ internal static class StatusBench
         var peakReset = ProcessMemory.ResetPeak();
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var cpuBefore = ProcessCpu.Read().Self;
+        var jitBefore = ProcessThreads.JitCpu();
         var clock = Stopwatch.StartNew();
         using var response = await api.PostAsync($"/api/clusters/{clusterId}/status/refresh", null);
         var text = await response.Content.ReadAsStringAsync();
         var seconds = clock.Elapsed.TotalSeconds;
         var cpu = ProcessCpu.Read().Self - cpuBefore;
+        var jit = Math.Max(0, ProcessThreads.JitCpu() - jitBefore);
+        var threads = ProcessThreads.Count;
         var peak = peakReset ? ProcessMemory.Peak : -1;
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var heap = GC.GetTotalMemory(forceFullCollection: false);
@@ -225,10 +229,10 @@ internal static class StatusBench
             throw new InvalidMeasurementException($"panel: {nodes.Count - unreachable.Count} of {size} nodes reachable" +
                 (example is null ? "" : $", e.g. {example["name"]}: {example["reasons"]?.ToJsonString()} {example["notWatched"]}"));
         }
-        var unhealthy = nodes.Where(n => n["health"]!.GetValue<string>() != "healthy").ToList();
+        var unhealthy = nodes.Where(n => n["health"]!.GetValue<string>() != "green").ToList();
         if (unhealthy.Count > 0 && !_healthNoted.Contains(size) && _healthNoted.Add(size))
             Console.WriteLine($"  note: {unhealthy.Count} nodes not healthy (the lab's doing; the probe ran), e.g. {unhealthy[0]["name"]}: {unhealthy[0]["health"]} {Cut(unhealthy[0]["reasons"]?.ToJsonString() ?? "")}");
-        return new SweepSample(seconds, status["sweepMs"]!.GetValue<double>(), cpu, baseRss, peak, allocated, heap, connections.Connects - connectsBefore);
+        return new SweepSample(seconds, status["sweepMs"]!.GetValue<double>(), cpu, jit, threads, baseRss, peak, allocated, heap, connections.Connects - connectsBefore);
     }
 
     /// <summary>A round of a comparison side, with the CPU its processes used (children are reaped before it returns).</summary>
@@ -255,7 +259,7 @@ internal static class StatusBench
     {
         Console.WriteLine();
         Console.WriteLine($"== {r.Nodes} nodes ({Masters} masters + {r.Nodes - Masters} media) · load average at start {r.LoadAtStart}, at end {r.LoadAtEnd} ==");
-        Console.WriteLine($"{"",-21} {"median s",8} {"min s",7} {"max s",7} {"n",2} {"ctl CPU s",9} {"sweepMs",8} {"peak MB",8} {"+peak MB",8} {"alloc MB",8} {"heap MB",7} {"connects",8}");
+        Console.WriteLine($"{"",-21} {"median s",8} {"min s",7} {"max s",7} {"n",2} {"ctl CPU s",9} {"JIT s",5} {"sweepMs",8} {"peak MB",8} {"+peak MB",8} {"alloc MB",8} {"heap MB",7} {"threads",7} {"connects",8}");
         PanelRow("panel cold", r.Cold);
         PanelRow("panel warm", r.Warm);
         var f = r.Floor.Select(x => x.Seconds).ToList();
@@ -272,9 +276,9 @@ internal static class StatusBench
         static void PanelRow(string name, List<SweepSample> samples)
         {
             var s = samples.Select(x => x.Seconds).ToList();
-            Console.WriteLine($"{name,-21} {Median(s),8:0.000} {s.Min(),7:0.000} {s.Max(),7:0.000} {s.Count,2} {Median(samples.Select(x => x.Cpu)),9:0.00} " +
+            Console.WriteLine($"{name,-21} {Median(s),8:0.000} {s.Min(),7:0.000} {s.Max(),7:0.000} {s.Count,2} {Median(samples.Select(x => x.Cpu)),9:0.00} {Median(samples.Select(x => x.JitCpu)),5:0.00} " +
                               $"{Median(samples.Select(x => x.SweepMs)),8:0} {Mb(samples.Max(x => x.Peak)),8} {Mb(samples.Max(x => x.Peak - x.BaseRss)),8} " +
-                              $"{Mb(Median(samples.Select(x => (double)x.Allocated))),8} {Mb(Median(samples.Select(x => (double)x.GcHeap))),7} " +
+                              $"{Mb(Median(samples.Select(x => (double)x.Allocated))),8} {Mb(Median(samples.Select(x => (double)x.GcHeap))),7} {samples.Max(x => x.Threads),7} " +
                               $"{string.Join('/', samples.Select(x => x.Connects).Distinct()),8}");
         }
     }

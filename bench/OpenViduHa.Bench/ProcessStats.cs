@@ -49,3 +49,36 @@ internal static class ProcessCpu
         return (Ticks(11) + Ticks(12), Ticks(13) + Ticks(14));
     }
 }
+
+/// <summary>This process's threads from <c>/proc/self/task</c>: how many, and the JIT's background CPU.</summary>
+internal static class ProcessThreads
+{
+    public static int Count => Directory.GetDirectories("/proc/self/task").Length;
+
+    /// <summary>
+    /// CPU seconds so far of the runtime's tiered-compilation worker (".NET Tiered Com…", it comes and goes; a worker
+    /// that ended between two readings drops out, so differences are a lower bound): re-JIT of hot methods while
+    /// the process is young, not the panel's own work.
+    /// </summary>
+    public static double JitCpu()
+    {
+        double total = 0;
+        foreach (var task in Directory.GetDirectories("/proc/self/task"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var open = stat.IndexOf('(');
+                var close = stat.LastIndexOf(')');
+                if (!stat.AsSpan(open + 1, close - open - 1).StartsWith(".NET Tiered Com", StringComparison.Ordinal)) continue;
+                var fields = stat[(close + 2)..].Split(' ');
+                total += (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+            }
+            catch (IOException)
+            {
+                // the thread ended while being read
+            }
+        }
+        return total;
+    }
+}
