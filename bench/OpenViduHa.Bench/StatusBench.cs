@@ -92,7 +92,7 @@ internal static class StatusBench
             var clusterId = await CreateClusterAsync(api, lab, size);
             var install = Stopwatch.StartNew();
             await InstallAsync(api, clusterId);
-            Console.WriteLine($"[{size} nodes] lab up in {lab.StartupTime.TotalSeconds:0.0} s, installed in {install.Elapsed.TotalSeconds:0.0} s; {warmups} warm-up sweeps (not measured)");
+            Console.WriteLine($"[{size} nodes] lab {lab.Nodes[0].Address}..{lab.Nodes[^1].Address} up in {lab.StartupTime.TotalSeconds:0.0} s, installed in {install.Elapsed.TotalSeconds:0.0} s; {warmups} warm-up sweeps (not measured)");
             for (var i = 0; i < warmups; i++) await SweepAsync(panel, api, clusterId, size);
             var nodes = await ProbeNodesAsync(panel, clusterId);
             if (nodes.Count != size) throw new InvalidMeasurementException($"{nodes.Count} of {size} nodes watched by the panel");
@@ -231,7 +231,7 @@ internal static class StatusBench
         }
         var unhealthy = nodes.Where(n => n["health"]!.GetValue<string>() != "green").ToList();
         if (unhealthy.Count > 0 && !_healthNoted.Contains(size) && _healthNoted.Add(size))
-            Console.WriteLine($"  note: {unhealthy.Count} nodes not healthy (the lab's doing; the probe ran), e.g. {unhealthy[0]["name"]}: {unhealthy[0]["health"]} {Cut(unhealthy[0]["reasons"]?.ToJsonString() ?? "")}");
+            Console.WriteLine($"  note: {unhealthy.Count} nodes not green (verdicts are not measured here; the probe ran on every node), e.g. {unhealthy[0]["name"]}: {unhealthy[0]["health"]} {Cut(unhealthy[0]["reasons"]?.ToJsonString() ?? "")}");
         return new SweepSample(seconds, status["sweepMs"]!.GetValue<double>(), cpu, jit, threads, baseRss, peak, allocated, heap, connections.Connects - connectsBefore);
     }
 
