@@ -18,9 +18,11 @@ internal static class InstallBench
     {
         if (Environment.GetEnvironmentVariable("BENCH_MINTHREADS") is { } min) ThreadPool.SetMinThreads(int.Parse(min), int.Parse(min));
         var args2 = args.Length == 0 ? ["install"] : args;
+        if (args2[0] == "status") return await StatusBench.RunAsync(args2);
         if (args2[0] != "install")
         {
             Console.Error.WriteLine("usage: dotnet run -c Release --project bench/OpenViduHa.Bench -- install [--delay SECONDS] [--sizes 2,20] [--runs N]");
+            Console.Error.WriteLine("       dotnet run -c Release --project bench/OpenViduHa.Bench -- status [--sizes 6,50,100] [--runs 5] [--cold-runs 3] [--ansible-runs 2]");
             return 2;
         }
         var delay = TimeSpan.FromSeconds(double.Parse(Option(args2, "--delay", "3"), CultureInfo.InvariantCulture));
@@ -40,7 +42,7 @@ internal static class InstallBench
         return 0;
     }
 
-    static string Option(string[] args2, string name, string fallback)
+    internal static string Option(string[] args2, string name, string fallback)
     {
         var i = Array.IndexOf(args2, name);
         return i >= 0 && i + 1 < args2.Length ? args2[i + 1] : fallback;

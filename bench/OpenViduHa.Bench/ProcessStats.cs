@@ -1,0 +1,84 @@
+using System.Globalization;
+
+/// <summary>This process's resident memory from <c>/proc/self/status</c>, and its peak (VmHWM) reset.</summary>
+internal static class ProcessMemory
+{
+    /// <summary>Resident set size now, bytes.</summary>
+    public static long Rss => Field("VmRSS:");
+
+    /// <summary>Peak resident set size since start or since the last <see cref="ResetPeak"/>, bytes.</summary>
+    public static long Peak => Field("VmHWM:");
+
+    /// <summary>Sets VmHWM to the current RSS (writing 5 to <c>/proc/self/clear_refs</c>, Linux 4.0+). False if refused.</summary>
+    public static bool ResetPeak()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static long Field(string name)
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (!line.StartsWith(name, StringComparison.Ordinal)) continue;
+            var kb = line[name.Length..].Trim().Split(' ')[0];
+            return long.Parse(kb, CultureInfo.InvariantCulture) * 1024;
+        }
+        throw new InvalidOperationException($"/proc/self/status has no {name}");
+    }
+}
+
+/// <summary>CPU seconds from <c>/proc/self/stat</c>: this process's, and its reaped children's (with their own children).</summary>
+internal static class ProcessCpu
+{
+    private const double TicksPerSecond = 100; // USER_HZ on Linux
+
+    public static (double Self, double Children) Read()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // After "pid (comm) ": state is field 3, so utime (14) is index 11, stime 12, cutime 13, cstime 14.
+        double Ticks(int i) => long.Parse(fields[i], CultureInfo.InvariantCulture) / TicksPerSecond;
+        return (Ticks(11) + Ticks(12), Ticks(13) + Ticks(14));
+    }
+}
+
+/// <summary>This process's threads from <c>/proc/self/task</c>: how many, and the JIT's background CPU.</summary>
+internal static class ProcessThreads
+{
+    public static int Count => Directory.GetDirectories("/proc/self/task").Length;
+
+    /// <summary>
+    /// CPU seconds so far of the runtime's tiered-compilation worker (".NET Tiered Com…", it comes and goes; a worker
+    /// that ended between two readings drops out, so differences are a lower bound): re-JIT of hot methods while
+    /// the process is young, not the panel's own work.
+    /// </summary>
+    public static double JitCpu()
+    {
+        double total = 0;
+        foreach (var task in Directory.GetDirectories("/proc/self/task"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var open = stat.IndexOf('(');
+                var close = stat.LastIndexOf(')');
+                if (!stat.AsSpan(open + 1, close - open - 1).StartsWith(".NET Tiered Com", StringComparison.Ordinal)) continue;
+                var fields = stat[(close + 2)..].Split(' ');
+                total += (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+            }
+            catch (IOException)
+            {
+                // the thread ended while being read
+            }
+        }
+        return total;
+    }
+}

@@ -1,0 +1,300 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OpenViduHa.Core.Clusters;
+using OpenViduHa.Core.Data;
+using OpenViduHa.Core.Status;
+using OpenViduHa.Lab;
+using OpenViduHa.Tests.Shared;
+
+/// <summary>
+/// Status sweep benchmark (issue 4). Per size: a lab of N real sshd nodes (4 masters, N-4 media), the real panel in
+/// process installing them, then the same facts gathered three ways on the same lab: the panel
+/// (<c>POST /api/clusters/{id}/status/refresh</c>, cold = a restarted panel opening new SSH connections, warm = kept
+/// ones), OpenSSH with warm multiplexed connections (the floor) and Ansible. Prints numbers; fails only when a
+/// measurement is invalid (a node unreachable, a probe incomplete).
+/// </summary>
+internal static class StatusBench
+{
+    private const int Masters = 4;
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private static readonly Dictionary<string, string?> PanelSettings = new()
+    {
+        ["Status:Enabled"] = "false", // no background sweeps: only the refreshes measured here
+        ["Status:MaxParallelNodes"] = "128",
+        ["Jobs:MaxParallelNodes"] = "64",
+        ["Jobs:HealthPollInterval"] = "00:00:00.250",
+    };
+
+    // Not-healthy verdicts are the lab's business (the probe ran either way): said once per size.
+    private static readonly HashSet<int> _healthNoted = [];
+
+    private sealed record SweepSample(double Seconds, double SweepMs, double Cpu, double JitCpu, int Threads, long BaseRss, long Peak, long Allocated, long GcHeap, long Connects);
+
+    /// <summary>A comparison side's round: wall seconds and the CPU seconds of the processes it started (ssh clients, ansible and its forks).</summary>
+    private sealed record ToolSample(double Seconds, double Cpu);
+
+    private sealed record SizeResult(
+        int Nodes, string LoadAtStart, string LoadAtEnd,
+        List<SweepSample> Cold, List<SweepSample> Warm, List<ToolSample> Floor, List<ToolSample> Ansible);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var sizes = InstallBench.Option(args, "--sizes", "6,50,100").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var runs = int.Parse(InstallBench.Option(args, "--runs", "5"), CultureInfo.InvariantCulture);
+        var coldRuns = int.Parse(InstallBench.Option(args, "--cold-runs", "3"), CultureInfo.InvariantCulture);
+        var warmups = int.Parse(InstallBench.Option(args, "--warmups", "3"), CultureInfo.InvariantCulture);
+        var ansibleRuns = int.Parse(InstallBench.Option(args, "--ansible-runs", "2"), CultureInfo.InvariantCulture);
+        if (sizes.Any(s => s <= Masters) || runs < 1 || coldRuns < 1 || ansibleRuns < 0 || warmups < 1)
+        {
+            Console.Error.WriteLine($"status: sizes must be > {Masters}, runs, cold runs and warm-ups >= 1");
+            return 2;
+        }
+        if (ansibleRuns > 0) AnsibleRunner.CheckInstalled();
+
+        Console.WriteLine($"status benchmark: {Environment.ProcessorCount} cores, sizes {string.Join(", ", sizes)} ({Masters} masters + the rest media), " +
+                          $"{warmups} warm-up (not measured), {coldRuns} cold and {runs} warm panel sweeps, {runs} openssh rounds, {ansibleRuns} ansible runs per size");
+        Console.WriteLine("panel: in process (PanelFactory: Kestrel-less TestServer, SQLite, SSH.NET), driven by POST /api/clusters/{id}/status/refresh with the bearer token;");
+        Console.WriteLine("       " + string.Join(", ", PanelSettings.Select(s => $"{s.Key}={s.Value}")) + ", other Status settings default");
+        Console.WriteLine("lab: real sshd per node (own namespaces, 127.x loopback); systemctl/docker are the lab's stand-ins; all on the same cores as the panel");
+        Console.WriteLine("all three sides run the same per-node probe script (StatusProbe.Script, node-to-node port checks included); the panel also does,");
+        Console.WriteLine("from its own process, an HTTP health request and TCP connects per node and a load-balancer check, which the other two do not");
+        Console.WriteLine();
+
+        var results = new List<SizeResult>();
+        foreach (var size in sizes)
+        {
+            var result = await MeasureAsync(size, runs, coldRuns, ansibleRuns, warmups);
+            Print(result);
+            results.Add(result);
+        }
+        if (results.Count > 1) PrintSummary(results);
+        return 0;
+    }
+
+    private static async Task<SizeResult> MeasureAsync(int size, int runs, int coldRuns, int ansibleRuns, int warmups)
+    {
+        var loadAtStart = LoadAverage();
+        Console.WriteLine($"[{size} nodes] starting the lab (load average {loadAtStart})");
+        await using var lab = await Lab.StartAsync(new LabOptions { Nodes = size, InstallerDelay = TimeSpan.Zero });
+        var work = Directory.CreateTempSubdirectory("ovha-bench-status-");
+        var panel = NewPanel(dataDirectory: null);
+        OpenSshFloor? openssh = null;
+        try
+        {
+            var api = panel.ApiClient();
+            var clusterId = await CreateClusterAsync(api, lab, size);
+            var install = Stopwatch.StartNew();
+            await InstallAsync(api, clusterId);
+            Console.WriteLine($"[{size} nodes] lab {lab.Nodes[0].Address}..{lab.Nodes[^1].Address} up in {lab.StartupTime.TotalSeconds:0.0} s, installed in {install.Elapsed.TotalSeconds:0.0} s; {warmups} warm-up sweeps (not measured)");
+            for (var i = 0; i < warmups; i++) await SweepAsync(panel, api, clusterId, size);
+            var nodes = await ProbeNodesAsync(panel, clusterId);
+            if (nodes.Count != size) throw new InvalidMeasurementException($"{nodes.Count} of {size} nodes watched by the panel");
+
+            var cold = new List<SweepSample>();
+            for (var i = 0; i < coldRuns; i++)
+            {
+                panel = await RestartAsync(panel);
+                api = panel.ApiClient();
+                (await api.GetAsync($"/api/clusters/{clusterId}")).EnsureSuccessStatusCode(); // host fully started before the clock runs
+                cold.Add(await SweepAsync(panel, api, clusterId, size));
+            }
+
+            openssh = new OpenSshFloor(work.FullName, lab.KnownHostsPath, lab.Keys.Ed25519.Path, nodes);
+            await openssh.WarmUpAsync();
+            var warm = new List<SweepSample>();
+            var floor = new List<ToolSample>();
+            for (var i = 0; i < runs; i++)
+            {
+                warm.Add(await SweepAsync(panel, api, clusterId, size));
+                floor.Add(await ToolAsync(openssh.RoundAsync));
+            }
+
+            var ansible = new List<ToolSample>();
+            if (ansibleRuns > 0)
+            {
+                var runner = new AnsibleRunner(work.FullName, lab.KnownHostsPath, lab.Keys.Ed25519.Path, nodes);
+                for (var i = 0; i < ansibleRuns; i++) ansible.Add(await ToolAsync(runner.RunAsync));
+            }
+            return new SizeResult(size, loadAtStart, LoadAverage(), cold, warm, floor, ansible);
+        }
+        finally
+        {
+            if (openssh is not null) await openssh.DisposeAsync();
+            await panel.DisposeAsync();
+            work.Delete(recursive: true);
+        }
+    }
+
+    private static PanelFactory NewPanel(string? dataDirectory) =>
+        new(bootstrap: true, dataDirectory) { Settings = new(PanelSettings), LogLevel = "Warning" };
+
+    /// <summary>A new panel on the same data: no kept connections, no pooled health connections, the collector's first sweep.</summary>
+    private static async Task<PanelFactory> RestartAsync(PanelFactory panel)
+    {
+        var directory = panel.DataDirectory;
+        await panel.DisposeAsync();
+        return NewPanel(directory);
+    }
+
+    private static async Task<int> CreateClusterAsync(HttpClient api, Lab lab, int size)
+    {
+        object Node(string role, LabNode n) => new
+        {
+            role, privateIp = n.Address,
+            ssh = new { host = n.Address, port = n.Port, username = "root", privateKey = lab.Keys.Ed25519.PrivateKey, hostKeyFingerprint = n.HostKeyFingerprint },
+        };
+        var body = new
+        {
+            name = $"status-bench-{size}", openviduVersion = "3.8.0", domainName = "openvidu.example.io", licenseKey = "BENCHLICENSE",
+            modules = new[] { "observability" }, installerBaseUrl = lab.InstallerBaseUrl,
+            nodes = lab.Nodes.Take(Masters).Select(n => Node("master", n)).Concat(lab.Nodes.Skip(Masters).Select(n => Node("media", n))).ToArray(),
+        };
+        var created = await api.PostAsJsonAsync("/api/clusters", body, Json);
+        created.EnsureSuccessStatusCode();
+        return (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+    }
+
+    private static async Task InstallAsync(HttpClient api, int clusterId)
+    {
+        var started = await api.PostAsJsonAsync($"/api/clusters/{clusterId}/jobs", new { kind = "install" }, Json);
+        started.EnsureSuccessStatusCode();
+        var jobId = (await started.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var job = (await api.GetFromJsonAsync<JsonObject>($"/api/jobs/{jobId}"))!;
+            var state = job["state"]!.GetValue<string>();
+            if (state == "succeeded") return;
+            if (state is not ("queued" or "running") || deadline.Elapsed > TimeSpan.FromMinutes(10))
+                throw new InvalidOperationException($"install did not succeed: {job.ToJsonString()}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>The node, address and probe script exactly as the collector builds them (same definition, same watched nodes).</summary>
+    private static async Task<List<ProbeNode>> ProbeNodesAsync(PanelFactory panel, int clusterId)
+    {
+        var services = panel.Services;
+        var definition = await services.GetRequiredService<ClusterService>().LoadDefinitionAsync(clusterId)
+            ?? throw new InvalidOperationException($"cluster {clusterId} not found");
+        var portTimeout = services.GetRequiredService<IOptions<StatusOptions>>().Value.PortTimeout;
+        await using var db = await services.GetRequiredService<IDbContextFactory<PanelDbContext>>().CreateDbContextAsync();
+        var entities = await db.Nodes.AsNoTracking().Where(n => n.ClusterId == clusterId).OrderBy(n => n.Ordinal).ToListAsync();
+        var watched = entities.Where(n => n.InstalledAt is not null && n.HostKeyFingerprint is not null).ToList();
+        var plan = new PortPlan(definition, watched.Select(n => new WatchedNode(n.Id, n.Name, n.Role, n.PrivateIp)).ToList());
+        return watched.Select(n => new ProbeNode(n.Name, n.SshHost, StatusProbe.Script(plan.FromNode(n.Id), portTimeout))).ToList();
+    }
+
+    /// <summary>
+    /// One refresh through the API, timed from the request to the parsed answer. Before it: a full GC and the peak RSS
+    /// reset; after it: the peak, bytes allocated in the whole process during the sweep, the GC heap, new connections.
+    /// </summary>
+    private static async Task<SweepSample> SweepAsync(PanelFactory panel, HttpClient api, int clusterId, int size)
+    {
+        var connections = panel.Services.GetRequiredService<StatusCollector>().Connections;
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        var connectsBefore = connections.Connects;
+        var baseRss = ProcessMemory.Rss;
+        var peakReset = ProcessMemory.ResetPeak();
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var cpuBefore = ProcessCpu.Read().Self;
+        var jitBefore = ProcessThreads.JitCpu();
+        var clock = Stopwatch.StartNew();
+        using var response = await api.PostAsync($"/api/clusters/{clusterId}/status/refresh", null);
+        var text = await response.Content.ReadAsStringAsync();
+        var seconds = clock.Elapsed.TotalSeconds;
+        var cpu = ProcessCpu.Read().Self - cpuBefore;
+        var jit = Math.Max(0, ProcessThreads.JitCpu() - jitBefore);
+        var threads = ProcessThreads.Count;
+        var peak = peakReset ? ProcessMemory.Peak : -1;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        var heap = GC.GetTotalMemory(forceFullCollection: false);
+        if (!response.IsSuccessStatusCode) throw new InvalidMeasurementException($"panel: refresh answered {(int)response.StatusCode}: {text}");
+
+        var status = JsonNode.Parse(text)!.AsObject();
+        var nodes = status["nodes"]!.AsArray().Select(n => n!.AsObject()).ToList();
+        var unreachable = nodes.Where(n => n["reachable"]?.GetValue<bool>() != true || n["notWatched"] is not null).ToList();
+        if (nodes.Count != size || unreachable.Count > 0)
+        {
+            var example = unreachable.FirstOrDefault();
+            throw new InvalidMeasurementException($"panel: {nodes.Count - unreachable.Count} of {size} nodes reachable" +
+                (example is null ? "" : $", e.g. {example["name"]}: {example["reasons"]?.ToJsonString()} {example["notWatched"]}"));
+        }
+        var unhealthy = nodes.Where(n => n["health"]!.GetValue<string>() != "green").ToList();
+        if (unhealthy.Count > 0 && !_healthNoted.Contains(size) && _healthNoted.Add(size))
+            Console.WriteLine($"  note: {unhealthy.Count} nodes not green (verdicts are not measured here; the probe ran on every node), e.g. {unhealthy[0]["name"]}: {unhealthy[0]["health"]} {Cut(unhealthy[0]["reasons"]?.ToJsonString() ?? "")}");
+        return new SweepSample(seconds, status["sweepMs"]!.GetValue<double>(), cpu, jit, threads, baseRss, peak, allocated, heap, connections.Connects - connectsBefore);
+    }
+
+    /// <summary>A round of a comparison side, with the CPU its processes used (children are reaped before it returns).</summary>
+    private static async Task<ToolSample> ToolAsync(Func<Task<double>> round)
+    {
+        var before = ProcessCpu.Read().Children;
+        var seconds = await round();
+        return new ToolSample(seconds, ProcessCpu.Read().Children - before);
+    }
+
+    private static string Cut(string text) => text.Length <= 240 ? text : text[..240] + "…";
+
+    private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private static string Mb(double bytes) => bytes < 0 ? "n/a" : (bytes / (1024 * 1024)).ToString("0.0", CultureInfo.InvariantCulture);
+
+    private static void Print(SizeResult r)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"== {r.Nodes} nodes ({Masters} masters + {r.Nodes - Masters} media) · load average at start {r.LoadAtStart}, at end {r.LoadAtEnd} ==");
+        Console.WriteLine($"{"",-21} {"median s",8} {"min s",7} {"max s",7} {"n",2} {"ctl CPU s",9} {"JIT s",5} {"sweepMs",8} {"peak MB",8} {"+peak MB",8} {"alloc MB",8} {"heap MB",7} {"threads",7} {"connects",8}");
+        PanelRow("panel cold", r.Cold);
+        PanelRow("panel warm", r.Warm);
+        var f = r.Floor.Select(x => x.Seconds).ToList();
+        Console.WriteLine($"{"openssh floor (warm)",-21} {Median(f),8:0.000} {f.Min(),7:0.000} {f.Max(),7:0.000} {f.Count,2} {Median(r.Floor.Select(x => x.Cpu)),9:0.00}");
+        for (var i = 0; i < r.Ansible.Count; i++)
+            Console.WriteLine($"{$"ansible run {i + 1}",-21} {r.Ansible[i].Seconds,8:0.000} {"",7} {"",7} {1,2} {r.Ansible[i].Cpu,9:0.00}");
+
+        var warm = Median(r.Warm.Select(s => s.Seconds));
+        var floor = Median(f);
+        Console.WriteLine($"warm / floor   = {warm / floor:0.00}  (target at 100 nodes: <= 1.25)");
+        if (r.Ansible.Count > 0)
+            Console.WriteLine($"ansible / warm = {r.Ansible.Min(x => x.Seconds) / warm:0.0} with the fastest ansible run, {r.Ansible.Max(x => x.Seconds) / warm:0.0} with the slowest  (target at 100 nodes: >= 6)");
+
+        static void PanelRow(string name, List<SweepSample> samples)
+        {
+            var s = samples.Select(x => x.Seconds).ToList();
+            Console.WriteLine($"{name,-21} {Median(s),8:0.000} {s.Min(),7:0.000} {s.Max(),7:0.000} {s.Count,2} {Median(samples.Select(x => x.Cpu)),9:0.00} {Median(samples.Select(x => x.JitCpu)),5:0.00} " +
+                              $"{Median(samples.Select(x => x.SweepMs)),8:0} {Mb(samples.Max(x => x.Peak)),8} {Mb(samples.Max(x => x.Peak - x.BaseRss)),8} " +
+                              $"{Mb(Median(samples.Select(x => (double)x.Allocated))),8} {Mb(Median(samples.Select(x => (double)x.GcHeap))),7} {samples.Max(x => x.Threads),7} " +
+                              $"{string.Join('/', samples.Select(x => x.Connects).Distinct()),8}");
+        }
+    }
+
+    private static void PrintSummary(List<SizeResult> results)
+    {
+        Console.WriteLine();
+        Console.WriteLine("== summary: medians in seconds (ansible: its fastest run) ==");
+        Console.WriteLine($"{"nodes",6} {"cold",8} {"warm",8} {"floor",8} {"ansible",8} {"warm/floor",11} {"ansible/warm",13} {"peak MB",8}");
+        foreach (var r in results)
+        {
+            var warm = Median(r.Warm.Select(s => s.Seconds));
+            var floor = Median(r.Floor.Select(s => s.Seconds));
+            var ansible = r.Ansible.Count > 0 ? r.Ansible.Min(x => x.Seconds) : double.NaN;
+            Console.WriteLine($"{r.Nodes,6} {Median(r.Cold.Select(s => s.Seconds)),8:0.000} {warm,8:0.000} {floor,8:0.000} {ansible,8:0.000} {warm / floor,11:0.00} {ansible / warm,13:0.0} " +
+                              $"{Mb(r.Cold.Concat(r.Warm).Max(s => s.Peak)),8}");
+        }
+    }
+}
