@@ -26,7 +26,12 @@ public sealed class StatusLayoutTests : IAsyncLifetime
     private const string Token = "ovha_browser_layout_0123456789abcdef0123456789";
     private const int MediaCount = 100;
 
-    private readonly PanelServer _server = new() { Bootstrap = (Admin, Password, Token) };
+    // No scheduled sweeps: they would replace the made-up status (this cluster has no installed node to watch).
+    private readonly PanelServer _server = new()
+    {
+        Bootstrap = (Admin, Password, Token),
+        Settings = new Dictionary<string, string> { ["Status:Enabled"] = "false" },
+    };
     private IPlaywright _playwright = null!;
     private IBrowser _browser = null!;
 
