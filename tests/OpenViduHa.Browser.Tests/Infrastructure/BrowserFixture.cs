@@ -47,7 +47,8 @@ public sealed class BrowserFixture : IAsyncLifetime
             AcceptDownloads = true,
             StorageState = storageState,
         });
-        context.SetDefaultTimeout(15_000);
+        // Generous: the 2-core CI machine runs every test assembly (and their labs) at once.
+        context.SetDefaultTimeout(30_000);
         return context;
     }
 
