@@ -82,3 +82,36 @@ internal static class ProcessThreads
         return total;
     }
 }
+
+/// <summary>
+/// Samples the thread pool every 10 ms on a thread of its own (so a starved pool cannot hide it): the most worker
+/// threads and the longest queue of work items seen. A queue that stays long means work waits for a thread.
+/// </summary>
+internal sealed class ThreadPoolMonitor : IDisposable
+{
+    private readonly Thread _thread;
+    private volatile bool _stop;
+
+    public ThreadPoolMonitor()
+    {
+        _thread = new Thread(() =>
+        {
+            while (!_stop)
+            {
+                MaxThreads = Math.Max(MaxThreads, ThreadPool.ThreadCount);
+                MaxQueue = Math.Max(MaxQueue, ThreadPool.PendingWorkItemCount);
+                Thread.Sleep(10);
+            }
+        }) { IsBackground = true, Name = "bench pool monitor" };
+        _thread.Start();
+    }
+
+    public int MaxThreads { get; private set; }
+    public long MaxQueue { get; private set; }
+
+    public void Dispose()
+    {
+        _stop = true;
+        _thread.Join();
+    }
+}

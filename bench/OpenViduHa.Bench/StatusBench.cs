@@ -35,7 +35,9 @@ internal static class StatusBench
     // Not-healthy verdicts are the lab's business (the probe ran either way): said once per size.
     private static readonly HashSet<int> _healthNoted = [];
 
-    private sealed record SweepSample(double Seconds, double SweepMs, double Cpu, double JitCpu, int Threads, long BaseRss, long Peak, long Allocated, long GcHeap, long Connects);
+    private sealed record SweepSample(
+        double Seconds, double SweepMs, double Cpu, double JitCpu, int Threads, int PoolThreads, long PoolQueue, int CheckTimeouts,
+        long BaseRss, long Peak, long Allocated, long GcHeap, long Connects);
 
     /// <summary>A comparison side's round: wall seconds and the CPU seconds of the processes it started (ssh clients, ansible and its forks).</summary>
     private sealed record ToolSample(double Seconds, double Cpu);
@@ -93,7 +95,12 @@ internal static class StatusBench
             var install = Stopwatch.StartNew();
             await InstallAsync(api, clusterId);
             Console.WriteLine($"[{size} nodes] lab {lab.Nodes[0].Address}..{lab.Nodes[^1].Address} up in {lab.StartupTime.TotalSeconds:0.0} s, installed in {install.Elapsed.TotalSeconds:0.0} s; {warmups} warm-up sweeps (not measured)");
-            for (var i = 0; i < warmups; i++) await SweepAsync(panel, api, clusterId, size);
+            for (var i = 0; i < warmups; i++)
+            {
+                var w = await SweepAsync(panel, api, clusterId, size);
+                Console.WriteLine($"  warm-up {i + 1}: {w.Seconds:0.000} s, {w.Connects} connects, ctl CPU {w.Cpu:0.00} s (JIT {w.JitCpu:0.00}), " +
+                                  $"pool threads max {w.PoolThreads}, queue max {w.PoolQueue}, panel checks timed out on {w.CheckTimeouts} nodes");
+            }
             var nodes = await ProbeNodesAsync(panel, clusterId);
             if (nodes.Count != size) throw new InvalidMeasurementException($"{nodes.Count} of {size} nodes watched by the panel");
 
@@ -208,10 +215,12 @@ internal static class StatusBench
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var cpuBefore = ProcessCpu.Read().Self;
         var jitBefore = ProcessThreads.JitCpu();
+        var pool = new ThreadPoolMonitor();
         var clock = Stopwatch.StartNew();
         using var response = await api.PostAsync($"/api/clusters/{clusterId}/status/refresh", null);
         var text = await response.Content.ReadAsStringAsync();
         var seconds = clock.Elapsed.TotalSeconds;
+        pool.Dispose();
         var cpu = ProcessCpu.Read().Self - cpuBefore;
         var jit = Math.Max(0, ProcessThreads.JitCpu() - jitBefore);
         var threads = ProcessThreads.Count;
@@ -229,10 +238,14 @@ internal static class StatusBench
             throw new InvalidMeasurementException($"panel: {nodes.Count - unreachable.Count} of {size} nodes reachable" +
                 (example is null ? "" : $", e.g. {example["name"]}: {example["reasons"]?.ToJsonString()} {example["notWatched"]}"));
         }
+        // The panel's own checks (health request, TCP connects) that got no answer in time: with the lab answering
+        // within milliseconds, a timeout here is the panel's doing (and shows as a false amber or red).
+        var checkTimeouts = nodes.Count(n => n["ports"]!.AsArray().Any(p => p!["from"]!.GetValue<string>() == PortPlan.Panel
+            && p["detail"]?.GetValue<string>().StartsWith("no answer", StringComparison.Ordinal) == true));
         var unhealthy = nodes.Where(n => n["health"]!.GetValue<string>() != "green").ToList();
         if (unhealthy.Count > 0 && !_healthNoted.Contains(size) && _healthNoted.Add(size))
             Console.WriteLine($"  note: {unhealthy.Count} nodes not green (verdicts are not measured here; the probe ran on every node), e.g. {unhealthy[0]["name"]}: {unhealthy[0]["health"]} {Cut(unhealthy[0]["reasons"]?.ToJsonString() ?? "")}");
-        return new SweepSample(seconds, status["sweepMs"]!.GetValue<double>(), cpu, jit, threads, baseRss, peak, allocated, heap, connections.Connects - connectsBefore);
+        return new SweepSample(seconds, status["sweepMs"]!.GetValue<double>(), cpu, jit, threads, pool.MaxThreads, pool.MaxQueue, checkTimeouts, baseRss, peak, allocated, heap, connections.Connects - connectsBefore);
     }
 
     /// <summary>A round of a comparison side, with the CPU its processes used (children are reaped before it returns).</summary>
@@ -259,7 +272,7 @@ internal static class StatusBench
     {
         Console.WriteLine();
         Console.WriteLine($"== {r.Nodes} nodes ({Masters} masters + {r.Nodes - Masters} media) · load average at start {r.LoadAtStart}, at end {r.LoadAtEnd} ==");
-        Console.WriteLine($"{"",-21} {"median s",8} {"min s",7} {"max s",7} {"n",2} {"ctl CPU s",9} {"JIT s",5} {"sweepMs",8} {"peak MB",8} {"+peak MB",8} {"alloc MB",8} {"heap MB",7} {"threads",7} {"connects",8}");
+        Console.WriteLine($"{"",-21} {"median s",8} {"min s",7} {"max s",7} {"n",2} {"ctl CPU s",9} {"JIT s",5} {"sweepMs",8} {"peak MB",8} {"+peak MB",8} {"alloc MB",8} {"heap MB",7} {"connects",8}");
         PanelRow("panel cold", r.Cold);
         PanelRow("panel warm", r.Warm);
         var f = r.Floor.Select(x => x.Seconds).ToList();
@@ -267,18 +280,25 @@ internal static class StatusBench
         for (var i = 0; i < r.Ansible.Count; i++)
             Console.WriteLine($"{$"ansible run {i + 1}",-21} {r.Ansible[i].Seconds,8:0.000} {"",7} {"",7} {1,2} {r.Ansible[i].Cpu,9:0.00}");
 
+        Console.WriteLine($"{"panel, per sweep",-21} {"threads",8} {"pool threads max",17} {"pool queue max",15}  panel checks timed out (nodes, each sweep)");
+        PanelDiagnostics("panel cold", r.Cold);
+        PanelDiagnostics("panel warm", r.Warm);
+
         var warm = Median(r.Warm.Select(s => s.Seconds));
         var floor = Median(f);
         Console.WriteLine($"warm / floor   = {warm / floor:0.00}  (target at 100 nodes: <= 1.25)");
         if (r.Ansible.Count > 0)
             Console.WriteLine($"ansible / warm = {r.Ansible.Min(x => x.Seconds) / warm:0.0} with the fastest ansible run, {r.Ansible.Max(x => x.Seconds) / warm:0.0} with the slowest  (target at 100 nodes: >= 6)");
 
+        static void PanelDiagnostics(string name, List<SweepSample> samples) =>
+            Console.WriteLine($"{name,-21} {samples.Max(x => x.Threads),8} {samples.Max(x => x.PoolThreads),17} {samples.Max(x => x.PoolQueue),15}  {string.Join(' ', samples.Select(x => x.CheckTimeouts))}");
+
         static void PanelRow(string name, List<SweepSample> samples)
         {
             var s = samples.Select(x => x.Seconds).ToList();
             Console.WriteLine($"{name,-21} {Median(s),8:0.000} {s.Min(),7:0.000} {s.Max(),7:0.000} {s.Count,2} {Median(samples.Select(x => x.Cpu)),9:0.00} {Median(samples.Select(x => x.JitCpu)),5:0.00} " +
                               $"{Median(samples.Select(x => x.SweepMs)),8:0} {Mb(samples.Max(x => x.Peak)),8} {Mb(samples.Max(x => x.Peak - x.BaseRss)),8} " +
-                              $"{Mb(Median(samples.Select(x => (double)x.Allocated))),8} {Mb(Median(samples.Select(x => (double)x.GcHeap))),7} {samples.Max(x => x.Threads),7} " +
+                              $"{Mb(Median(samples.Select(x => (double)x.Allocated))),8} {Mb(Median(samples.Select(x => (double)x.GcHeap))),7} " +
                               $"{string.Join('/', samples.Select(x => x.Connects).Distinct()),8}");
         }
     }
