@@ -21,6 +21,11 @@ internal static partial class ArtifactInput
         if (cluster.LoadBalancerIp is not null) Ipv4(cluster.LoadBalancerIp, "load balancer IP");
         if (!Uri.TryCreate(cluster.InstallerBaseUrl, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
             throw new ArgumentException("The installer base URL must be an absolute http or https URL.", nameof(cluster));
+        foreach (var digest in new[] { cluster.MasterInstallerSha256, cluster.MediaInstallerSha256 })
+        {
+            if (digest is not null && !Sha256Hex().IsMatch(digest))
+                throw new ArgumentException("A pinned installer SHA-256 is 64 lowercase hexadecimal digits.", nameof(cluster));
+        }
         if (cluster.Masters.Count() != ClusterDefaults.MasterCount)
             throw new ArgumentException($"An HA cluster has exactly {ClusterDefaults.MasterCount} master nodes.", nameof(cluster));
         if (!cluster.MediaNodes.Any())
@@ -61,6 +66,9 @@ internal static partial class ArtifactInput
 
     [GeneratedRegex(@"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$", RegexOptions.CultureInvariant)]
     private static partial Regex HostnamePattern();
+
+    [GeneratedRegex(@"^[0-9a-f]{64}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex Sha256Hex();
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$", RegexOptions.CultureInvariant)]
     private static partial Regex NodeName();

@@ -4,14 +4,18 @@ using OpenViduHa.Core.Secrets;
 namespace OpenViduHa.Core.Artifacts;
 
 /// <summary>
-/// <c>install-commands.sh</c>: every node's non-interactive install command, in the install guide's form, behind a
-/// <c>case</c> on the node name so that running the file installs exactly one node.
+/// <c>install-commands.sh</c>: every node's non-interactive install command, behind a <c>case</c> on the node name so that
+/// running the file installs exactly one node. Each command goes through <see cref="InstallerFunction"/>, the same
+/// download-check-run step the install job uploads to the node (<see cref="NodeScript"/>).
 /// </summary>
 public static class InstallCommandsArtifact
 {
     public const string Name = "install-commands.sh";
 
-    /// <summary>Indentation of the flags under the <c>sh &lt;(curl ...)</c> line, as in the guide.</summary>
+    /// <summary>The bash function both this file and the job's script run the installer through.</summary>
+    public const string FunctionName = "ovha_install";
+
+    /// <summary>Indentation of the flags under the function's line, as the guide indents them.</summary>
     private const string FlagIndent = "    ";
 
     internal static GeneratedArtifact Generate(ClusterDefinition cluster)
@@ -21,8 +25,10 @@ public static class InstallCommandsArtifact
             .Header(cluster, "#", "OpenVidu HA install commands, one per node. Holds the cluster's secrets: keep it private.")
             .Line("#")
             .Line("# Usage, as root on the node being installed: bash " + ArtifactInput.FileNamePart(cluster.Name) + "-" + Name + " <node>")
-            .Line("# The commands fetch the installer with process substitution, sh <(curl ...), which needs bash (not sh/dash).")
+            .Line("# Each command downloads the installer to a private temporary folder, checks it, and only then runs it with sh.")
             .Line("set -euo pipefail")
+            .Line()
+            .Lines(InstallerFunction(cluster))
             .Line()
             .Line("usage() {")
             .Line("  printf 'Usage: bash %s <node>\\n' \"$0\" >&2")
@@ -42,7 +48,7 @@ public static class InstallCommandsArtifact
         foreach (var node in nodes)
         {
             text.Line($"  {ShellQuote.Quote(node.Name)})");
-            text.Lines(NodeCommandLines(cluster, node).Select(l => "    " + l));
+            text.Lines(InvocationLines(cluster, node).Select(l => "    " + l));
             text.Line("    ;;");
         }
         text.Line("  *)")
@@ -58,16 +64,81 @@ public static class InstallCommandsArtifact
     }
 
     /// <summary>
-    /// One node's install command with <c>\</c> line continuations, every value single-quoted. It needs bash
-    /// (process substitution): run it with <c>bash -c</c>. It holds secrets: never log it.
+    /// One node's whole install script, as the install job uploads it to the node (root-only, run by its path, removed
+    /// afterwards): bash, the download-check-run function and the node's invocation. It holds secrets: never log it, never
+    /// put it on a command line.
     /// </summary>
-    public static string NodeCommand(ClusterDefinition cluster, NodeDefinition node)
+    public static string NodeScript(ClusterDefinition cluster, NodeDefinition node)
     {
         ArtifactInput.Check(cluster);
         ArgumentNullException.ThrowIfNull(node);
         if (!cluster.Nodes.Contains(node))
             throw new ArgumentException($"Node {node.Name} is not a node of cluster {cluster.Name}.", nameof(node));
-        return string.Join('\n', NodeCommandLines(cluster, node));
+        return new ArtifactText()
+            .Line("#!/usr/bin/env bash")
+            .Line($"# OpenVidu HA panel: installs {node.Name} of cluster '{ArtifactText.OneLine(cluster.Name)}' (OpenVidu {cluster.Version}).")
+            .Line("# Holds the cluster's secrets: the panel removes it once the installer has run.")
+            .Line("set -euo pipefail")
+            .Line()
+            .Lines(InstallerFunction(cluster))
+            .Line()
+            .Lines(InvocationLines(cluster, node))
+            .ToString();
+    }
+
+    /// <summary>
+    /// The step between the guide's <c>sh &lt;(curl …)</c> and a verifiable install: download the installer to a private
+    /// temporary folder (with an https base URL, https only: curl refuses a redirect to http), compare its SHA-256 with the
+    /// pinned one when the cluster pins one (refusing, with both digests, when they differ), and only then run it with
+    /// sh. A failed or cut download never runs, where <c>sh &lt;(curl …)</c> runs whatever arrived and exits 0.
+    /// </summary>
+    internal static IEnumerable<string> InstallerFunction(ClusterDefinition cluster)
+    {
+        var https = InstallerUsesHttps(cluster);
+        return
+        [
+            "# Downloads the OpenVidu installer to a private temporary folder, checks its SHA-256 against the pinned one (when",
+            "# there is one) and only then runs it with sh, as the install guide's sh <(curl ...) would.",
+            https
+                ? "# https only: curl refuses plain http, also through a redirect."
+                : "# The installer base URL is plain http: nothing protects the download in transit. Pin its SHA-256 in the panel.",
+            $"{FunctionName}() {{",
+            "  local url=\"$1\" expected=\"$2\" actual",
+            "  shift 2",
+            "  ovha_dir=\"$(mktemp -d)\"",
+            "  trap 'rm -rf -- \"$ovha_dir\"' EXIT",
+            $"  curl {CurlOptions(cluster)} -o \"$ovha_dir/installer.sh\" \"$url\"",
+            "  actual=\"$(sha256sum \"$ovha_dir/installer.sh\")\"",
+            "  actual=\"${actual%% *}\"",
+            "  if [ -n \"$expected\" ] && [ \"$actual\" != \"$expected\" ]; then",
+            "    printf 'Refused: the installer %s has SHA-256 %s, but the pinned one is %s. It was not run.\\n' \"$url\" \"$actual\" \"$expected\" >&2",
+            "    return 1",
+            "  fi",
+            "  printf 'Installer %s, SHA-256 %s%s\\n' \"$url\" \"$actual\" \"${expected:+, as pinned}\"",
+            "  sh \"$ovha_dir/installer.sh\" \"$@\"",
+            "}",
+        ];
+    }
+
+    /// <summary>How every download of the installer calls curl: fail on HTTP errors, follow redirects, and with an https base URL, https only.</summary>
+    public static string CurlOptions(ClusterDefinition cluster) =>
+        InstallerUsesHttps(cluster) ? "-fsSL --proto '=https' --proto-redir '=https'" : "-fsSL";
+
+    /// <summary>Whether the cluster's installer comes over https (curl then refuses anything else).</summary>
+    public static bool InstallerUsesHttps(ClusterDefinition cluster) =>
+        cluster.InstallerBaseUrl.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary><c>ovha_install 'URL' 'SHA-256'</c> and the node's flags, one per line with <c>\</c> continuations.</summary>
+    private static IEnumerable<string> InvocationLines(ClusterDefinition cluster, NodeDefinition node)
+    {
+        var lines = new List<string>
+        {
+            $"{FunctionName} {ShellQuote.Quote(InstallerUrl(cluster, node.Role))} {ShellQuote.Quote(cluster.InstallerSha256(node.Role) ?? "")}",
+            "--no-tty --install",
+            ShellQuote.Flag("deployment-type", "ha"),
+        };
+        lines.AddRange(Flags(cluster, node));
+        return lines.Select((line, i) => (i == 0 ? line : FlagIndent + line) + (i < lines.Count - 1 ? " \\" : ""));
     }
 
     /// <summary>The installer's flags for a node, in order, as <c>--flag='value'</c> or a bare <c>--flag</c>.</summary>
@@ -83,18 +154,6 @@ public static class InstallCommandsArtifact
     internal static string InstallerUrl(ClusterDefinition cluster, NodeRole role) =>
         $"{cluster.InstallerBaseUrl.TrimEnd('/')}/pro/ha/{cluster.Version}/" +
         (role == NodeRole.Master ? "install_ov_master_node.sh" : "install_ov_media_node.sh");
-
-    private static IEnumerable<string> NodeCommandLines(ClusterDefinition cluster, NodeDefinition node)
-    {
-        var lines = new List<string>
-        {
-            $"sh <(curl -fsSL {ShellQuote.Quote(InstallerUrl(cluster, node.Role))})",
-            "--no-tty --install",
-            ShellQuote.Flag("deployment-type", "ha"),
-        };
-        lines.AddRange(Flags(cluster, node));
-        return lines.Select((line, i) => (i == 0 ? line : FlagIndent + line) + (i < lines.Count - 1 ? " \\" : ""));
-    }
 
     /// <summary>The reference's "Non-interactive installation" master command, flag for flag and in its order.</summary>
     private static List<string> MasterFlagsV30(ClusterDefinition cluster)

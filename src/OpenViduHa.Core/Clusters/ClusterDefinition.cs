@@ -16,6 +16,13 @@ public sealed record ClusterDefinition
     public required IReadOnlyList<string> Modules { get; init; }
 
     public required string InstallerBaseUrl { get; init; }
+
+    /// <summary>The pinned SHA-256 (64 lowercase hex digits) of the master installer script, or null: not checked.</summary>
+    public string? MasterInstallerSha256 { get; init; }
+
+    /// <summary>The pinned SHA-256 of the media installer script, or null.</summary>
+    public string? MediaInstallerSha256 { get; init; }
+
     public string? LoadBalancerIp { get; init; }
     public bool Rtmp { get; init; }
     public bool Whip { get; init; }
@@ -32,6 +39,7 @@ public sealed record ClusterDefinition
     public bool HasModule(string module) => Modules.Contains(module, StringComparer.Ordinal);
     public bool HasDefaultApp => HasModule(Clusters.Modules.DefaultApp(Generation));
     public string Secret(string key) => Secrets[key];
+    public string? InstallerSha256(NodeRole role) => role == NodeRole.Master ? MasterInstallerSha256 : MediaInstallerSha256;
 
     /// <summary>The masters' private IPs, comma separated, in master order: never changes after install.</summary>
     public string MasterIpList => string.Join(',', Masters.Select(m => m.PrivateIp));

@@ -52,7 +52,13 @@ public sealed class ClusterService(
                 PresentedHostKeyFingerprint = n.PresentedHostKeyFingerprint,
                 InstalledAt = n.InstalledAt,
             }).ToList(),
-            cluster.CreatedAt, cluster.UpdatedAt);
+            cluster.CreatedAt, cluster.UpdatedAt)
+        {
+            InstallerSha256 = new(cluster.MasterInstallerSha256, cluster.MediaInstallerSha256),
+            FetchedInstallerSha256 = cluster.InstallerSha256FetchedAt is { } fetchedAt
+                ? new(cluster.FetchedMasterInstallerSha256, cluster.FetchedMediaInstallerSha256, fetchedAt, cluster.InstallerSha256FetchedVia ?? "")
+                : null,
+        };
     }
 
     /// <summary>The stored cluster as an editable spec: secrets left empty (an update keeps them unless replaced).</summary>
@@ -97,6 +103,8 @@ public sealed class ClusterService(
             RtcEngine = cluster.RtcEngine,
             Modules = SplitModules(cluster.Modules),
             InstallerBaseUrl = cluster.InstallerBaseUrl,
+            MasterInstallerSha256 = cluster.MasterInstallerSha256,
+            MediaInstallerSha256 = cluster.MediaInstallerSha256,
             LoadBalancerIp = cluster.LoadBalancerIp,
             Rtmp = cluster.Rtmp,
             Whip = cluster.Whip,
@@ -127,7 +135,10 @@ public sealed class ClusterService(
         return new(entity.Id, result.Errors, result.Warnings);
     }
 
-    public async Task<ClusterSaveResult> UpdateAsync(int id, ClusterSpec spec, string actor, CancellationToken ct = default)
+    public async Task<ClusterSaveResult> UpdateAsync(int id, ClusterSpec spec, string actor, CancellationToken ct = default) =>
+        await UpdateAsync(id, spec, actor, "cluster.updated", null, ct);
+
+    private async Task<ClusterSaveResult> UpdateAsync(int id, ClusterSpec spec, string actor, string auditAction, string? auditDetail, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var entity = await LoadAsync(db, id, tracking: true, ct);
@@ -143,12 +154,13 @@ public sealed class ClusterService(
 
         var result = ClusterValidator.Validate(spec, new StoredSecrets(stored.LicenseKey, stored.Secrets, storedNodes));
         if (!result.IsValid) return new(null, result.Errors, result.Warnings);
+        if (spec.InstallerSha256 is null) result = KeepInstallerPins(entity, result);
         if (InstalledMastersChanged(entity, result) is { } frozen) return new(null, frozen, result.Warnings);
         if (PinsReplaced(entity, result) is { } repinned) return new(null, repinned, result.Warnings);
         if (await db.Clusters.AnyAsync(c => c.Name == result.Definition!.Name && c.Id != id, ct)) return NameTaken(result);
 
         Apply(entity, result, clock.GetUtcNow());
-        audit.Add(db, actor, "cluster.updated", result.Definition!.Name);
+        audit.Add(db, actor, auditAction, result.Definition!.Name, auditDetail);
         if (!await TrySaveAsync(db, ct)) return NameTaken(result);
         return new(entity.Id, result.Errors, result.Warnings);
     }
@@ -180,6 +192,60 @@ public sealed class ClusterService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var id = await db.Nodes.Where(n => n.ClusterId == clusterId).OrderByDescending(n => n.Ordinal).Select(n => n.Id).FirstAsync(ct);
         return (id, result);
+    }
+
+    /// <summary>
+    /// Pins the installer scripts' SHA-256 (null removes a pin): the whole cluster is validated again, nothing else changes.
+    /// Field errors come back as <c>master</c> and <c>media</c>.
+    /// </summary>
+    public async Task<ClusterSaveResult> PinInstallerAsync(int clusterId, string? master, string? media, string actor, CancellationToken ct = default)
+    {
+        var spec = await GetSpecAsync(clusterId, ct);
+        if (spec is null) return new(null, new ValidationErrors(), [], NotFound: true);
+        spec.InstallerSha256 = new InstallerSha256Spec { Master = master ?? "", Media = media ?? "" };
+        var result = await UpdateAsync(clusterId, spec, actor, "installer.pinned", $"master {master ?? "not pinned"}, media {media ?? "not pinned"}", ct);
+        return result.Succeeded ? result : result with { Errors = Renamed(result.Errors, "installerSha256.") };
+    }
+
+    /// <summary>What a fetch-installer-digests job read through <paramref name="via"/>: shown for the operator to pin, never trusted as is.</summary>
+    public async Task RecordFetchedInstallerAsync(int clusterId, string? master, string? media, string via, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow();
+        await db.Clusters.Where(c => c.Id == clusterId).ExecuteUpdateAsync(u => u
+            .SetProperty(c => c.FetchedMasterInstallerSha256, master)
+            .SetProperty(c => c.FetchedMediaInstallerSha256, media)
+            .SetProperty(c => c.InstallerSha256FetchedAt, now)
+            .SetProperty(c => c.InstallerSha256FetchedVia, via), ct);
+    }
+
+    /// <summary>
+    /// An update that leaves the pins out keeps them, unless it changes what they were pinned for (the version or the
+    /// base URL): then they, and any fetched digests, are dropped with a warning, since they cannot match new scripts.
+    /// </summary>
+    private static ClusterValidationResult KeepInstallerPins(ClusterEntity entity, ClusterValidationResult result)
+    {
+        var d = result.Definition!;
+        var samePlace = entity.OpenviduVersion == d.Version.ToString() && entity.InstallerBaseUrl == d.InstallerBaseUrl;
+        if (samePlace)
+            return result with { Definition = d with { MasterInstallerSha256 = entity.MasterInstallerSha256, MediaInstallerSha256 = entity.MediaInstallerSha256 } };
+        entity.FetchedMasterInstallerSha256 = entity.FetchedMediaInstallerSha256 = entity.InstallerSha256FetchedVia = null;
+        entity.InstallerSha256FetchedAt = null;
+        if (entity.MasterInstallerSha256 is null && entity.MediaInstallerSha256 is null) return result;
+        return result with
+        {
+            Warnings = [.. result.Warnings, new("installerSha256", $"The installer pins were for OpenVidu {entity.OpenviduVersion} from {entity.InstallerBaseUrl} and " +
+                                                                  "were removed: fetch and pin the new scripts' digests before installing.")],
+        };
+    }
+
+    private static ValidationErrors Renamed(ValidationErrors errors, string prefix)
+    {
+        var renamed = new ValidationErrors();
+        foreach (var field in errors.Fields)
+            foreach (var message in errors.For(field))
+                renamed.Add(field.StartsWith(prefix, StringComparison.Ordinal) ? field[prefix.Length..] : field, message);
+        return renamed;
     }
 
     /// <summary>A pinned host key changes only through the explicit, audited re-pin, never as a side effect of an edit.</summary>
@@ -235,6 +301,8 @@ public sealed class ClusterService(
         entity.RtcEngine = d.RtcEngine;
         entity.Modules = string.Join(',', d.Modules);
         entity.InstallerBaseUrl = d.InstallerBaseUrl;
+        entity.MasterInstallerSha256 = d.MasterInstallerSha256;
+        entity.MediaInstallerSha256 = d.MediaInstallerSha256;
         entity.LoadBalancerIp = d.LoadBalancerIp;
         entity.Rtmp = d.Rtmp;
         entity.Whip = d.Whip;

@@ -15,6 +15,12 @@ public sealed class ClusterSpec
     public List<string>? Modules { get; set; }
     public string? InstallerBaseUrl { get; set; } = ClusterDefaults.InstallerBaseUrl;
 
+    /// <summary>
+    /// Pinned SHA-256 of the installer scripts: a node refuses to run a script that differs. Left out of an update, the
+    /// stored pins stay (a change of version or base URL clears them); an empty value removes a pin.
+    /// </summary>
+    public InstallerSha256Spec? InstallerSha256 { get; set; }
+
     /// <summary>The load balancer's IPv4 as the nodes see it: the source of its firewall rules. Optional.</summary>
     public string? LoadBalancerIp { get; set; }
 
@@ -37,6 +43,13 @@ public sealed class ClusterOptionsSpec
 
     /// <summary>WebRTC over TCP (TCP 7881 on media nodes).</summary>
     public bool WebrtcOverTcp { get; set; } = true;
+}
+
+/// <summary>The SHA-256 (64 hex digits, as <c>sha256sum</c> prints it) the master and media installer scripts must have.</summary>
+public sealed class InstallerSha256Spec
+{
+    public string? Master { get; set; }
+    public string? Media { get; set; }
 }
 
 public sealed class NodeSpec
@@ -64,7 +77,7 @@ public sealed class SshSpec
 
 public static class ClusterDefaults
 {
-    public const string InstallerBaseUrl = "http://get.openvidu.io";
+    public const string InstallerBaseUrl = "https://get.openvidu.io";
     public const int MasterCount = 4;
     public const int RecommendedMediaNodes = 2;
 }

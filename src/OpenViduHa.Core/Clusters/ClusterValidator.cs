@@ -79,6 +79,11 @@ public static partial class ClusterValidator
         if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") ||
             !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment) || !string.IsNullOrEmpty(uri.UserInfo) || !SafeUrlPattern().IsMatch(baseUrl))
             errors.Add("installerBaseUrl", $"Give an http or https URL without query, credentials or spaces, such as {ClusterDefaults.InstallerBaseUrl}.");
+        else if (uri.Scheme == Uri.UriSchemeHttp)
+            warnings.Add(new("installerBaseUrl", "The installer comes over plain http: it runs as root on every node, and anything on the network path can " +
+                                                 "change it. Use https, or pin the installer's SHA-256 (Fetch digests on the cluster page)."));
+        var masterSha256 = Sha256(spec.InstallerSha256?.Master, "installerSha256.master", errors);
+        var mediaSha256 = Sha256(spec.InstallerSha256?.Media, "installerSha256.media", errors);
 
         var lbIp = string.IsNullOrWhiteSpace(spec.LoadBalancerIp) ? null : spec.LoadBalancerIp.Trim();
         if (lbIp is not null && !IsIPv4(lbIp)) errors.Add("loadBalancerIp", "Give the load balancer's IPv4 address as the nodes see it, or leave it empty.");
@@ -99,6 +104,8 @@ public static partial class ClusterValidator
             RtcEngine = engine,
             Modules = modules,
             InstallerBaseUrl = baseUrl,
+            MasterInstallerSha256 = masterSha256,
+            MediaInstallerSha256 = mediaSha256,
             LoadBalancerIp = lbIp,
             Rtmp = spec.Options?.Rtmp ?? false,
             Whip = spec.Options?.Whip ?? false,
@@ -107,6 +114,16 @@ public static partial class ClusterValidator
             Nodes = nodes.Select(n => n.Node).ToList(),
         };
         return new(errors, warnings, definition, nodes);
+    }
+
+    /// <summary>A pinned installer digest: 64 hex digits, stored lowercase; empty means none.</summary>
+    private static string? Sha256(string? given, string field, ValidationErrors errors)
+    {
+        var value = given?.Trim().ToLowerInvariant();
+        if (string.IsNullOrEmpty(value)) return null;
+        if (Sha256Pattern().IsMatch(value)) return value;
+        errors.Add(field, "Give the SHA-256 as the 64 hexadecimal digits sha256sum prints, or leave it empty.");
+        return null;
     }
 
     private static List<string> ValidateModules(List<string>? requested, OpenViduVersion? version, ValidationErrors errors)
@@ -318,4 +335,7 @@ public static partial class ClusterValidator
 
     [GeneratedRegex(@"^SHA256:[A-Za-z0-9+/]{43}=?$", RegexOptions.CultureInvariant)]
     private static partial Regex FingerprintPattern();
+
+    [GeneratedRegex(@"^[0-9a-f]{64}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex Sha256Pattern();
 }

@@ -21,7 +21,18 @@ public sealed record ClusterView(
     IReadOnlyList<string> Secrets,
     IReadOnlyList<NodeView> Nodes,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt)
+{
+    /// <summary>The SHA-256 each installer script must have; null members are not pinned.</summary>
+    public InstallerSha256View InstallerSha256 { get; init; } = new(null, null);
+
+    /// <summary>What the last fetch-installer-digests job read through a node, for the operator to pin; null before any.</summary>
+    public FetchedInstallerSha256View? FetchedInstallerSha256 { get; init; }
+}
+
+public sealed record InstallerSha256View(string? Master, string? Media);
+
+public sealed record FetchedInstallerSha256View(string? Master, string? Media, DateTimeOffset FetchedAt, string Via);
 
 public sealed record NodeView(int Id, string Name, string Role, string PrivateIp, string? PublicIp, SshView Ssh)
 {

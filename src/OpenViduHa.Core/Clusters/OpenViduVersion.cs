@@ -9,7 +9,10 @@ public enum InstallerGeneration
     /// <summary>OpenVidu 3.0.x: <c>--domain-name-or-ip</c>, module <c>app</c>, everything in <c>/opt/openvidu/.env</c>.</summary>
     V30,
 
-    /// <summary>OpenVidu 3.2.0 and later: <c>--domain-name</c>, module <c>openviduMeet</c>, <c>/opt/openvidu/config/…</c>.</summary>
+    /// <summary>
+    /// OpenVidu 3.4.0 and later: <c>--domain-name</c>, module <c>openviduMeet</c>, <c>/opt/openvidu/config/…</c>, and the load
+    /// balancer in front of the masters only (docs/openvidu-versions.md).
+    /// </summary>
     Current,
 }
 
@@ -17,10 +20,12 @@ public enum InstallerGeneration
 public sealed partial record OpenViduVersion(int Major, int Minor, int Patch) : IComparable<OpenViduVersion>
 {
     /// <summary>
-    /// The first release of the current generation. The public material does not say whether the flag rename happened in
-    /// 3.1 or 3.2, so 3.1.x is refused rather than guessed; this is the one place the boundary lives.
+    /// The first release of the current generation, and the one place the boundary lives. OpenVidu's versioned install
+    /// guides show a third flag set in between: 3.1.0 to 3.3.x take <c>--domain-name</c> and the short media command but
+    /// still the <c>app</c> module with <c>--default-app-*</c> credentials (and 3.1.0 the 3.0 load balancer topology). The
+    /// panel generates neither for them, so they are refused rather than installed with flags they do not take.
     /// </summary>
-    public static readonly OpenViduVersion CurrentGenerationFrom = new(3, 2, 0);
+    public static readonly OpenViduVersion CurrentGenerationFrom = new(3, 4, 0);
 
     public static readonly OpenViduVersion Minimum = new(3, 0, 0);
 
@@ -43,9 +48,9 @@ public sealed partial record OpenViduVersion(int Major, int Minor, int Patch) : 
     {
         if (this < Minimum) return $"OpenVidu HA 3.x starts at {Minimum}; {this} is not supported.";
         if (Major > 3) return $"Only OpenVidu 3.x is supported; {this} is not.";
-        if (Major == 3 && Minor == 1)
-            return $"OpenVidu 3.1.x is not supported: the installer's flags changed between 3.0 and {CurrentGenerationFrom} and " +
-                   "the panel does not guess which set 3.1 takes. Use 3.0.x or 3.2.0 and later.";
+        if (Major == 3 && Minor >= 1 && this < CurrentGenerationFrom)
+            return $"OpenVidu {this} is not supported: 3.1.0 to 3.3.x take the new installer flags with the old default app " +
+                   $"('app', --default-app-*), a flag set the panel does not generate. Use 3.0.x, or {CurrentGenerationFrom} and later.";
         return null;
     }
 

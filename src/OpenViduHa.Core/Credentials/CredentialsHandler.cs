@@ -21,7 +21,7 @@ public sealed record CredentialComparison(string File, string Key, CredentialSta
 /// distribute-credentials writes the panel's values into every node (backup first, mode 0600, atomic replace),
 /// then restarts the nodes one at a time.
 /// </summary>
-public sealed class CredentialsHandler(NodeOps ops, ServiceHandler service) : IJobHandler
+public sealed class CredentialsHandler(NodeOps ops, PrivateFiles privateFiles, ServiceHandler service) : IJobHandler
 {
     public IEnumerable<JobKind> Kinds => [JobKind.CheckCredentials, JobKind.DistributeCredentials];
 
@@ -48,7 +48,7 @@ public sealed class CredentialsHandler(NodeOps ops, ServiceHandler service) : IJ
         try
         {
             await run.Context.SetNodeAsync(node.Id, NodeJobState.Running, "Reading config files");
-            await using var session = await ops.ConnectAsync(node, run.Cancellation);
+            await using var session = await ops.ConnectAsync(run, node);
             var comparisons = await CompareAsync(run, session, node);
             var off = comparisons.Where(c => c.Status != CredentialStatus.Equal).ToList();
             foreach (var c in off) await run.Context.LogAsync(node.Name, $"{c.Key} in {c.File}: {c.Status.ToString().ToLowerInvariant()}");
@@ -87,7 +87,7 @@ public sealed class CredentialsHandler(NodeOps ops, ServiceHandler service) : IJ
         try
         {
             await context.SetNodeAsync(node.Id, NodeJobState.Running, "Writing config files");
-            await using var session = await ops.ConnectAsync(node, run.Cancellation);
+            await using var session = await ops.ConnectAsync(run, node);
             var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
             foreach (var group in CredentialLayout.For(run.Cluster, node.Definition).GroupBy(e => e.File))
             {
@@ -123,37 +123,27 @@ public sealed class CredentialsHandler(NodeOps ops, ServiceHandler service) : IJ
     }
 
     /// <summary>
-    /// Upload to a private temp file, then as root: back up the old file, install the new one mode 0600 beside the
-    /// target and rename it over the target (a rename in one directory is atomic: no reader sees half a file).
+    /// The new content goes to the node as a root-only file (<see cref="PrivateFiles"/>: never on a command line); then, as
+    /// root, the old file is backed up and the new one installed mode 0600 beside the target and renamed over it (a rename
+    /// in one directory is atomic: no reader sees half a file).
     /// </summary>
     private async Task WriteAtomicAsync(JobRun run, ISshSession session, string file, string content, string stamp)
     {
-        var temp = $"/tmp/.ovha-{Guid.NewGuid():N}";
         var q = ShellQuote.Quote;
+        var staged = await privateFiles.PutAsync(run, session, Path.GetFileName(file), content);
         try
         {
-            var mktemp = await session.RunAsync($"umask 077 && : > {temp}", new SshRunOptions { AsRoot = false, Description = "create temp file", Timeout = ops.Options.CommandTimeout }, run.Cancellation);
-            if (!mktemp.Succeeded) throw new InvalidOperationException($"Could not create a temp file: {mktemp.LastMessage()}");
-            await session.UploadAsync(temp, Encoding.UTF8.GetBytes(content), run.Cancellation);
-
             var dir = Path.GetDirectoryName(file)!.Replace('\\', '/');
-            var staged = $"{dir}/.{Path.GetFileName(file)}.ovha-new";
+            var next = $"{dir}/.{Path.GetFileName(file)}.ovha-new";
             var script = $"set -e; cp -p {q(file)} {q(file + ".bak-" + stamp)}; chmod 600 {q(file + ".bak-" + stamp)}; " +
-                         $"install -m 0600 -o root -g root {q(temp)} {q(staged)}; mv -f {q(staged)} {q(file)}";
+                         $"install -m 0600 -o root -g root {q(staged)} {q(next)}; mv -f {q(next)} {q(file)}";
             var result = await ops.RunQuietAsync(run, session, script, $"replace {file}");
             if (!result.Succeeded) throw new InvalidOperationException($"Replacing {file} failed: {result.LastMessage()}");
         }
         finally
         {
-            // The temp file holds every secret of the file: it goes whatever happened (upload error, cancel, failure).
-            try
-            {
-                await session.RunAsync($"rm -f {q(temp)}", new SshRunOptions { AsRoot = false, Description = "remove temp file", Timeout = ops.Options.CommandTimeout }, CancellationToken.None);
-            }
-            catch (SshFailureException)
-            {
-                // The connection is gone: nothing more can be done from here; the file stays 0600, owned by the login user.
-            }
+            // The staged file holds every secret of the file: it goes whatever happened (failure, cancel).
+            await privateFiles.RemoveAsync(session, staged);
         }
     }
 }

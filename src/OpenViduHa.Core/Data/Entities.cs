@@ -15,6 +15,19 @@ public sealed class ClusterEntity
     public string Modules { get; set; } = "";
 
     public required string InstallerBaseUrl { get; set; }
+
+    /// <summary>Pinned SHA-256 of the master / media installer script (lowercase hex), null when not pinned.</summary>
+    public string? MasterInstallerSha256 { get; set; }
+    public string? MediaInstallerSha256 { get; set; }
+
+    /// <summary>What a fetch-installer-digests job read through a node, waiting for the operator to pin it. Never trusted as is.</summary>
+    public string? FetchedMasterInstallerSha256 { get; set; }
+    public string? FetchedMediaInstallerSha256 { get; set; }
+    public DateTimeOffset? InstallerSha256FetchedAt { get; set; }
+
+    /// <summary>The node the digests were fetched through.</summary>
+    public string? InstallerSha256FetchedVia { get; set; }
+
     public string? LoadBalancerIp { get; set; }
     public bool Rtmp { get; set; }
     public bool Whip { get; set; }

@@ -8,12 +8,14 @@ using OpenViduHa.Core.Ssh;
 namespace OpenViduHa.Core.Install;
 
 /// <summary>
-/// Install, add-node and reinstall-node: the generated command on each node under bash, masters in parallel, then
+/// Install, add-node and reinstall-node: the node's generated install script (<see cref="InstallCommandsArtifact.NodeScript"/>,
+/// uploaded as a root-only file and run by its path, so that no secret is ever on a command line the panel sends),
+/// masters in parallel, then
 /// <c>systemctl start openvidu</c> on the masters and a wait for their health, then the media nodes the same way.
 /// Success means the installer exited 0 AND printed its success banner (<c>sh &lt;(curl …)</c> exits 0 when the
 /// download fails, so the exit status alone proves nothing).
 /// </summary>
-public sealed class InstallHandler(NodeOps ops, ServiceHandler service, IDbContextFactory<PanelDbContext> dbFactory, TimeProvider clock) : IJobHandler
+public sealed class InstallHandler(NodeOps ops, PrivateFiles privateFiles, ServiceHandler service, IDbContextFactory<PanelDbContext> dbFactory, TimeProvider clock) : IJobHandler
 {
     public const string MasterBanner = "OpenVidu HA 'Master Node' Installation Finished Successfully!";
     public const string MediaBanner = "OpenVidu HA 'Media Node' Installation Finished Successfully!";
@@ -80,9 +82,17 @@ public sealed class InstallHandler(NodeOps ops, ServiceHandler service, IDbConte
             var session = await sessions.GetAsync(node);
 
             await context.SetNodeAsync(node.Id, NodeJobState.Running, "Running the installer");
-            await context.LogAsync(node.Name, $"Running the OpenVidu {run.Cluster.Version} {(node.Role == NodeRole.Master ? "master" : "media")} installer (command not shown: it holds secrets)");
-            var command = InstallCommandsArtifact.NodeCommand(run.Cluster, node.Definition);
-            var result = await ops.RunLoggedAsync(run, session, node, command, "OpenVidu installer", sensitive: true, timeout: ops.Options.InstallTimeout, onFirstOutput: Started);
+            var script = await privateFiles.PutAsync(run, session, "install.sh", InstallCommandsArtifact.NodeScript(run.Cluster, node.Definition));
+            SshCommandResult result;
+            try
+            {
+                await context.LogAsync(node.Name, $"Running the OpenVidu {run.Cluster.Version} {(node.Role == NodeRole.Master ? "master" : "media")} installer through {script} (root-only: it holds the cluster's secrets)");
+                result = await ops.RunLoggedAsync(run, session, node, $"bash {ShellQuote.Quote(script)}", "OpenVidu installer", timeout: ops.Options.InstallTimeout, onFirstOutput: Started);
+            }
+            finally
+            {
+                await privateFiles.RemoveAsync(session, script);
+            }
             if (!result.Succeeded)
             {
                 await context.SetNodeAsync(node.Id, NodeJobState.Failed, $"The installer failed (exit {result.ExitStatus}): {result.LastMessage()}");

@@ -65,7 +65,7 @@ public sealed class ServiceHandler(NodeOps ops) : IJobHandler
         try
         {
             await context.SetNodeAsync(node.Id, NodeJobState.Running, $"systemctl {verb} openvidu");
-            await using var session = await ops.ConnectAsync(node, run.Cancellation);
+            await using var session = await ops.ConnectAsync(run, node);
             if (verb == "stop")
             {
                 var result = await ops.RunLoggedAsync(run, session, node, "systemctl stop openvidu", "systemctl stop openvidu");
@@ -103,7 +103,7 @@ public sealed class ServiceHandler(NodeOps ops) : IJobHandler
         {
             try
             {
-                await using var session = await ops.ConnectAsync(node, run.Cancellation);
+                await using var session = await ops.ConnectAsync(run, node);
                 var answer = (await ops.RunQuietAsync(run, session, NodeOps.HealthCommand(node), "health check")).Stdout.Trim();
                 if (answer != "200") lock (unhealthy) unhealthy.Add($"{node.Name} (HTTP {(answer is "" or "000" ? "no answer" : answer)})");
             }

@@ -13,6 +13,7 @@ public enum JobKind
     RollingRestart,
     CheckCredentials,
     DistributeCredentials,
+    FetchInstallerDigests,
 }
 
 public enum JobState
@@ -51,6 +52,7 @@ public static class JobKinds
         [JobKind.RollingRestart] = "rolling-restart",
         [JobKind.CheckCredentials] = "check-credentials",
         [JobKind.DistributeCredentials] = "distribute-credentials",
+        [JobKind.FetchInstallerDigests] = "fetch-installer-digests",
     };
 
     public static string Name(this JobKind kind) => Names[kind];
@@ -68,7 +70,10 @@ public static class JobKinds
     public static IEnumerable<string> All => Names.Values;
 
     /// <summary>Jobs that change nodes: at most one of them per cluster at a time.</summary>
-    public static bool Changes(this JobKind kind) => kind is not (JobKind.Preflight or JobKind.CheckCredentials);
+    public static bool Changes(this JobKind kind) => kind is not (JobKind.Preflight or JobKind.CheckCredentials or JobKind.FetchInstallerDigests);
+
+    /// <summary>Jobs that take an optional nodeId (the whole cluster, or the first master for installer digests, without it).</summary>
+    public static bool MayTargetNode(this JobKind kind) => kind is JobKind.Preflight or JobKind.CheckCredentials or JobKind.FetchInstallerDigests;
 
     /// <summary>Jobs aimed at one node.</summary>
     public static bool NeedsNode(this JobKind kind) => kind is JobKind.AddNode or JobKind.ReinstallNode or JobKind.Restart or JobKind.Start or JobKind.Stop;

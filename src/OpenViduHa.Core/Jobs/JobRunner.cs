@@ -20,6 +20,9 @@ public sealed record JobNode(int Id, NodeDefinition Definition, SshTarget Ssh)
 public sealed record JobRun(JobContext Context, JobKind Kind, ClusterDefinition Cluster, IReadOnlyList<JobNode> Scope, IReadOnlyList<JobNode> AllNodes)
 {
     public CancellationToken Cancellation => Context.Cancellation;
+
+    /// <summary>Nodes whose leftovers of earlier jobs this run has already removed (once per node and run).</summary>
+    internal System.Collections.Concurrent.ConcurrentDictionary<int, byte> LeftoversChecked { get; } = new();
 }
 
 public interface IJobHandler

@@ -37,7 +37,12 @@ public sealed class JobService(
                 target = nodes.FirstOrDefault(n => n.Id == nodeId);
                 if (target is null) return new(null, Error: $"Node {nodeId} is not part of cluster '{cluster.Name}'.");
             }
-            else if (nodeId is not null && kind is not (JobKind.Preflight or JobKind.CheckCredentials))
+            else if (nodeId is not null && kind.MayTargetNode())
+            {
+                target = nodes.FirstOrDefault(n => n.Id == nodeId);
+                if (target is null) return new(null, Error: $"Node {nodeId} is not part of cluster '{cluster.Name}'.");
+            }
+            else if (nodeId is not null && !kind.MayTargetNode())
             {
                 return new(null, Error: $"A {kind.Name()} job acts on the whole cluster: leave nodeId out.");
             }

@@ -7,20 +7,36 @@ using OpenViduHa.Core.Ssh;
 namespace OpenViduHa.Core.Jobs;
 
 /// <summary>The SSH steps jobs share: connect, run with live output, control and probe the service.</summary>
-public sealed class NodeOps(ISshConnector ssh, IOptions<JobOptions> options, IDbContextFactory<PanelDbContext> dbFactory)
+public sealed class NodeOps(ISshConnector ssh, PrivateFiles privateFiles, IOptions<JobOptions> options, IDbContextFactory<PanelDbContext> dbFactory)
 {
     public JobOptions Options => options.Value;
 
-    /// <summary>Connects; a host key that is not the pinned one is recorded for the operator (confirm or re-pin), never trusted.</summary>
-    public async Task<ISshSession> ConnectAsync(JobNode node, CancellationToken ct)
+    /// <summary>
+    /// Connects; a host key that is not the pinned one is recorded for the operator (confirm or re-pin), never trusted.
+    /// A changing job's first connection to a node also removes what earlier jobs left in its private folders.
+    /// </summary>
+    public async Task<ISshSession> ConnectAsync(JobRun run, JobNode node)
     {
+        ISshSession session;
         try
         {
-            return await ssh.ConnectAsync(node.Ssh, new SshConnectOptions { ConnectTimeout = Options.ConnectTimeout, PreferPostQuantum = Options.PreferPostQuantumKeyExchange }, ct);
+            session = await ssh.ConnectAsync(node.Ssh, new SshConnectOptions { ConnectTimeout = Options.ConnectTimeout, PreferPostQuantum = Options.PreferPostQuantumKeyExchange }, run.Cancellation);
         }
         catch (SshFailureException e) when (e.PresentedFingerprint is not null)
         {
             await RecordPresentedKeyAsync(node, e.PresentedFingerprint);
+            throw;
+        }
+        if (!run.Kind.Changes() || !run.LeftoversChecked.TryAdd(node.Id, 0)) return session;
+        try
+        {
+            var removed = await privateFiles.CleanLeftoversAsync(run, session);
+            if (removed > 0) await run.Context.LogAsync(node.Name, $"Removed {removed} file(s) an earlier job left in {PrivateFiles.Directory} or /tmp.");
+            return session;
+        }
+        catch
+        {
+            await session.DisposeAsync();
             throw;
         }
     }

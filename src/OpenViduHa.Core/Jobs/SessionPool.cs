@@ -24,7 +24,7 @@ public sealed class SessionPool(NodeOps ops, JobRun run) : IAsyncDisposable
         await _handshakes.WaitAsync(run.Cancellation);
         try
         {
-            return await ops.ConnectAsync(node, run.Cancellation);
+            return await ops.ConnectAsync(run, node);
         }
         finally
         {

@@ -23,7 +23,8 @@ public sealed record InternalPort(NodeRole From, NodeRole To, int Port, string P
 
 /// <summary>
 /// Checks each machine before anything is installed: SSH and root, OS, CPU, memory, disk, bash and curl, the private
-/// IP really on the machine, TCP reachability between nodes (tried from each node), clock skew. The host key of a
+/// IP really on the machine, the installer script downloaded as an install would (and its pinned SHA-256), TCP
+/// reachability between nodes (tried from each node), clock skew. The host key of a
 /// node seen for the first time is recorded for the operator to confirm; nothing runs on it before that.
 /// </summary>
 public sealed class PreflightHandler(NodeOps ops, ISshConnector ssh, TimeProvider clock) : IJobHandler
@@ -73,7 +74,7 @@ public sealed class PreflightHandler(NodeOps ops, ISshConnector ssh, TimeProvide
         var checks = new List<PreflightCheck>();
         try
         {
-            await using var session = await ops.ConnectAsync(node, run.Cancellation);
+            await using var session = await ops.ConnectAsync(run, node);
             checks.Add(new("ssh", CheckStatus.Pass, $"{node.Ssh.Username}@{node.Ssh.Host}:{node.Ssh.Port}, host key {session.PresentedFingerprint}"));
 
             var targets = InternalPorts(run.Cluster)
@@ -84,9 +85,9 @@ public sealed class PreflightHandler(NodeOps ops, ISshConnector ssh, TimeProvide
             var started = clock.GetUtcNow();
             var clockAnswer = await ops.RunQuietAsync(run, session, "echo \"epoch=$(date +%s.%N)\"", "clock");
             var finished = clock.GetUtcNow();
-            var result = await ops.RunQuietAsync(run, session, Script(node, targets.Select(t => (t.Node.Definition.PrivateIp, t.Port.Port))), "preflight checks");
+            var result = await ops.RunQuietAsync(run, session, Script(run.Cluster, node, targets.Select(t => (t.Node.Definition.PrivateIp, t.Port.Port))), "preflight checks");
             var facts = Parse(result.Stdout + clockAnswer.Stdout);
-            Evaluate(node, facts, started + (finished - started) / 2, checks);
+            Evaluate(run.Cluster, node, facts, started + (finished - started) / 2, checks);
             foreach (var (target, port) in targets)
             {
                 var answer = facts.GetValueOrDefault($"tcp {target.Definition.PrivateIp} {port.Port}", "unknown");
@@ -132,9 +133,11 @@ public sealed class PreflightHandler(NodeOps ops, ISshConnector ssh, TimeProvide
         }
     }
 
-    internal static string Script(JobNode node, IEnumerable<(string Ip, int Port)> targets)
+    internal static string Script(ClusterDefinition cluster, JobNode node, IEnumerable<(string Ip, int Port)> targets)
     {
         var ip = node.Definition.PrivateIp;
+        var installer = ShellQuote.Quote(InstallCommandsArtifact.InstallerUrl(cluster, node.Role));
+        var curl = InstallCommandsArtifact.CurlOptions(cluster);
         var script = new StringBuilder();
         script.AppendLine("echo \"uid=$(id -u)\"");
         script.AppendLine("( . /etc/os-release 2>/dev/null; echo \"os=${PRETTY_NAME:-unknown}\" )");
@@ -144,6 +147,9 @@ public sealed class PreflightHandler(NodeOps ops, ISshConnector ssh, TimeProvide
         script.AppendLine("echo \"bash=$(command -v bash || true)\"");
         script.AppendLine("echo \"curl=$(command -v curl || true)\"");
         script.AppendLine($"echo \"ip_route=$(ip -o route get {ip} 2>/dev/null | awk '{{print $1}}' | head -n 1)\"");
+        // The installer as an install downloads it: same URL and curl options; its digest, or curl's reason.
+        script.AppendLine($"( set -o pipefail; if s=$(curl {curl} --max-time 30 {installer} 2>/dev/null | sha256sum); then echo \"installer_sha256=${{s%% *}}\"; " +
+                          $"else echo \"installer_error=$(curl {curl} --max-time 30 -o /dev/null {installer} 2>&1 | tail -n 1)\"; fi )");
         script.AppendLine("probe() { out=$(timeout 5 bash -c \"exec 3<>/dev/tcp/$1/$2\" 2>&1); rc=$?; " +
                           "if [ $rc -eq 0 ]; then r=open; elif [ $rc -eq 124 ]; then r=timeout; " +
                           "elif printf '%s' \"$out\" | grep -qi refused; then r=refused; else r=\"error: $(printf '%s' \"$out\" | tail -n 1)\"; fi; " +
@@ -151,6 +157,19 @@ public sealed class PreflightHandler(NodeOps ops, ISshConnector ssh, TimeProvide
         foreach (var (targetIp, port) in targets.Distinct()) script.AppendLine($"probe {targetIp} {port} &");
         script.AppendLine("wait");
         return script.ToString();
+    }
+
+    private static PreflightCheck InstallerCheck(ClusterDefinition cluster, JobNode node, IReadOnlyDictionary<string, string> facts)
+    {
+        var url = InstallCommandsArtifact.InstallerUrl(cluster, node.Role);
+        var pinned = cluster.InstallerSha256(node.Role);
+        if (facts.GetValueOrDefault("installer_sha256") is not { Length: 64 } actual)
+            return new("installer", CheckStatus.Fail, $"{url} cannot be downloaded from this node: {facts.GetValueOrDefault("installer_error", "no answer")}");
+        if (pinned is not null && actual != pinned)
+            return new("installer", CheckStatus.Fail, $"{url} has SHA-256 {actual}, not the pinned {pinned}: an install would refuse to run it");
+        return pinned is not null ? new("installer", CheckStatus.Pass, $"{url}, SHA-256 {actual}, as pinned")
+            : InstallCommandsArtifact.InstallerUsesHttps(cluster) ? new("installer", CheckStatus.Pass, $"{url} over https, SHA-256 {actual} (not pinned)")
+            : new("installer", CheckStatus.Warning, $"{url} over plain http, SHA-256 {actual}, not pinned: anything on the network path could change it");
     }
 
     internal static Dictionary<string, string> Parse(string output)
@@ -164,7 +183,7 @@ public sealed class PreflightHandler(NodeOps ops, ISshConnector ssh, TimeProvide
         return facts;
     }
 
-    internal static void Evaluate(JobNode node, IReadOnlyDictionary<string, string> facts, DateTimeOffset panelTime, List<PreflightCheck> checks)
+    internal static void Evaluate(ClusterDefinition cluster, JobNode node, IReadOnlyDictionary<string, string> facts, DateTimeOffset panelTime, List<PreflightCheck> checks)
     {
         var uid = facts.GetValueOrDefault("uid");
         checks.Add(uid == "0" ? new("root", CheckStatus.Pass, node.Ssh.IsRoot ? "logged in as root" : $"sudo works for {node.Ssh.Username}")
@@ -189,6 +208,8 @@ public sealed class PreflightHandler(NodeOps ops, ISshConnector ssh, TimeProvide
             checks.Add(string.IsNullOrEmpty(facts.GetValueOrDefault(tool)) ? new(tool, CheckStatus.Fail, $"{tool} is missing: the installer needs it")
                 : new(tool, CheckStatus.Pass, facts[tool]));
         }
+
+        checks.Add(InstallerCheck(cluster, node, facts));
 
         checks.Add(facts.GetValueOrDefault("ip_route") == "local"
             ? new("private ip", CheckStatus.Pass, $"{node.Definition.PrivateIp} is an address of this machine")

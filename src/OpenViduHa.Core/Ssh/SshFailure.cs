@@ -10,6 +10,9 @@ public enum SshFailureKind
     HostKeyNotConfirmed,
     SudoFailed,
     Disconnected,
+
+    /// <summary>A step the panel itself needs (a folder, a file move) failed on the node.</summary>
+    CommandFailed,
 }
 
 /// <summary>

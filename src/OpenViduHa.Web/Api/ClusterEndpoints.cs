@@ -48,6 +48,20 @@ public static class ClusterEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithName("UpdateCluster");
 
+        clusters.MapPut("/{id:int}/installer-sha256", async Task<IResult> (int id, InstallerSha256Spec pins, ClusterService service, HttpContext http, CancellationToken ct) =>
+            {
+                var result = await service.PinInstallerAsync(id, pins.Master, pins.Media, http.User.Actor(), ct);
+                if (result.NotFound) return NotFound(id);
+                if (result.Busy) return Busy(result);
+                if (!result.Succeeded) return Invalid(result);
+                return TypedResults.NoContent();
+            })
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithName("PinInstallerSha256");
+
         clusters.MapDelete("/{id:int}", async Task<Results<NoContent, ProblemHttpResult>> (int id, ClusterService service, HttpContext http, CancellationToken ct) =>
             {
                 try

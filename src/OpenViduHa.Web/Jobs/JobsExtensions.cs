@@ -40,12 +40,14 @@ public static class JobsExtensions
         builder.Services.AddSingleton<JobCancellations>();
         builder.Services.AddSingleton<JobService>();
         builder.Services.AddSingleton<HostKeyService>();
+        builder.Services.AddSingleton<PrivateFiles>();
         builder.Services.AddSingleton<NodeOps>();
         builder.Services.AddTransient<JobRunner>();
         builder.Services.AddSingleton<ServiceHandler>();
         builder.Services.AddSingleton<CredentialsHandler>();
         builder.Services.AddSingleton<IJobHandler, InstallHandler>();
         builder.Services.AddSingleton<IJobHandler, PreflightHandler>();
+        builder.Services.AddSingleton<IJobHandler, InstallerDigestsHandler>();
         builder.Services.AddSingleton<IJobHandler>(sp => sp.GetRequiredService<ServiceHandler>());
         builder.Services.AddSingleton<IJobHandler>(sp => sp.GetRequiredService<CredentialsHandler>());
     }

@@ -73,7 +73,7 @@ public sealed class InstallCommandsTests
 
         // Assert
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Equal("curl -fsSL http://get.openvidu.io/pro/ha/3.0.0/install_ov_media_node.sh", Installer(result));
+        Assert.Equal("curl -fsSL --proto =https --proto-redir =https https://get.openvidu.io/pro/ha/3.0.0/install_ov_media_node.sh", Installer(result));
         Assert.Equal(expected, InstallerArguments(result));
     }
 
@@ -115,7 +115,7 @@ public sealed class InstallCommandsTests
 
         // Assert
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Equal("curl -fsSL http://get.openvidu.io/pro/ha/3.0.0/install_ov_master_node.sh", Installer(result));
+        Assert.Equal("curl -fsSL --proto =https --proto-redir =https https://get.openvidu.io/pro/ha/3.0.0/install_ov_master_node.sh", Installer(result));
         Assert.Equal(expected, InstallerArguments(result));
     }
 
@@ -157,7 +157,7 @@ public sealed class InstallCommandsTests
 
         // Assert
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Equal("curl -fsSL http://get.openvidu.io/pro/ha/3.8.0/install_ov_master_node.sh", Installer(result));
+        Assert.Equal("curl -fsSL --proto =https --proto-redir =https https://get.openvidu.io/pro/ha/3.8.0/install_ov_master_node.sh", Installer(result));
         Assert.Equal(expected, InstallerArguments(result));
     }
 
@@ -181,7 +181,7 @@ public sealed class InstallCommandsTests
 
         // Assert
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Equal("curl -fsSL http://get.openvidu.io/pro/ha/3.8.0/install_ov_media_node.sh", Installer(result));
+        Assert.Equal("curl -fsSL --proto =https --proto-redir =https https://get.openvidu.io/pro/ha/3.8.0/install_ov_media_node.sh", Installer(result));
         Assert.Equal(expected, InstallerArguments(result));
     }
 
@@ -201,54 +201,142 @@ public sealed class InstallCommandsTests
     }
 
     [Fact]
-    public async Task NodeCommand_RunWithBashC_ReachesTheInstallerLikeTheScript()
+    public async Task NodeScript_RunWithBash_ReachesTheInstallerLikeTheScript()
     {
-        // Arrange: the later install job runs one node's command over SSH with bash -c.
+        // Arrange: the install job uploads one node's script and runs it with bash by its path.
         var cluster = TestClusters.Full("3.0.0");
         var node = cluster.Nodes.Single(n => n.Name == "media-2");
-        var command = InstallCommandsArtifact.NodeCommand(cluster, node);
+        using var dir = new TempDirectory();
+        var script = dir.Write("install.sh", InstallCommandsArtifact.NodeScript(cluster, node));
 
         // Act
-        var viaCommand = await RunWithStubsAsync(null, "-c", command);
-        var viaScript = await RunWithStubsAsync(Generate(cluster), "media-2");
+        var viaNodeScript = await RunWithStubsAsync(null, script);
+        var viaArtifact = await RunWithStubsAsync(Generate(cluster), "media-2");
 
         // Assert
-        Assert.True(viaCommand.ExitCode == 0, viaCommand.ToString());
-        Assert.Equal(InstallerArguments(viaScript), InstallerArguments(viaCommand));
-        Assert.Contains("--public-ip=203.0.113.12", InstallerArguments(viaCommand));
+        Assert.True(viaNodeScript.ExitCode == 0, viaNodeScript.ToString());
+        Assert.Equal(InstallerArguments(viaArtifact), InstallerArguments(viaNodeScript));
+        Assert.Equal(Installer(viaArtifact), Installer(viaNodeScript));
+        Assert.Contains("--public-ip=203.0.113.12", InstallerArguments(viaNodeScript));
     }
 
     [Fact]
-    public void NodeCommand_AnyNode_IsTheScriptsCaseBranch()
+    public void NodeScript_AnyNode_HoldsTheScriptsFunctionAndCaseBranch()
     {
         // Arrange
         var cluster = TestClusters.Full("3.8.0");
-        var script = Generate(cluster);
+        var artifact = Generate(cluster);
+        var function = string.Join('\n', InstallCommandsArtifact.InstallerFunction(cluster));
 
         foreach (var node in cluster.Nodes)
         {
             // Act
-            var command = InstallCommandsArtifact.NodeCommand(cluster, node);
+            var script = InstallCommandsArtifact.NodeScript(cluster, node);
 
-            // Assert
-            var indented = string.Join('\n', command.Split('\n').Select(line => "    " + line));
-            Assert.Contains($"  '{node.Name}')\n{indented}\n    ;;\n", script);
+            // Assert: the same function, and the node's case branch of install-commands.sh as its last lines.
+            var invocation = script[(script.IndexOf(function, StringComparison.Ordinal) + function.Length)..].Trim('\n');
+            Assert.Contains(function, script);
+            Assert.Contains(function, artifact);
+            Assert.StartsWith("#!/usr/bin/env bash\n", script);
+            var indented = string.Join('\n', invocation.Split('\n').Select(line => "    " + line));
+            Assert.Contains($"  '{node.Name}')\n{indented}\n    ;;\n", artifact);
         }
     }
 
     [Fact]
-    public void NodeCommand_NodeOfAnotherCluster_ThrowsArgumentException()
+    public async Task Script_PinnedDigestMatches_RunsTheInstallerAndSaysSo()
+    {
+        // Arrange: the stub curl writes "curl <its arguments>" as the downloaded installer, so its digest is known.
+        var url = "https://get.openvidu.io/pro/ha/3.8.0/install_ov_master_node.sh";
+        var digest = Sha256Hex($"curl -fsSL --proto =https --proto-redir =https {url}\n");
+        var cluster = TestClusters.Full("3.8.0") with { MasterInstallerSha256 = digest };
+
+        // Act
+        var result = await RunWithStubsAsync(Generate(cluster), "master-2");
+
+        // Assert
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains($"Installer {url}, SHA-256 {digest}, as pinned", result.StdOut);
+        Assert.Contains("--node-role=master-node", InstallerArguments(result));
+    }
+
+    [Fact]
+    public async Task Script_PinnedDigestDiffers_RefusesWithBothDigestsAndNeverRunsTheInstaller()
+    {
+        // Arrange
+        var url = "https://get.openvidu.io/pro/ha/3.8.0/install_ov_media_node.sh";
+        var actual = Sha256Hex($"curl -fsSL --proto =https --proto-redir =https {url}\n");
+        var pinned = new string('a', 64);
+        var cluster = TestClusters.Full("3.8.0") with { MediaInstallerSha256 = pinned };
+
+        // Act
+        var result = await RunWithStubsAsync(Generate(cluster), "media-1");
+
+        // Assert
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"Refused: the installer {url} has SHA-256 {actual}, but the pinned one is {pinned}. It was not run.", result.StdErr);
+        Assert.DoesNotContain("installer:", result.StdOut);
+    }
+
+    [Fact]
+    public async Task Script_DownloadFails_NeverRunsTheInstaller()
+    {
+        // Arrange: sh <(curl ...) would run the empty download and exit 0; the script must stop at curl's failure.
+        var content = Generate(TestClusters.Full("3.8.0"));
+
+        // Act
+        var result = await RunWithStubsAsync(content, new Dictionary<string, string> { ["CURL_STUB_FAIL"] = "1" }, "master-1");
+
+        // Assert
+        Assert.Equal(22, result.ExitCode);
+        Assert.Contains("curl: (22) The requested URL returned error: 404", result.StdErr);
+        Assert.DoesNotContain("installer:", result.StdOut);
+    }
+
+    [Fact]
+    public async Task Script_AfterTheRun_RemovesItsDownloadFolder()
+    {
+        // Arrange
+        var content = Generate(TestClusters.Full("3.8.0"));
+
+        // Act
+        var result = await RunWithStubsAsync(content, "media-1");
+
+        // Assert: the stub sh printed where the installer was; the folder is gone once the script ended.
+        var folder = Path.GetDirectoryName(result.StdOut.Split('\n').Single(l => l.StartsWith("path:", StringComparison.Ordinal))["path:".Length..])!;
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.False(Directory.Exists(folder), $"{folder} is still there");
+    }
+
+    [Theory]
+    [InlineData("https://mirror.example.io", "curl -fsSL --proto =https --proto-redir =https https://mirror.example.io/")]
+    [InlineData("http://mirror.example.io", "curl -fsSL http://mirror.example.io/")]
+    public async Task Script_BaseUrlScheme_HttpsOnlyForHttps(string baseUrl, string expectedStart)
+    {
+        // Arrange
+        var content = Generate(TestClusters.Full("3.8.0") with { InstallerBaseUrl = baseUrl });
+
+        // Act
+        var result = await RunWithStubsAsync(content, "master-1");
+
+        // Assert
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.StartsWith(expectedStart, Installer(result));
+    }
+
+    [Fact]
+    public void NodeScript_NodeOfAnotherCluster_ThrowsArgumentException()
     {
         // Arrange
         var cluster = TestClusters.Full("3.8.0");
         var stranger = new NodeDefinition("media-7", NodeRole.Media, "10.5.0.17", null);
 
         // Act + Assert
-        Assert.Throws<ArgumentException>(() => InstallCommandsArtifact.NodeCommand(cluster, stranger));
+        Assert.Throws<ArgumentException>(() => InstallCommandsArtifact.NodeScript(cluster, stranger));
     }
 
     [Fact]
-    public void NodeCommand_CurrentMasterWithoutMediaPublicIps_DoesNotForceMediaNodePublicIp()
+    public void NodeScript_CurrentMasterWithoutMediaPublicIps_DoesNotForceMediaNodePublicIp()
     {
         // Arrange
         var withPublic = TestClusters.Full("3.8.0");
@@ -266,7 +354,7 @@ public sealed class InstallCommandsTests
     [Theory]
     [InlineData("3.0.0")]
     [InlineData("3.8.0")]
-    public void NodeCommand_WithoutTurnDomain_OmitsTurnDomainFlag(string version)
+    public void NodeScript_WithoutTurnDomain_OmitsTurnDomainFlag(string version)
     {
         // Act
         var withTurn = MasterCommand(TestClusters.Full(version));
@@ -280,7 +368,7 @@ public sealed class InstallCommandsTests
     [Theory]
     [InlineData("3.0.0")]
     [InlineData("3.8.0")]
-    public void NodeCommand_WithoutModules_OmitsEnabledModulesFlag(string version)
+    public void NodeScript_WithoutModules_OmitsEnabledModulesFlag(string version)
     {
         // Act
         var withModules = MasterCommand(TestClusters.Full(version));
@@ -292,14 +380,14 @@ public sealed class InstallCommandsTests
     }
 
     [Fact]
-    public void NodeCommand_V30MediaWithoutPublicIp_OmitsPublicIpFlag()
+    public void NodeScript_V30MediaWithoutPublicIp_OmitsPublicIpFlag()
     {
         // Arrange
         var cluster = TestClusters.Minimal("3.0.0");
         var media = cluster.MediaNodes.First();
 
         // Act
-        var command = InstallCommandsArtifact.NodeCommand(cluster, media);
+        var command = InstallCommandsArtifact.NodeScript(cluster, media);
 
         // Assert
         Assert.DoesNotContain("--public-ip", command);
@@ -307,7 +395,7 @@ public sealed class InstallCommandsTests
     }
 
     [Fact]
-    public void NodeCommand_MediasoupEngine_PassesMediasoup()
+    public void NodeScript_MediasoupEngine_PassesMediasoup()
     {
         // Arrange
         var cluster = TestClusters.Full("3.8.0") with { RtcEngine = RtcEngine.Mediasoup };
@@ -320,7 +408,7 @@ public sealed class InstallCommandsTests
     }
 
     [Fact]
-    public void NodeCommand_InstallerBaseUrlWithTrailingSlash_BuildsUrlWithoutDoubleSlash()
+    public void NodeScript_InstallerBaseUrlWithTrailingSlash_BuildsUrlWithoutDoubleSlash()
     {
         // Arrange
         var cluster = TestClusters.Full("3.8.0") with { InstallerBaseUrl = "https://mirror.example.io/openvidu/" };
@@ -329,29 +417,43 @@ public sealed class InstallCommandsTests
         var command = MasterCommand(cluster);
 
         // Assert
-        Assert.StartsWith("sh <(curl -fsSL 'https://mirror.example.io/openvidu/pro/ha/3.8.0/install_ov_master_node.sh') \\\n", command);
+        Assert.Contains("\novha_install 'https://mirror.example.io/openvidu/pro/ha/3.8.0/install_ov_master_node.sh' '' \\\n", command);
     }
 
     private static string Generate(ClusterDefinition cluster) => ArtifactCatalog.Generate(cluster, InstallCommandsArtifact.Name).Content;
 
     private static string MasterCommand(ClusterDefinition cluster) =>
-        InstallCommandsArtifact.NodeCommand(cluster, cluster.Masters.First());
+        InstallCommandsArtifact.NodeScript(cluster, cluster.Masters.First());
 
     /// <summary>
     /// Runs the script (or, with a null script, bash with the given arguments) with <c>sh</c> and <c>curl</c> replaced by
-    /// stubs placed first on PATH: curl prints its arguments (which become the "installer" sh reads through the process
-    /// substitution), sh prints that installer text and then each argument it got on its own line.
+    /// stubs placed first on PATH: curl writes "curl" and its other arguments into its <c>-o</c> file (the "installer"), or
+    /// fails like a 404 when <c>CURL_STUB_FAIL</c> is set; sh prints the installer's path, its text, and then each argument
+    /// it got on its own line. sha256sum is the real one.
     /// </summary>
-    private static async Task<ProcessResult> RunWithStubsAsync(string? script, params string[] arguments)
+    private static Task<ProcessResult> RunWithStubsAsync(string? script, params string[] arguments) =>
+        RunWithStubsAsync(script, new Dictionary<string, string>(), arguments);
+
+    private static async Task<ProcessResult> RunWithStubsAsync(string? script, Dictionary<string, string> environment, params string[] arguments)
     {
         using var dir = new TempDirectory();
         const UnixFileMode executable = (UnixFileMode)0b111_101_101;
-        dir.Write("bin/curl", "#!/bin/bash\nprintf 'curl %s\\n' \"$*\"\n", executable);
-        dir.Write("bin/sh", "#!/bin/bash\nprintf 'installer:%s\\n' \"$(cat \"$1\")\"\nshift\nprintf 'arg:%s\\n' \"$@\"\n", executable);
+        dir.Write("bin/curl", """
+            #!/bin/bash
+            if [ -n "${CURL_STUB_FAIL:-}" ]; then echo 'curl: (22) The requested URL returned error: 404' >&2; exit 22; fi
+            out=""; args=()
+            while [ $# -gt 0 ]; do case "$1" in -o) out="$2"; shift 2 ;; *) args+=("$1"); shift ;; esac; done
+            printf 'curl %s\n' "${args[*]}" > "$out"
+
+            """, executable);
+        dir.Write("bin/sh", "#!/bin/bash\nprintf 'path:%s\\n' \"$1\"\nprintf 'installer:%s\\n' \"$(cat \"$1\")\"\nshift\nprintf 'arg:%s\\n' \"$@\"\n", executable);
         List<string> bashArguments = script is null ? [.. arguments] : [dir.Write("install-commands.sh", script), .. arguments];
-        var environment = new Dictionary<string, string> { ["PATH"] = $"{dir.File("bin")}:/usr/bin:/bin" };
+        environment["PATH"] = $"{dir.File("bin")}:/usr/bin:/bin";
         return await ProcessRunner.RunAsync(RequiredTools.Bash, bashArguments, environment);
     }
+
+    private static string Sha256Hex(string text) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
 
     private static string Installer(ProcessResult result) =>
         result.StdOut.Split('\n').Single(l => l.StartsWith("installer:", StringComparison.Ordinal))["installer:".Length..];

@@ -53,14 +53,17 @@ public class ClusterValidatorTests
     [InlineData("latest", "Pin a version")]
     [InlineData("3.0", "Pin a version")]
     [InlineData("2.30.0", "starts at 3.0.0")]
-    [InlineData("3.1.0", "3.1.x is not supported")]
+    [InlineData("3.1.0", "OpenVidu 3.1.0 is not supported: 3.1.0 to 3.3.x take the new installer flags with the old default app")]
+    [InlineData("3.2.0", "OpenVidu 3.2.0 is not supported")]
+    [InlineData("3.3.9", "Use 3.0.x, or 3.4.0 and later.")]
     [InlineData("4.0.0", "Only OpenVidu 3.x")]
     public void Validate_BadVersion_ErrorAtVersion(string? version, string message) =>
         AssertError(Validate(s => s.OpenviduVersion = version), "openviduVersion", message);
 
     [Theory]
     [InlineData("3.0.5", InstallerGeneration.V30)]
-    [InlineData("3.2.0", InstallerGeneration.Current)]
+    [InlineData("3.4.0", InstallerGeneration.Current)]
+    [InlineData("3.9.0", InstallerGeneration.Current)]
     [InlineData("3.10.1", InstallerGeneration.Current)]
     public void OpenViduVersion_Boundary_PicksGeneration(string text, InstallerGeneration expected)
     {
@@ -137,6 +140,39 @@ public class ClusterValidatorTests
     [InlineData("not a url")]
     public void Validate_BadInstallerUrl_ErrorAtInstallerBaseUrl(string url) =>
         AssertError(Validate(s => s.InstallerBaseUrl = url), "installerBaseUrl", "http or https URL");
+
+    [Fact]
+    public void Validate_PlainHttpInstaller_WarnsButPasses()
+    {
+        var https = Validate(_ => { });
+        var http = Validate(s => s.InstallerBaseUrl = "http://mirror.example.io");
+
+        Assert.True(http.IsValid, http.Errors.ToString());
+        Assert.DoesNotContain(https.Warnings, w => w.Field == "installerBaseUrl");
+        Assert.Contains(http.Warnings, w => w.Field == "installerBaseUrl" && w.Message.Contains("plain http", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_InstallerSha256_StoredLowercaseAndEmptyMeansNone()
+    {
+        var upper = new string('A', 63) + "0";
+        var result = Validate(s => s.InstallerSha256 = new InstallerSha256Spec { Master = $" {upper} ", Media = "" });
+
+        Assert.True(result.IsValid, result.Errors.ToString());
+        Assert.Equal(upper.ToLowerInvariant(), result.Definition!.MasterInstallerSha256);
+        Assert.Null(result.Definition.MediaInstallerSha256);
+    }
+
+    [Theory]
+    [InlineData("abc", "installerSha256.master")]
+    [InlineData("sha256:0000000000000000000000000000000000000000000000000000000000000000", "installerSha256.master")]
+    [InlineData("000000000000000000000000000000000000000000000000000000000000000g", "installerSha256.master")]
+    public void Validate_BadInstallerSha256_ErrorAtField(string digest, string field) =>
+        AssertError(Validate(s => s.InstallerSha256 = new InstallerSha256Spec { Master = digest }), field, "64 hexadecimal digits");
+
+    [Fact]
+    public void Validate_InstallerSha256WithTrailingNewline_Refused() =>
+        AssertError(Validate(s => s.InstallerSha256 = new InstallerSha256Spec { Media = new string('0', 64) + "\n0" }), "installerSha256.media", "64 hexadecimal digits");
 
     [Fact]
     public void Validate_BadLoadBalancerIp_ErrorAtField() =>

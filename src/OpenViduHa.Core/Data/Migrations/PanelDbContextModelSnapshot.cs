@@ -102,11 +102,29 @@ namespace OpenViduHa.Core.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("FetchedMasterInstallerSha256")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FetchedMediaInstallerSha256")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("InstallerBaseUrl")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("InstallerSha256FetchedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("InstallerSha256FetchedVia")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("LoadBalancerIp")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MasterInstallerSha256")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MediaInstallerSha256")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Modules")
