@@ -16,7 +16,7 @@ public sealed class FaultTests(TwoNodeLab fixture) : IClassFixture<TwoNodeLab>
     {
         var node = Lab.Nodes[0];
         var install = await Ssh.RootAsync(node, Lab.Keys,
-            InstallCommands.BashC(InstallCommands.For(InstallCommands.V380, "media-1", Lab.InstallerBaseUrl)) + " && systemctl start openvidu");
+            InstallCommands.BashC(InstallCommands.For(InstallCommands.V380, "media-1", Lab.InstallerHttpsBaseUrl)) + " && systemctl start openvidu");
         Assert.True(install.ExitCode == 0, install.Error);
         using var session = await Ssh.ConnectAsync(node, Ssh.Key(LabUsers.Root, Lab.Keys.Ed25519));
         var longCommand = session.RunAsync("sleep 60; echo finished");
@@ -144,7 +144,7 @@ public sealed class FaultTests(TwoNodeLab fixture) : IClassFixture<TwoNodeLab>
     private async Task InstallAsync(LabNode node, string golden)
     {
         if (node.ReadFile("/etc/systemd/system/openvidu.service") is not null) return;
-        var install = await Ssh.RootAsync(node, Lab.Keys, InstallCommands.BashC(InstallCommands.For(InstallCommands.V380, golden, Lab.InstallerBaseUrl)));
+        var install = await Ssh.RootAsync(node, Lab.Keys, InstallCommands.BashC(InstallCommands.For(InstallCommands.V380, golden, Lab.InstallerHttpsBaseUrl)));
         Assert.True(install.ExitCode == 0, install.Error);
     }
 

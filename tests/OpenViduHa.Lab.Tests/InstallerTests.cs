@@ -15,7 +15,7 @@ public sealed class InstallerTests(SixNodeLab fixture) : IClassFixture<SixNodeLa
 
     private Lab Lab => fixture.Lab;
 
-    private string Command(string golden, string node) => InstallCommands.For(golden, node, Lab.InstallerBaseUrl);
+    private string Command(string golden, string node) => InstallCommands.For(golden, node, Lab.InstallerHttpsBaseUrl);
 
     private static async Task<SshResult> InstallAsync(Lab lab, LabNode node, string command, string user = LabUsers.Root)
     {
@@ -236,19 +236,34 @@ public sealed class InstallerTests(SixNodeLab fixture) : IClassFixture<SixNodeLa
     }
 
     [Fact]
-    public async Task UnservedVersion_CurlFails_ButShExitsZero_WithoutBanner()
+    public async Task UnservedVersion_GuideForm_CurlFails_ButShExitsZero_WithoutBanner()
     {
-        // As with the real server: `sh <(curl -f ...)` runs an empty script when curl fails, and exits 0.
+        // As with the real server: the guide's `sh <(curl -f ...)` runs an empty script when curl fails, and exits 0.
         // Only curl's message on stderr and the missing banner tell the install did not happen.
         var node = Lab.Nodes[4];
         var runs = node.InstallerRuns;
-        var command = Command(InstallCommands.V380, "media-1").Replace("/3.8.0/", "/3.1.0/", StringComparison.Ordinal);
+        var command = $"sh <(curl -fsSL {InstallCommands.Quote(Lab.InstallerUrl("3.1.0", masterNode: false))}) --no-tty --install";
 
         var result = await InstallAsync(Lab, node, command);
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("curl: (22) The requested URL returned error: 404", result.Error);
         Assert.DoesNotContain("Installation Finished Successfully", result.Output);
+        Assert.Equal(runs, node.InstallerRuns);
+    }
+
+    [Fact]
+    public async Task UnservedVersion_ProductForm_CurlFails_ExitsNonZeroAndRunsNothing()
+    {
+        // The product's download-check-run step stops at curl's failure instead.
+        var node = Lab.Nodes[4];
+        var runs = node.InstallerRuns;
+        var command = Command(InstallCommands.V380, "media-1").Replace("/3.8.0/", "/3.1.0/", StringComparison.Ordinal);
+
+        var result = await InstallAsync(Lab, node, command);
+
+        Assert.Equal(22, result.ExitCode);
+        Assert.Contains("curl: (22) The requested URL returned error: 404", result.Error);
         Assert.Equal(runs, node.InstallerRuns);
     }
 

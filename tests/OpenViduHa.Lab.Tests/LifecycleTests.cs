@@ -125,7 +125,7 @@ public sealed class LifecycleTests
     {
         var node = lab.Nodes[0];
         var result = await Ssh.RootAsync(node, lab.Keys,
-            InstallCommands.BashC(InstallCommands.For(InstallCommands.V380, "master-1", lab.InstallerBaseUrl)) +
+            InstallCommands.BashC(InstallCommands.For(InstallCommands.V380, "master-1", lab.InstallerHttpsBaseUrl)) +
             " && systemctl start openvidu && (sleep 300 >/dev/null 2>&1 &)");
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.True(node.ServiceActive);

@@ -27,7 +27,7 @@ public sealed class ServiceTests(SixNodeLab fixture) : IClassFixture<SixNodeLab>
         foreach (var (node, golden) in new[] { (Master, "master-1"), (Media, "media-1") })
         {
             if (node.ReadFile("/etc/systemd/system/openvidu.service") is not null) continue;
-            var result = await Ssh.RootAsync(node, Lab.Keys, InstallCommands.BashC(InstallCommands.For(InstallCommands.V380, golden, Lab.InstallerBaseUrl)));
+            var result = await Ssh.RootAsync(node, Lab.Keys, InstallCommands.BashC(InstallCommands.For(InstallCommands.V380, golden, Lab.InstallerHttpsBaseUrl)));
             Assert.True(result.ExitCode == 0, result.Error);
         }
     }
@@ -188,7 +188,7 @@ public sealed class ServiceTests(SixNodeLab fixture) : IClassFixture<SixNodeLab>
         Assert.Equal(new SshResult(1, "", "Error: No such object: caddy\n"), noObject);
 
         // Installed, never started: every container Created.
-        var install = await client.RunAsync(InstallCommands.BashC(InstallCommands.For(InstallCommands.V380, "master-2", Lab.InstallerBaseUrl)));
+        var install = await client.RunAsync(InstallCommands.BashC(InstallCommands.For(InstallCommands.V380, "master-2", Lab.InstallerHttpsBaseUrl)));
         Assert.True(install.ExitCode == 0, install.Error);
         var created = Rows(await SameAsNodePyAsync(client, StatusPs));
         Assert.Equal(_masterContainers.Append("openvidu-init"), created.Select(r => r[1]));

@@ -164,7 +164,8 @@ public sealed class PreflightHandler(NodeOps ops, ISshConnector ssh, TimeProvide
         var url = InstallCommandsArtifact.InstallerUrl(cluster, node.Role);
         var pinned = cluster.InstallerSha256(node.Role);
         if (facts.GetValueOrDefault("installer_sha256") is not { Length: 64 } actual)
-            return new("installer", CheckStatus.Fail, $"{url} cannot be downloaded from this node: {facts.GetValueOrDefault("installer_error", "no answer")}");
+            return new("installer", CheckStatus.Fail, $"{url} cannot be downloaded from this node: {facts.GetValueOrDefault("installer_error", "no answer")}" +
+                (InstallCommandsArtifact.InstallerUsesHttps(cluster) ? ". If the mirror does not answer over https from here, use one that does, or http with pinned digests." : ""));
         if (pinned is not null && actual != pinned)
             return new("installer", CheckStatus.Fail, $"{url} has SHA-256 {actual}, not the pinned {pinned}: an install would refuse to run it");
         return pinned is not null ? new("installer", CheckStatus.Pass, $"{url}, SHA-256 {actual}, as pinned")

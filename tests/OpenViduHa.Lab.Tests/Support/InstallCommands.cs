@@ -11,15 +11,21 @@ public static class InstallCommands
     public const string V300 = "v3.0.0-full";
     public const string V380 = "v3.8.0-full";
 
-    /// <summary>The command of one node (<c>master-1</c>, <c>media-2</c>...) with its <c>\</c> continuations.</summary>
+    /// <summary>
+    /// The command of one node (<c>master-1</c>, <c>media-2</c>...): the file's download-check-run function followed by the
+    /// node's case branch (the function's call with its <c>\</c> continuations), pointed at <paramref name="installerBaseUrl"/>
+    /// (the lab's https server: the golden file's curl takes https only).
+    /// </summary>
     public static string For(string golden, string node, string installerBaseUrl)
     {
         var lines = File.ReadAllText(Path.Combine(RepoRoot.Path, "tests/OpenViduHa.Core.Tests/Artifacts/Golden", golden, "install-commands.sh"))
             .Split('\n');
         var start = Array.IndexOf(lines, $"  '{node}')");
         if (start < 0) throw new ArgumentException($"No node {node} in golden {golden}.", nameof(node));
+        var functionStart = Array.FindIndex(lines, l => l.StartsWith("ovha_install() {", StringComparison.Ordinal));
+        var function = lines.Skip(functionStart).TakeWhile(l => l != "}").Append("}");
         var body = lines.Skip(start + 1).TakeWhile(l => l.Trim() != ";;").Select(l => l[4..]);
-        return string.Join('\n', body).Replace("http://get.openvidu.io", installerBaseUrl, StringComparison.Ordinal);
+        return string.Join('\n', function.Concat(body)).Replace("https://get.openvidu.io", installerBaseUrl, StringComparison.Ordinal);
     }
 
     /// <summary>How the product's install job runs a node command: <c>bash -c '&lt;command&gt;'</c> (process substitution needs bash).</summary>
