@@ -109,6 +109,23 @@ public sealed class SshAccessTests(TwoNodeLab fixture) : IClassFixture<TwoNodeLa
     }
 
     [Fact]
+    public async Task RecordCommandsOff_NothingIsRecorded_NoForceCommand_InternalSftp()
+    {
+        using var client = await Ssh.ConnectAsync(Node, Ssh.Key(LabUsers.DeployNoPasswd, Lab.Keys.Ed25519));
+
+        var result = await client.RunAsync("sudo -n id -u; echo \"[${SSH_ORIGINAL_COMMAND-unset}]\"");
+
+        Assert.Equal("0\n[unset]\n", result.Output);
+        Assert.Empty(Node.RecordedCommands);
+        Assert.Equal("", Node.SudoLog);
+        var config = Node.ReadFile("/etc/ssh/sshd_config")!;
+        Assert.DoesNotContain("ForceCommand", config);
+        Assert.Contains("\nSubsystem sftp internal-sftp\n", config);
+        Assert.Null(Node.ReadFile(NodeImage.RecorderPath));
+        Assert.DoesNotContain("logfile", Node.ReadFile("/etc/sudoers"));
+    }
+
+    [Fact]
     public async Task HostKey_PinnedToAnotherNode_IsRejected()
     {
         var other = Lab.Nodes[1];

@@ -1,42 +1,77 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 
 namespace OpenViduHa.Lab;
 
 /// <summary>
-/// Serves the installer stand-in over plain HTTP on 127.0.0.1 at the real URL layout:
-/// <c>/pro/ha/&lt;X.Y.Z|latest&gt;/install_ov_master_node.sh</c> and <c>install_ov_media_node.sh</c>. 3.0.x gets the 3.0
-/// flags, 3.2.0 and later the current ones (the boundary of OpenViduVersion.CurrentGenerationFrom); 3.1.x and anything
-/// else is a 404, as an unknown URL would be. A minimal HTTP/1.1 server: one request per connection.
+/// Serves the installer stand-in on 127.0.0.1, over plain HTTP and over HTTPS (two ports, the same paths), at the real
+/// URL layout: <c>/pro/ha/&lt;X.Y.Z|latest&gt;/install_ov_master_node.sh</c> and <c>install_ov_media_node.sh</c>. 3.0.x
+/// gets the 3.0 flags, 3.2.0 and later the current ones (the boundary of OpenViduVersion.CurrentGenerationFrom); 3.1.x
+/// and anything else is a 404, as an unknown URL would be. A minimal HTTP/1.1 server: one request per connection.
+/// Two lab-wide faults: <see cref="RedirectsToHttp"/> and <see cref="Tampered"/>.
 /// </summary>
 internal sealed partial class InstallerServer : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    /// <summary>The line <see cref="Tampered"/> adds after a script's first line: harmless, but the bytes differ.</summary>
+    public const string TamperedLine = "# tampered by the lab";
+
+    private readonly TcpListener _http = new(IPAddress.Loopback, 0);
+    private readonly TcpListener _https = new(IPAddress.Loopback, 0);
+    private readonly SslServerAuthenticationOptions _tls;
     private readonly CancellationTokenSource _stop = new();
     private readonly string _template;
     private readonly string _latest;
     private readonly Task _accepting;
     private readonly ConcurrentDictionary<Task, byte> _connections = new();
     private int _downloads;
+    private volatile bool _redirectsToHttp;
+    private volatile bool _tampered;
 
-    public InstallerServer(string template, string latestVersion)
+    public InstallerServer(string template, string latestVersion, LabCertificates certificates)
     {
         _template = template;
         _latest = latestVersion;
-        _listener.Start(512);
-        BaseUrl = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
-        _accepting = AcceptAsync();
+        _tls = new SslServerAuthenticationOptions
+        {
+            // offline: the chain is the lab CA's, with nothing to fetch.
+            ServerCertificateContext = SslStreamCertificateContext.Create(certificates.Server, additionalCertificates: null, offline: true),
+            ClientCertificateRequired = false,
+        };
+        _http.Start(512);
+        _https.Start(512);
+        BaseUrl = $"http://127.0.0.1:{((IPEndPoint)_http.LocalEndpoint).Port}";
+        HttpsBaseUrl = $"https://127.0.0.1:{((IPEndPoint)_https.LocalEndpoint).Port}";
+        _accepting = Task.WhenAll(AcceptAsync(_http, https: false), AcceptAsync(_https, https: true));
     }
 
     public string BaseUrl { get; }
 
-    /// <summary>Installer scripts served (200 answers).</summary>
+    public string HttpsBaseUrl { get; }
+
+    /// <summary>Installer scripts served (200 answers), over both.</summary>
     public int Downloads => Volatile.Read(ref _downloads);
 
-    /// <summary>The script for a request path, or null (404).</summary>
+    /// <summary>While true the HTTPS server answers every GET and HEAD with <c>302 Found</c> to the same path over HTTP.</summary>
+    public bool RedirectsToHttp
+    {
+        get => _redirectsToHttp;
+        set => _redirectsToHttp = value;
+    }
+
+    /// <summary>While true both serve every script with <see cref="TamperedLine"/> after its first line.</summary>
+    public bool Tampered
+    {
+        get => _tampered;
+        set => _tampered = value;
+    }
+
+    /// <summary>The (untampered) script for a request path, or null (404).</summary>
     public string? Script(string path)
     {
         var match = InstallerPath().Match(path);
@@ -56,43 +91,72 @@ internal sealed partial class InstallerServer : IAsyncDisposable
             .Replace("@SCRIPT_NAME@", $"install_ov_{match.Groups[2].Value}_node.sh", StringComparison.Ordinal);
     }
 
-    private async Task AcceptAsync()
+    /// <summary>The path of a version's script: <c>/pro/ha/&lt;version&gt;/install_ov_{master,media}_node.sh</c>.</summary>
+    public static string ScriptPath(string version, bool masterNode) =>
+        $"/pro/ha/{version}/install_ov_{(masterNode ? "master" : "media")}_node.sh";
+
+    /// <summary>Lowercase hex SHA-256 of the bytes served for a script, untampered; throws for a script that is not served.</summary>
+    public string Sha256(string version, bool masterNode) =>
+        Script(ScriptPath(version, masterNode)) is { } script
+            ? Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(script)))
+            : throw new ArgumentException($"The lab serves no installer {version} ({(masterNode ? "master" : "media")}).", nameof(version));
+
+    private static string Tamper(string script)
+    {
+        var firstLine = script.IndexOf('\n') + 1;
+        return script[..firstLine] + TamperedLine + "\n" + script[firstLine..];
+    }
+
+    private async Task AcceptAsync(TcpListener listener, bool https)
     {
         while (!_stop.IsCancellationRequested)
         {
             TcpClient client;
             try
             {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                client = await listener.AcceptTcpClientAsync(_stop.Token);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
             {
                 return;
             }
-            var task = ServeAsync(client);
+            var task = ServeAsync(client, https);
             _connections.TryAdd(task, 0);
             _ = task.ContinueWith(t => _connections.TryRemove(t, out _), TaskScheduler.Default);
         }
     }
 
-    private async Task ServeAsync(TcpClient client)
+    private async Task ServeAsync(TcpClient client, bool https)
     {
         using var _ = client;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
         try
         {
-            var stream = client.GetStream();
+            Stream stream = client.GetStream();
+            if (https)
+            {
+                var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+                await tls.AuthenticateAsServerAsync(_tls, timeout.Token);
+                stream = tls;
+            }
+            await using var __ = stream;
             var head = await ReadHeadAsync(stream, timeout.Token);
             var request = head.Split("\r\n", 2)[0].Split(' ');
             string status, body;
+            var location = "";
             if (request.Length < 3 || (request[0] != "GET" && request[0] != "HEAD"))
             {
                 (status, body) = ("405 Method Not Allowed", "only GET\n");
             }
+            else if (https && _redirectsToHttp)
+            {
+                (status, body) = ("302 Found", "");
+                location = $"Location: {BaseUrl}{request[1]}\r\n";
+            }
             else if (Script(request[1].Split('?', 2)[0]) is { } script)
             {
-                (status, body) = ("200 OK", script);
+                (status, body) = ("200 OK", _tampered ? Tamper(script) : script);
                 Interlocked.Increment(ref _downloads);
             }
             else
@@ -100,16 +164,19 @@ internal sealed partial class InstallerServer : IAsyncDisposable
                 (status, body) = ("404 Not Found", "404 page not found\n");
             }
             var bytes = Encoding.UTF8.GetBytes(body);
-            var header = $"HTTP/1.1 {status}\r\nContent-Type: text/x-sh; charset=utf-8\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n";
+            var header = $"HTTP/1.1 {status}\r\n{location}Content-Type: text/x-sh; charset=utf-8\r\nContent-Length: {bytes.Length}\r\n" +
+                         "Connection: close\r\n\r\n";
             await stream.WriteAsync(Encoding.ASCII.GetBytes(header), timeout.Token);
             if (request[0] != "HEAD") await stream.WriteAsync(bytes, timeout.Token);
+            await stream.FlushAsync(timeout.Token);
+            if (stream is SslStream ssl) await ssl.ShutdownAsync();
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or InvalidDataException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or InvalidDataException or AuthenticationException)
         {
         }
     }
 
-    private static async Task<string> ReadHeadAsync(NetworkStream stream, CancellationToken ct)
+    private static async Task<string> ReadHeadAsync(Stream stream, CancellationToken ct)
     {
         var buffer = new byte[16384];
         var length = 0;
@@ -126,10 +193,12 @@ internal sealed partial class InstallerServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        _listener.Stop();
+        _http.Stop();
+        _https.Stop();
         await _accepting;
         await Task.WhenAll(_connections.Keys);
-        _listener.Dispose();
+        _http.Dispose();
+        _https.Dispose();
         _stop.Dispose();
     }
 

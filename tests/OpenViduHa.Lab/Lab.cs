@@ -22,6 +22,7 @@ public sealed class Lab : IAsyncDisposable
     private readonly List<LabNode> _nodes = [];
     private readonly Lock _knownHostsLock = new();
     private InstallerServer? _server;
+    private LabCertificates? _certificates;
     private Supervisor? _supervisor;
     private int _disposed;
 
@@ -55,8 +56,37 @@ public sealed class Lab : IAsyncDisposable
     /// </summary>
     public string InstallerBaseUrl => Server.BaseUrl;
 
-    /// <summary>How many installer scripts the lab's HTTP server has handed out.</summary>
+    /// <summary>
+    /// The same server over HTTPS, e.g. <c>https://127.0.0.1:41235</c>, the same paths. Its certificate (IP 127.0.0.1) is
+    /// signed by the lab's CA (<see cref="InstallerCaPem"/>), which every node trusts as Debian's curl does by default.
+    /// </summary>
+    public string InstallerHttpsBaseUrl => Server.HttpsBaseUrl;
+
+    /// <summary>The lab CA's certificate (PEM), for a client on the host that fetches from <see cref="InstallerHttpsBaseUrl"/>.</summary>
+    public string InstallerCaPem => (_certificates ?? throw new InvalidOperationException("The lab is not running.")).CaPem;
+
+    /// <summary>How many installer scripts the lab's server has handed out (200 answers, over HTTP and HTTPS).</summary>
     public int InstallerDownloads => Server.Downloads;
+
+    /// <summary>
+    /// Lab-wide fault: while true, the HTTPS server answers every GET or HEAD with <c>302 Found</c> and
+    /// <c>Location: http://127.0.0.1:&lt;http port&gt;&lt;same path&gt;</c> (a downgrade to plain HTTP). The HTTP server is unchanged.
+    /// </summary>
+    public bool InstallerRedirectsToHttp
+    {
+        get => Server.RedirectsToHttp;
+        set => Server.RedirectsToHttp = value;
+    }
+
+    /// <summary>
+    /// Lab-wide fault: while true, both servers serve every script with one harmless line more (<c># tampered by the lab</c>
+    /// after the first): it still works, but its SHA-256 is no longer <see cref="InstallerSha256"/>.
+    /// </summary>
+    public bool InstallerTampered
+    {
+        get => Server.Tampered;
+        set => Server.Tampered = value;
+    }
 
     /// <summary>The client keys every node accepts (and one none does).</summary>
     public LabKeys Keys { get; private set; } = null!;
@@ -84,8 +114,16 @@ public sealed class Lab : IAsyncDisposable
     private InstallerServer Server => _server ?? throw new InvalidOperationException("The lab is not running.");
 
     /// <summary>The installer URL of a version (<c>X.Y.Z</c> or <c>latest</c>) for a master or a media node.</summary>
-    public string InstallerUrl(string version, bool masterNode) =>
-        $"{InstallerBaseUrl}/pro/ha/{version}/install_ov_{(masterNode ? "master" : "media")}_node.sh";
+    public string InstallerUrl(string version, bool masterNode) => InstallerBaseUrl + InstallerServer.ScriptPath(version, masterNode);
+
+    /// <summary>The same over HTTPS: <see cref="InstallerHttpsBaseUrl"/><c>/pro/ha/&lt;version&gt;/install_ov_…_node.sh</c>.</summary>
+    public string InstallerHttpsUrl(string version, bool masterNode) => InstallerHttpsBaseUrl + InstallerServer.ScriptPath(version, masterNode);
+
+    /// <summary>
+    /// The lowercase hex SHA-256 of exactly the bytes the servers hand out for a script (<c>X.Y.Z</c> or <c>latest</c>),
+    /// untampered: what a pinned checksum would hold. Throws <see cref="ArgumentException"/> for a script the lab does not serve.
+    /// </summary>
+    public string InstallerSha256(string version, bool masterNode) => Server.Sha256(version, masterNode);
 
     /// <summary>Starts a lab; returns once every node's sshd accepts connections.</summary>
     public static async Task<Lab> StartAsync(LabOptions? options = null, CancellationToken ct = default)
@@ -98,7 +136,7 @@ public sealed class Lab : IAsyncDisposable
             throw new ArgumentException($"The lab root is an absolute path outside /tmp, without spaces or colons: {options.RootDirectory}", nameof(options));
         if (options.InstallerDelay < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(options), options.InstallerDelay, "The installer delay is not negative.");
-        Tools.CheckPrerequisites();
+        Tools.CheckPrerequisites(options.RecordCommands);
         var clock = Stopwatch.StartNew();
         var (id, idLock) = AcquireId();
         var lab = new Lab(options, id, idLock);
@@ -147,14 +185,18 @@ public sealed class Lab : IAsyncDisposable
 
         var keysTask = LabKeys.CreateAsync(Path.Combine(Directory, "keys"), Path.Combine(_options.RootDirectory, "client-keys"), ct);
         var passwordTask = LabUsers.PasswordAsync(ct);
+        _certificates = LabCertificates.Create(Id);
+        // One bundle per lab, hard-linked into every node's /etc (see NodeImage.Write).
+        var caBundle = Path.Combine(share, "ca-certificates.crt");
+        Tools.WriteFile(caBundle, _certificates.NodeBundle(), UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         Keys = await keysTask;
         var (password, hash) = await passwordTask;
         DeployPassword = password;
         var users = LabUsers.Files(hash);
         var shared = new NodeImage.Shared(users.Passwd, users.Group, users.Shadow, users.ShadowGid, Keys.AuthorizedKeysFile,
-            nodeScript, _options.InstallerDelay, NodeImage.UptimeEpochCentiseconds());
+            nodeScript, caBundle, _options.InstallerDelay, NodeImage.UptimeEpochCentiseconds(), _options.RecordCommands);
 
-        _server = new InstallerServer(Asset("install_ov_node.sh"), _options.LatestVersion);
+        _server = new InstallerServer(Asset("install_ov_node.sh"), _options.LatestVersion, _certificates);
         _supervisor = Supervisor.Start(supervisorScript, Directory, Id, IdLockFile(Id), _options.KeepFiles, SshdArguments());
 
         var planned = Enumerable.Range(1, _options.Nodes).Select(k => (
@@ -214,6 +256,7 @@ public sealed class Lab : IAsyncDisposable
         }
         Fallback();
         if (_server is { } server) await server.DisposeAsync();
+        _certificates?.Dispose();
         _idLock.Dispose();
     }
 

@@ -1,7 +1,19 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text;
 
 namespace OpenViduHa.Lab;
+
+/// <summary>
+/// One SSH session as a node's sshd received it (<see cref="LabOptions.RecordCommands"/>): the user it logged in as and the
+/// exact command string the client sent, byte for byte (newlines and quotes included). The sftp subsystem is
+/// <see cref="SftpServer"/>; a session without a command (a login shell) is the empty command.
+/// </summary>
+public sealed record RecordedCommand(string User, string Command)
+{
+    /// <summary>What an sftp session records: the sftp server sshd runs for the subsystem.</summary>
+    public const string SftpServer = Tools.SftpServer;
+}
 
 /// <summary>
 /// One machine of the lab: a real sshd on <see cref="Address"/>:22 in a mount (and UTS) namespace of its own, so its
@@ -75,6 +87,44 @@ public sealed class LabNode
             }
             return File.ReadLines(file).Where(l => l.Contains("started=", StringComparison.Ordinal))
                 .Select(l => (Epoch(l, "started"), Epoch(l, "ended"))).ToList();
+        }
+    }
+
+    /// <summary>
+    /// Every SSH session the node's sshd received, in order, with <see cref="LabOptions.RecordCommands"/> (empty without):
+    /// recorded before the command runs, so a session still running is already there.
+    /// </summary>
+    public IReadOnlyList<RecordedCommand> RecordedCommands
+    {
+        get
+        {
+            var file = Path.Combine(NodeImage.State(_directory), NodeImage.CommandsFile);
+            if (!File.Exists(file)) return [];
+            // user NUL command NUL, per session; a record being written (no final NUL yet) is left out.
+            var fields = Encoding.UTF8.GetString(File.ReadAllBytes(file)).Split('\0');
+            var records = new List<RecordedCommand>();
+            for (var i = 0; i + 2 < fields.Length; i += 2) records.Add(new RecordedCommand(fields[i], fields[i + 1]));
+            return records;
+        }
+    }
+
+    /// <summary>
+    /// The node's sudo log (<c>/var/log/sudo.log</c>, <c>Defaults logfile</c>, one line per sudo'ed command:
+    /// <c>… : deploy : PWD=/home/deploy ; USER=root ; COMMAND=/usr/bin/id -u</c>) with <see cref="LabOptions.RecordCommands"/>;
+    /// "" when there is none.
+    /// </summary>
+    public string SudoLog
+    {
+        get
+        {
+            try
+            {
+                return File.ReadAllText(Path.Combine(NodeImage.Fs(_directory), NodeImage.SudoLogPath.TrimStart('/')));
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return "";
+            }
         }
     }
 

@@ -22,6 +22,14 @@ public sealed class LabOptions
     private static string DefaultRoot() =>
         System.IO.Directory.Exists("/dev/shm") ? "/dev/shm/ovha-lab" : "/var/tmp/ovha-lab";
 
+    /// <summary>
+    /// Record what every node's sshd receives: each session's exact command and user (<see cref="LabNode.RecordedCommands"/>,
+    /// the sftp subsystem as <see cref="RecordedCommand.SftpServer"/>) and every sudo'ed command (<see cref="LabNode.SudoLog"/>).
+    /// sshd then runs each session through a recorder (<c>ForceCommand</c>, an external sftp server): two execs more per
+    /// session, which a lab without it does not pay. Off by default.
+    /// </summary>
+    public bool RecordCommands { get; init; }
+
     /// <summary>Leave the lab's directory (node file systems, sshd logs) behind after disposal, to look at a failure.</summary>
     public bool KeepFiles { get; init; }
 

@@ -27,8 +27,17 @@ internal static class NodeImage
     public static string State(string nodeDirectory) => Path.Combine(Fs(nodeDirectory), "usr/local/lib/ovha-lab");
 
     public sealed record Shared(
-        string Passwd, string Group, string Shadow, int ShadowGid, string AuthorizedKeys, string NodeScript, TimeSpan InstallerDelay,
-        long UptimeEpochCentiseconds);
+        string Passwd, string Group, string Shadow, int ShadowGid, string AuthorizedKeys, string NodeScript, string CaBundle,
+        TimeSpan InstallerDelay, long UptimeEpochCentiseconds, bool RecordCommands);
+
+    /// <summary>Inside a node, with <see cref="LabOptions.RecordCommands"/>: sshd's forced command (<see cref="Recorder"/>).</summary>
+    public const string RecorderPath = StatePath + "/record-command";
+
+    /// <summary>Where the recorder appends, in the node's state: <c>user NUL command NUL</c> per session.</summary>
+    public const string CommandsFile = "commands";
+
+    /// <summary>The node's sudo log (<c>Defaults logfile</c>) with <see cref="LabOptions.RecordCommands"/>; the node's /var/log is its own.</summary>
+    public const string SudoLogPath = "/var/log/sudo.log";
 
     /// <summary>
     /// The epoch minus /proc/uptime, in hundredths of a second: the installer stand-in tells the time from /proc/uptime
@@ -55,7 +64,7 @@ internal static class NodeImage
         Tools.WriteFile(Path.Combine(etc, "group"), shared.Group, File644);
         Tools.WriteFile(Path.Combine(etc, "shadow"), shared.Shadow, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
         Tools.Chown(Path.Combine(etc, "shadow"), 0, shared.ShadowGid);
-        Tools.WriteFile(Path.Combine(etc, "sudoers"), Sudoers, File440);
+        Tools.WriteFile(Path.Combine(etc, "sudoers"), shared.RecordCommands ? Sudoers + SudoLogging : Sudoers, File440);
         Tools.WriteFile(Path.Combine(etc, "hostname"), hostName + "\n", File644);
         Tools.WriteFile(Path.Combine(etc, "hosts"),
             $"127.0.0.1\tlocalhost\n{address}\t{hostName}\n::1\tlocalhost ip6-localhost ip6-loopback\n", File644);
@@ -63,7 +72,13 @@ internal static class NodeImage
             "# OpenViduHa.Lab node: no system-wide bash start-up (the machine's is not run in a lab node).\n", File644);
         Tools.WriteFile(Path.Combine(etc, "profile"), Profile, File644);
         Tools.MakeDirectory(Path.Combine(etc, "ssh"), Dir755);
-        Tools.WriteFile(Path.Combine(etc, "ssh", "sshd_config"), SshdConfig(hostName, address), File644);
+        Tools.WriteFile(Path.Combine(etc, "ssh", "sshd_config"), SshdConfig(hostName, address, shared.RecordCommands), File644);
+        // Trust the lab CA the way Debian's curl does by default: the node's own bundle file (the machine's bundle plus
+        // the lab CA), one lab-wide copy hard-linked (some 220 kB a node otherwise). A rename over it (update-ca-certificates)
+        // stays the node's; a write into it would reach every node of the lab.
+        Tools.MakeDirectory(Path.Combine(etc, "ssl"), Dir755);
+        Tools.MakeDirectory(Path.Combine(etc, "ssl", "certs"), Dir755);
+        Tools.HardLink(shared.CaBundle, Path.Combine(etc, "ssl", "certs", "ca-certificates.crt"));
 
         var sudoersD = Path.Combine(fs, "sudoers.d");
         Tools.MakeDirectory(sudoersD, Dir755);
@@ -114,6 +129,12 @@ internal static class NodeImage
             $"LAB_UPTIME_EPOCH_CS={shared.UptimeEpochCentiseconds.ToString(CultureInfo.InvariantCulture)}\n", File644);
         // Every run counts, a refused non-root one too: anyone may append.
         Tools.WriteFile(Path.Combine(state, "installer-runs"), "", File644 | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite);
+        if (shared.RecordCommands)
+        {
+            Tools.WriteFile(Path.Combine(state, Path.GetFileName(RecorderPath)), Recorder, Dir755);
+            // Every user's sessions append; only root reads (the commands may hold what the product should not send).
+            Tools.WriteFile(Path.Combine(state, CommandsFile), "", File600 | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite);
+        }
     }
 
     private static void WriteHome(string home, string authorizedKeys, int? owner)
@@ -155,7 +176,7 @@ internal static class NodeImage
 
     public static string HostKeyFile(string nodeDirectory) => Path.Combine(Fs(nodeDirectory), "etc", "ssh", "ssh_host_ecdsa_key");
 
-    private static string SshdConfig(string hostName, string address)
+    private static string SshdConfig(string hostName, string address, bool recordCommands)
     {
         var config = $"""
             # OpenViduHa.Lab node {hostName}: its own sshd, run by the lab as `sshd -D -e` inside the node's namespaces.
@@ -179,9 +200,12 @@ internal static class NodeImage
             PrintMotd no
             PrintLastLog no
             X11Forwarding no
-            Subsystem sftp internal-sftp
 
             """;
+        // A forced command cannot run internal-sftp (the recorder would get "internal-sftp" to run): the external server.
+        config += recordCommands
+            ? $"Subsystem sftp {Tools.SftpServer}\nForceCommand {RecorderPath}\n"
+            : "Subsystem sftp internal-sftp\n";
         // OpenSSH 9.8 and later penalise addresses that fail to authenticate; every test connects from 127.0.0.1.
         if (Tools.OpenSshVersion.Value >= new Version(9, 8)) config += "PerSourcePenalties no\n";
         return config;
@@ -198,6 +222,34 @@ internal static class NodeImage
         root	ALL=(ALL:ALL) ALL
         %sudo	ALL=(ALL:ALL) ALL
         @includedir /etc/sudoers.d
+
+        """;
+
+    // With RecordCommands: every sudo'ed command in the node's /var/log/sudo.log, one line each (no wrapping at 80).
+    private const string SudoLogging = """
+        Defaults	logfile=/var/log/sudo.log
+        Defaults	loglinelen=0
+
+        """;
+
+    /// <summary>
+    /// sshd's forced command with <see cref="LabOptions.RecordCommands"/>, run by the user's shell (<c>$SHELL -c</c>), POSIX
+    /// sh that forks nothing: appends <c>$USER NUL $SSH_ORIGINAL_COMMAND NUL</c> (the exact command; a session without
+    /// one, a login shell, as the empty command) in one write (dash's printf flushes up to 8 kB at once), then runs the
+    /// command as sshd would have, with the same stdin, stdout, stderr and exit status: <c>$SHELL -c command</c>, or a
+    /// login shell. The sftp subsystem arrives as its server's path. SSH_ORIGINAL_COMMAND is not passed on.
+    /// </summary>
+    private const string Recorder = """
+        #!/bin/sh
+        # OpenViduHa.Lab: sshd's ForceCommand (LabOptions.RecordCommands). Records the session's command, then runs it.
+        if [ -n "${SSH_ORIGINAL_COMMAND+set}" ]; then
+          lab_command=$SSH_ORIGINAL_COMMAND
+          unset SSH_ORIGINAL_COMMAND
+          printf '%s\0%s\0' "$USER" "$lab_command" >>/usr/local/lib/ovha-lab/commands
+          exec "${SHELL:-/bin/sh}" -c "$lab_command"
+        fi
+        printf '%s\0\0' "$USER" >>/usr/local/lib/ovha-lab/commands
+        exec "${SHELL:-/bin/sh}" -l
 
         """;
 

@@ -19,19 +19,22 @@ internal static partial class Tools
     public const string Ssh = "/usr/bin/ssh";
     public const string Openssl = "/usr/bin/openssl";
     public const string Nsenter = "/usr/bin/nsenter";
+    /// <summary>Debian's openssh-sftp-server (a dependency of openssh-server): the sftp subsystem a forced command can run.</summary>
+    public const string SftpServer = "/usr/lib/openssh/sftp-server";
     public const string Packages = "openssh-server openssh-client sudo curl python3 util-linux openssl";
 
     /// <summary>The PATH sshd gives root's sessions (Debian's SUPERUSER_PATH); the lab's commands get it too.</summary>
     public const string RootPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-    public static void CheckPrerequisites()
+    public static void CheckPrerequisites(bool sftpServer)
     {
         if (!Environment.IsPrivilegedProcess)
             throw new LabException("The lab runs as root: it makes mount namespaces and binds sshd to port 22.");
-        string[] needed = [Python, Sshd, SshKeygen, Ssh, Openssl, Nsenter, "/usr/bin/sudo", "/usr/bin/curl", "/bin/bash"];
+        // The sftp server only for LabOptions.RecordCommands (the forced command cannot run internal-sftp).
+        string[] needed = [Python, Sshd, SshKeygen, Ssh, Openssl, Nsenter, "/usr/bin/sudo", "/usr/bin/curl", "/bin/bash", .. sftpServer ? [SftpServer] : Array.Empty<string>()];
         var missing = needed.Where(p => !File.Exists(p)).ToList();
         if (missing.Count > 0)
-            throw new LabException($"The lab needs {string.Join(", ", missing)}: apt-get install -y {Packages}");
+            throw new LabException($"The lab needs {string.Join(", ", missing)}: apt-get install -y {Packages}{(sftpServer ? " openssh-sftp-server" : "")}");
     }
 
     /// <summary>OpenSSH's version as (major, minor), from <c>ssh -V</c> (the client and server come in step on Debian).</summary>
@@ -104,6 +107,16 @@ internal static partial class Tools
         File.SetUnixFileMode(path, mode);
         if (owner is { } id) Chown(path, id, id);
     }
+
+    /// <summary>A hard link: <paramref name="path"/> becomes another name of <paramref name="existing"/>'s file.</summary>
+    public static void HardLink(string existing, string path)
+    {
+        if (LinkNative(existing, path) != 0)
+            throw new LabException($"link {existing} {path} failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int LinkNative(string existing, string path);
 
     public static void Chown(string path, int user, int group)
     {

@@ -45,6 +45,19 @@ public static class InstallCommands
         return string.Join('\n', lines);
     }
 
+    /// <summary>
+    /// The command run from a file fetched beforehand (how the product runs the installer over https): its first line,
+    /// <c>sh &lt;(curl -fsSL 'URL') \</c>, becomes <c>sh FILE \</c>; the flags stay as they are.
+    /// </summary>
+    public static string FromFile(string command, string file)
+    {
+        var lines = command.Split('\n');
+        if (!lines[0].StartsWith("sh <(curl -fsSL '", StringComparison.Ordinal) || !lines[0].EndsWith("') \\", StringComparison.Ordinal))
+            throw new ArgumentException("The command does not start with sh <(curl -fsSL 'URL').", nameof(command));
+        lines[0] = "sh " + Quote(file) + " \\";
+        return string.Join('\n', lines);
+    }
+
     /// <summary>The command with one more argument at its end.</summary>
     public static string With(string command, string argument) => command + " \\\n    " + argument;
 }

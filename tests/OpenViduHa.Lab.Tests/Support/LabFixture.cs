@@ -23,3 +23,8 @@ public sealed class SixNodeLab : LabFixture
 {
     protected override LabOptions Options => new() { Nodes = 6, InstallerDelay = TimeSpan.FromMilliseconds(100) };
 }
+
+public sealed class RecordingLab : LabFixture
+{
+    protected override LabOptions Options => new() { Nodes = 2, InstallerDelay = TimeSpan.FromMilliseconds(100), RecordCommands = true };
+}

@@ -16,10 +16,17 @@ public static class Ssh
     public static AuthenticationMethod Password(string user, string password) => new PasswordAuthenticationMethod(user, password);
 
     /// <summary>Connects, accepting only the host key whose fingerprint is <paramref name="pinnedFingerprint"/> (the node's by default).</summary>
-    public static async Task<SshClient> ConnectAsync(LabNode node, AuthenticationMethod auth, string? pinnedFingerprint = null)
+    public static Task<SshClient> ConnectAsync(LabNode node, AuthenticationMethod auth, string? pinnedFingerprint = null) =>
+        OpenAsync(node, pinnedFingerprint ?? node.HostKeyFingerprint, info => new SshClient(info), auth);
+
+    /// <summary>An SFTP session (the sftp subsystem), the node's host key pinned.</summary>
+    public static Task<SftpClient> ConnectSftpAsync(LabNode node, AuthenticationMethod auth) =>
+        OpenAsync(node, node.HostKeyFingerprint, info => new SftpClient(info), auth);
+
+    private static async Task<T> OpenAsync<T>(LabNode node, string pinned, Func<ConnectionInfo, T> create, AuthenticationMethod auth)
+        where T : BaseClient
     {
-        var pinned = pinnedFingerprint ?? node.HostKeyFingerprint;
-        var client = new SshClient(new ConnectionInfo(node.Address, node.Port, auth.Username, auth) { Timeout = TimeSpan.FromSeconds(20) });
+        var client = create(new ConnectionInfo(node.Address, node.Port, auth.Username, auth) { Timeout = TimeSpan.FromSeconds(20) });
         client.HostKeyReceived += (_, e) => e.CanTrust = "SHA256:" + e.FingerPrintSHA256 == pinned;
         try
         {
