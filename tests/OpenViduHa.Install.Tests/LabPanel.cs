@@ -35,9 +35,11 @@ public sealed class LabPanel : IAsyncDisposable
     public PanelFactory Panel { get; private set; }
     public HttpClient Api { get; private set; }
 
-    public static async Task<LabPanel> StartAsync(int nodes, TimeSpan? installerDelay = null, string logLevel = "Information", IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="recordCommands">Every node records each command its sshd receives, and sudo logs to a file (<see cref="LabOptions.RecordCommands"/>).</param>
+    public static async Task<LabPanel> StartAsync(int nodes, TimeSpan? installerDelay = null, string logLevel = "Information", IReadOnlyDictionary<string, string?>? settings = null,
+        bool recordCommands = false)
     {
-        var lab = await OpenViduHa.Lab.Lab.StartAsync(new LabOptions { Nodes = nodes, InstallerDelay = installerDelay ?? TimeSpan.FromMilliseconds(300) });
+        var lab = await OpenViduHa.Lab.Lab.StartAsync(new LabOptions { Nodes = nodes, InstallerDelay = installerDelay ?? TimeSpan.FromMilliseconds(300), RecordCommands = recordCommands });
         var all = FastJobs;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
         return new LabPanel(lab, new PanelFactory { Settings = all, LogLevel = logLevel }, all);
@@ -86,7 +88,8 @@ public sealed class LabPanel : IAsyncDisposable
             TurnDomainName = "turn.example.io",
             LicenseKey = "LABLICENSE0123456789",
             Modules = ["observability", "v2compatibility", version.StartsWith("3.0", StringComparison.Ordinal) ? "app" : "openviduMeet"],
-            InstallerBaseUrl = Lab.InstallerBaseUrl,
+            // https, as the panel's default: the nodes trust the lab's CA, and curl takes https only.
+            InstallerBaseUrl = Lab.InstallerHttpsBaseUrl,
             Nodes = masters.Select(m => Node("master", m)).Concat(media.Select(m => Node("media", m))).ToList(),
         };
     }

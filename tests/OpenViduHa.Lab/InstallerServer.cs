@@ -12,7 +12,7 @@ namespace OpenViduHa.Lab;
 /// <summary>
 /// Serves the installer stand-in on 127.0.0.1, over plain HTTP and over HTTPS (two ports, the same paths), at the real
 /// URL layout: <c>/pro/ha/&lt;X.Y.Z|latest&gt;/install_ov_master_node.sh</c> and <c>install_ov_media_node.sh</c>. 3.0.x
-/// gets the 3.0 flags, 3.2.0 and later the current ones (the boundary of OpenViduVersion.CurrentGenerationFrom); 3.1.x
+/// gets the 3.0 flags, 3.4.0 and later the current ones (the boundary of OpenViduVersion.CurrentGenerationFrom); 3.1.x to 3.3.x
 /// and anything else is a 404, as an unknown URL would be. A minimal HTTP/1.1 server: one request per connection.
 /// Two lab-wide faults: <see cref="RedirectsToHttp"/> and <see cref="Tampered"/>.
 /// </summary>
@@ -81,7 +81,7 @@ internal sealed partial class InstallerServer : IAsyncDisposable
         string generation;
         if (parts[0] != 3) return null;
         if (parts[1] == 0) generation = "3.0";
-        else if (parts[1] >= 2) generation = "current";
+        else if (parts[1] >= 4) generation = "current"; // OpenViduVersion.CurrentGenerationFrom; 3.1 to 3.3 the panel refuses
         else return null;
         var role = match.Groups[2].Value + "-node";
         return _template
