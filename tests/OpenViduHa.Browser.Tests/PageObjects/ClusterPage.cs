@@ -9,7 +9,7 @@ public sealed class ClusterPage(IPage page)
     public ILocator Domain => page.GetByTestId("cluster-domain");
     public ILocator NodesTable => page.GetByTestId("nodes-table");
 
-    public ILocator Facts => page.Locator(".facts");
+    public ILocator Facts => page.GetByTestId("cluster-facts");
 
     public Task WaitUntilInteractiveAsync() => Assertions.Expect(page.GetByTestId("delete-cluster")).ToBeEnabledAsync();
 
