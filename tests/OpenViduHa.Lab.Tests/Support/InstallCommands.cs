@@ -46,16 +46,15 @@ public static class InstallCommands
     }
 
     /// <summary>
-    /// The command run from a file fetched beforehand (how the product runs the installer over https): its first line,
-    /// <c>sh &lt;(curl -fsSL 'URL') \</c>, becomes <c>sh FILE \</c>; the flags stay as they are.
+    /// The node's installer call run on a file fetched beforehand: the function's call, <c>ovha_install 'URL' 'SHA' \</c>,
+    /// becomes <c>sh FILE \</c> (the function goes); the flags stay as they are.
     /// </summary>
     public static string FromFile(string command, string file)
     {
-        var lines = command.Split('\n');
-        if (!lines[0].StartsWith("sh <(curl -fsSL '", StringComparison.Ordinal) || !lines[0].EndsWith("') \\", StringComparison.Ordinal))
-            throw new ArgumentException("The command does not start with sh <(curl -fsSL 'URL').", nameof(command));
-        lines[0] = "sh " + Quote(file) + " \\";
-        return string.Join('\n', lines);
+        var lines = command.Split('\n').ToList();
+        var call = lines.FindIndex(l => l.StartsWith("ovha_install '", StringComparison.Ordinal) && l.EndsWith(" \\", StringComparison.Ordinal));
+        if (call < 0) throw new ArgumentException("The command has no ovha_install 'URL' 'SHA-256' call.", nameof(command));
+        return string.Join('\n', new[] { "sh " + Quote(file) + " \\" }.Concat(lines.Skip(call + 1)));
     }
 
     /// <summary>The command with one more argument at its end.</summary>

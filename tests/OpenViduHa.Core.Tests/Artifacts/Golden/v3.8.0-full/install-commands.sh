@@ -13,10 +13,10 @@ set -euo pipefail
 ovha_install() {
   local url="$1" expected="$2" actual
   shift 2
-  ovha_dir="$(mktemp -d)"
+  ovha_dir="$(mktemp -d)" || return
   trap 'rm -rf -- "$ovha_dir"' EXIT
-  curl -fsSL --proto '=https' --proto-redir '=https' -o "$ovha_dir/installer.sh" "$url"
-  actual="$(sha256sum "$ovha_dir/installer.sh")"
+  curl -fsSL --proto '=https' --proto-redir '=https' -o "$ovha_dir/installer.sh" "$url" || return
+  actual="$(sha256sum "$ovha_dir/installer.sh")" || return
   actual="${actual%% *}"
   if [ -n "$expected" ] && [ "$actual" != "$expected" ]; then
     printf 'Refused: the installer %s has SHA-256 %s, but the pinned one is %s. It was not run.\n' "$url" "$actual" "$expected" >&2
