@@ -1,4 +1,3 @@
-using System.Text;
 using OpenViduHa.Core.Artifacts;
 using OpenViduHa.Core.Install;
 using OpenViduHa.Core.Jobs;

@@ -12,8 +12,8 @@ namespace OpenViduHa.Core.Install;
 /// uploaded as a root-only file and run by its path, so that no secret is ever on a command line the panel sends),
 /// masters in parallel, then
 /// <c>systemctl start openvidu</c> on the masters and a wait for their health, then the media nodes the same way.
-/// Success means the installer exited 0 AND printed its success banner (<c>sh &lt;(curl …)</c> exits 0 when the
-/// download fails, so the exit status alone proves nothing).
+/// Success means the installer exited 0 AND printed its success banner: a script that is not OpenVidu's installer (a
+/// mirror's error page that passed as a script, a wrapper that gave up early) can exit 0 too.
 /// </summary>
 public sealed class InstallHandler(NodeOps ops, PrivateFiles privateFiles, ServiceHandler service, IDbContextFactory<PanelDbContext> dbFactory, TimeProvider clock) : IJobHandler
 {

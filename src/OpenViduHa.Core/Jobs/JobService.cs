@@ -37,14 +37,11 @@ public sealed class JobService(
                 target = nodes.FirstOrDefault(n => n.Id == nodeId);
                 if (target is null) return new(null, Error: $"Node {nodeId} is not part of cluster '{cluster.Name}'.");
             }
-            else if (nodeId is not null && kind.MayTargetNode())
+            else if (nodeId is not null)
             {
+                if (!kind.MayTargetNode()) return new(null, Error: $"A {kind.Name()} job acts on the whole cluster: leave nodeId out.");
                 target = nodes.FirstOrDefault(n => n.Id == nodeId);
                 if (target is null) return new(null, Error: $"Node {nodeId} is not part of cluster '{cluster.Name}'.");
-            }
-            else if (nodeId is not null && !kind.MayTargetNode())
-            {
-                return new(null, Error: $"A {kind.Name()} job acts on the whole cluster: leave nodeId out.");
             }
 
             if (kind.Changes())
