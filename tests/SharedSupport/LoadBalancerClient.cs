@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 
-namespace OpenViduHa.Core.Tests.Support;
+namespace OpenViduHa.Tests.Support;
 
 /// <summary>
 /// HTTPS through a load balancer under test: asks for <c>https://{host}/</c> (so TLS carries that name as SNI) but always

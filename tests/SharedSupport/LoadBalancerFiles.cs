@@ -1,7 +1,7 @@
 using OpenViduHa.Core.Artifacts;
 using Xunit;
 
-namespace OpenViduHa.Core.Tests.Support;
+namespace OpenViduHa.Tests.Support;
 
 /// <summary>
 /// The few rewrites that let a generated load balancer config run in a test, everything else kept as generated: the
