@@ -29,6 +29,8 @@ public static class HaproxyArtifact
 
     public const string MasterHealthPath = "/health/caddy";
 
+    private const string Reload = "HAProxy (haproxy -c -f /etc/haproxy/haproxy.cfg && systemctl reload haproxy)";
+
     private static readonly string _defaultServer = $"default-server inter {CheckInterval} fall {FallCount} rise {RiseCount}";
 
     internal static GeneratedArtifact Generate(ClusterDefinition cluster)
@@ -49,16 +51,7 @@ public static class HaproxyArtifact
             .Line($"#   443   HTTPS and WebSocket ({cluster.DomainName}) to the 4 masters' 7880" + (turn is null ? "" : ";"));
         if (turn is not null) text.Line($"#         TURN over TLS ({turn}) to the media nodes' 5349");
         if (cluster.Rtmp) text.Line("#   1935  RTMPS: RTMP to the media nodes' 1935");
-        if (LoadBalancerTopology.ListsMediaNodes(cluster))
-        {
-            text.Line("# This file lists the media nodes: after adding or removing one, download it again from the panel, put it in place")
-                .Line("# and reload HAProxy (haproxy -c -f /etc/haproxy/haproxy.cfg && systemctl reload haproxy).");
-        }
-        else
-        {
-            text.Line("# This file lists no media node (no RTMP, no TURN domain). With either on it lists them, and must then be")
-                .Line("# downloaded again and reloaded after every media node added or removed.");
-        }
+        LoadBalancerTopology.MediaNodesNote(text, cluster, Reload);
         Installation(text, cluster);
         Global(text);
         Defaults(text, redispatch: false);
@@ -116,10 +109,9 @@ public static class HaproxyArtifact
                 .Line($"#           {turn}: TURN over TLS, as TCP to the masters' 5349");
         }
         if (cluster.Rtmp) text.Line("#   1935  RTMPS: TLS ends here, RTMP as TCP to the masters' 1945");
-        text.Line("#   80    redirect to https")
-            .Line("# Media nodes are not listed: the masters reach their 1935, 5349, 7880 and 8080 themselves. So this file stays the")
-            .Line("# same when media nodes are added or removed; only the masters, the domains and the RTMP option change it.")
-            .Line("# Masters are checked on /health/caddy (7880)" + TcpChecked(cluster) + ". Not in the guide: a connection a master refuses")
+        text.Line("#   80    redirect to https");
+        LoadBalancerTopology.MediaNodesNote(text, cluster, Reload);
+        text.Line("# Masters are checked on /health/caddy (7880)" + TcpChecked(cluster) + ". Not in the guide: a connection a master refuses")
             .Line("# is tried again on another one (option redispatch), also before the checks have taken it out.");
         Installation(text, cluster);
         Global(text);

@@ -19,4 +19,27 @@ public static class LoadBalancerTopology
 
     public static bool ListsMediaNodes(ClusterDefinition cluster) =>
         ListsMediaNodes(cluster.Generation, cluster.Rtmp, cluster.TurnDomainName is not null);
+
+    /// <summary>
+    /// The header lines of <c>nginx.conf</c> and <c>haproxy.cfg</c> that say whether the file follows the media nodes:
+    /// <paramref name="reload"/> names the program and its reload command.
+    /// </summary>
+    internal static void MediaNodesNote(ArtifactText text, ClusterDefinition cluster, string reload)
+    {
+        if (cluster.Generation == InstallerGeneration.Current)
+        {
+            text.Line("# Media nodes are not listed: the masters reach their 1935, 5349, 7880 and 8080 themselves. So this file stays the")
+                .Line("# same when media nodes are added or removed; only the masters, the domains and the RTMP option change it.");
+        }
+        else if (ListsMediaNodes(cluster))
+        {
+            text.Line("# This file lists the media nodes: after adding or removing one, download it again from the panel, put it in place")
+                .Line($"# and reload {reload}.");
+        }
+        else
+        {
+            text.Line("# This file lists no media node (no RTMP, no TURN domain). With either on it lists them, and must then be")
+                .Line("# downloaded again and reloaded after every media node added or removed.");
+        }
+    }
 }

@@ -51,7 +51,7 @@ public static class NginxArtifact
                 .Line($"#         TURN over TLS ({turn}) to the media nodes' 5349");
         }
         if (cluster.Rtmp) text.Line("#   1935  RTMPS: RTMP to the media nodes' 1935");
-        MediaNodesNote(text, cluster, "NGINX (nginx -t && systemctl reload nginx)");
+        LoadBalancerTopology.MediaNodesNote(text, cluster, "NGINX (nginx -t && systemctl reload nginx)");
         Installation(text, cluster);
         Preamble(text);
         text.Line("stream {")
@@ -115,7 +115,7 @@ public static class NginxArtifact
         }
         if (cluster.Rtmp) text.Line("#   1935  RTMPS: TLS ends here, RTMP as TCP to the masters' 1945");
         text.Line("#   80    redirect to https");
-        MediaNodesNote(text, cluster, "NGINX");
+        LoadBalancerTopology.MediaNodesNote(text, cluster, "NGINX (nginx -t && systemctl reload nginx)");
         text.Line("# Not in the guide: the stream block hands the client's address to the http block in a PROXY protocol header (on")
             .Line("# 127.0.0.1 only), so the masters see the client, not 127.0.0.1, in X-Real-IP and X-Forwarded-For.");
         if (turn is not null) text.Line($"# TURN, which does not read that header, goes through a relay on {TurnRelayAddress} that takes it off again.");
@@ -246,26 +246,6 @@ public static class NginxArtifact
             .Line("    }")
             .Line()
             .Line("}");
-    }
-
-    /// <summary>Whether the file follows the media nodes, said in its header.</summary>
-    private static void MediaNodesNote(ArtifactText text, ClusterDefinition cluster, string reload)
-    {
-        if (cluster.Generation == InstallerGeneration.Current)
-        {
-            text.Line("# Media nodes are not listed: the masters reach their 1935, 5349, 7880 and 8080 themselves. So this file stays the")
-                .Line("# same when media nodes are added or removed; only the masters, the domains and the RTMP option change it.");
-        }
-        else if (LoadBalancerTopology.ListsMediaNodes(cluster))
-        {
-            text.Line("# This file lists the media nodes: after adding or removing one, download it again from the panel, put it in place")
-                .Line($"# and reload {reload}.");
-        }
-        else
-        {
-            text.Line("# This file lists no media node (no RTMP, no TURN domain). With either on it lists them, and must then be")
-                .Line("# downloaded again and reloaded after every media node added or removed.");
-        }
     }
 
     private static void Installation(ArtifactText text, ClusterDefinition cluster)
