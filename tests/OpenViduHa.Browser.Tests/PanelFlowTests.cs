@@ -13,7 +13,8 @@ namespace OpenViduHa.Browser.Tests;
 /// <summary>
 /// One operator's first session, in order (each part needs the one before): first-run setup, sign-out and sign-in, a cluster
 /// through the wizard meeting validation on the way, its page and an artifact download, an edit that keeps the stored
-/// secrets, the pages at phone width, an API token, and deleting the cluster.
+/// secrets, a media node added (the load balancer note of OpenVidu 3.0.x), the pages at phone width, an API token, and
+/// deleting the cluster.
 /// </summary>
 [Collection(BrowserCollection.Name)]
 [Trait("Category", "Browser")]
@@ -39,6 +40,7 @@ public sealed partial class PanelFlowTests(BrowserFixture fixture, ITestOutputHe
         await StepAsync("wizard", () => CreateClusterThroughWizardAsync(page));
         await StepAsync("download", () => DownloadNginxConfAsync(page));
         await StepAsync("edit", () => EditKeepsStoredSecretsAsync(page));
+        await StepAsync("add media node", () => AddMediaNodeSaysToReloadTheLoadBalancerAsync(page));
         await StepAsync("phone", async () => await PagesFitPhoneAsync(await context.StorageStateAsync()));
         await StepAsync("tokens", () => CreateAndRevokeTokenAsync(page));
         await StepAsync("delete", () => DeleteClusterAsync(page));
@@ -152,6 +154,30 @@ public sealed partial class PanelFlowTests(BrowserFixture fixture, ITestOutputHe
         await page.WaitForURLAsync(ClusterUrl());
         await cluster.WaitUntilInteractiveAsync();
         await Expect(cluster.Facts).ToContainTextAsync(TurnDomain);
+    }
+
+    /// <summary>
+    /// OpenVidu 3.0.0 with a TURN domain (set by the edit): the load balancer sends TURN to the media nodes, so adding one
+    /// changes nginx.conf and haproxy.cfg. The page says to reload and links both, already holding the new node.
+    /// </summary>
+    private static async Task AddMediaNodeSaysToReloadTheLoadBalancerAsync(IPage page)
+    {
+        const string newNode = "10.5.0.13";
+        var cluster = new ClusterPage(page);
+        var key = await SshKeys.GenerateEd25519Async();
+
+        var hint = await cluster.AddMediaNodeAsync(newNode, key.PrivateKey);
+
+        Assert.StartsWith("The load balancer's config lists the media nodes", hint);
+        await Expect(cluster.NodesTable.GetByText("media-3")).ToBeVisibleAsync();
+        await Expect(cluster.LoadBalancerNote).ToContainTextAsync("The load balancer's config lists the media nodes");
+        await Expect(cluster.LoadBalancerNote).ToContainTextAsync("systemctl reload nginx");
+        var (nginxFile, nginx) = await cluster.DownloadFromLoadBalancerNoteAsync("nginx.conf");
+        var (haproxyFile, haproxy) = await cluster.DownloadFromLoadBalancerNoteAsync("haproxy.cfg");
+        Assert.Equal($"{ClusterName}-nginx.conf", nginxFile);
+        Assert.Equal($"{ClusterName}-haproxy.cfg", haproxyFile);
+        Assert.Contains($"server {newNode}:5349;  # media-3", nginx);
+        Assert.Contains($"server media-3 {newNode}:5349 check", haproxy);
     }
 
     /// <summary>A phone: the list, the cluster page and the wizard fit the screen, no sideways scrolling.</summary>

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
 using System.Text.Json;
 using OpenViduHa.Lab.Tests.Support;
 
@@ -103,6 +105,111 @@ public sealed class ServiceTests(SixNodeLab fixture) : IClassFixture<SixNodeLab>
             Media.ClearFaults();
             await Ssh.RootAsync(Media, Lab.Keys, "systemctl stop openvidu");
         }
+    }
+
+    [Fact]
+    public async Task Listeners_OtherPorts_WriteABannerNamingNodeAndPortThenEcho()
+    {
+        await Ssh.RootAsync(Media, Lab.Keys, "systemctl start openvidu");
+        try
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(Media.Address, 1935);
+            using var stream = tcp.GetStream();
+            using var reader = new StreamReader(stream, Encoding.ASCII);
+
+            var banner = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            await stream.WriteAsync("ping 1\n"u8.ToArray());
+            var echo = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+            Assert.Equal($"ovha-lab {Media.Name} 1935", banner);
+            Assert.Equal("ping 1", echo);
+        }
+        finally
+        {
+            await Ssh.RootAsync(Media, Lab.Keys, "systemctl stop openvidu");
+        }
+    }
+
+    [Fact]
+    public async Task Http7880_Request_AnswersWithTheNodeAndEchoesForwardedHeaders()
+    {
+        await Ssh.RootAsync(Master, Lab.Keys, "systemctl start openvidu");
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{Master.Address}:7880/health/caddy");
+            request.Headers.Host = "openvidu.example.io";
+            request.Headers.Add("X-Forwarded-For", "192.0.2.7, 127.0.9.9");
+            request.Headers.Add("X-Forwarded-Proto", "https");
+            request.Headers.Add("X-Real-IP", "127.0.9.9");
+            using var plain = new HttpRequestMessage(HttpMethod.Get, $"http://{Master.Address}:7880/");
+
+            using var response = await _http.SendAsync(request);
+            using var without = await _http.SendAsync(plain);
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("OK", await response.Content.ReadAsStringAsync());
+            Assert.Equal(Master.Name, Header(response, "X-Lab-Node"));
+            Assert.Equal("openvidu.example.io", Header(response, "X-Lab-Host"));
+            Assert.Equal("192.0.2.7, 127.0.9.9", Header(response, "X-Lab-Forwarded-For"));
+            Assert.Equal("https", Header(response, "X-Lab-Forwarded-Proto"));
+            Assert.Equal("127.0.9.9", Header(response, "X-Lab-Real-IP"));
+            Assert.False(without.Headers.Contains("X-Lab-Forwarded-Proto"));
+            Assert.Equal(Master.Name, Header(without, "X-Lab-Node"));
+        }
+        finally
+        {
+            await Ssh.RootAsync(Master, Lab.Keys, "systemctl stop openvidu");
+        }
+    }
+
+    [Fact]
+    public async Task WebSocket7880_Upgrade_SwitchesProtocolsNamesTheNodeAndEchoesMessages()
+    {
+        await Ssh.RootAsync(Master, Lab.Keys, "systemctl start openvidu");
+        try
+        {
+            using var socket = new ClientWebSocket();
+            socket.Options.CollectHttpResponseDetails = true;
+            socket.Options.Proxy = null;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var large = new string('x', 70_000); // a 64-bit length frame
+
+            await socket.ConnectAsync(new Uri($"ws://{Master.Address}:7880/rtc?access_token=t"), timeout.Token);
+            var replies = new List<string>();
+            foreach (var message in new[] { "hello", large })
+            {
+                await socket.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, timeout.Token);
+                replies.Add(await ReceiveTextAsync(socket, timeout.Token));
+            }
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", timeout.Token);
+
+            Assert.Equal(HttpStatusCode.SwitchingProtocols, socket.HttpStatusCode);
+            Assert.Equal(Master.Name, socket.HttpResponseHeaders!["X-Lab-Node"].Single());
+            Assert.Equal(["hello", large], replies);
+            Assert.Equal(WebSocketState.Closed, socket.State);
+            Assert.Equal("bye", socket.CloseStatusDescription);
+        }
+        finally
+        {
+            await Ssh.RootAsync(Master, Lab.Keys, "systemctl stop openvidu");
+        }
+    }
+
+    private static string Header(HttpResponseMessage response, string name) => string.Join(", ", response.Headers.GetValues(name));
+
+    private static async Task<string> ReceiveTextAsync(ClientWebSocket socket, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[8192];
+        using var message = new MemoryStream();
+        WebSocketReceiveResult result;
+        do
+        {
+            result = await socket.ReceiveAsync(buffer, cancellationToken);
+            message.Write(buffer, 0, result.Count);
+        }
+        while (!result.EndOfMessage);
+        return Encoding.UTF8.GetString(message.ToArray());
     }
 
     [Fact]

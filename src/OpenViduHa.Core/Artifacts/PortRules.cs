@@ -39,10 +39,13 @@ public static class PortRules
         var current = cluster.Generation == InstallerGeneration.Current;
         var rules = new List<PortRule>
         {
-            new("tcp", "7880", [PortSource.LoadBalancer], "OpenVidu behind the LB (LiveKit API, dashboard, apps, WHIP, TURN TLS, layouts)"),
+            current
+                ? new("tcp", "7880", [PortSource.LoadBalancer], "OpenVidu behind the LB (LiveKit API, dashboard, Meet, WHIP, layouts)")
+                : new("tcp", "7880", [PortSource.LoadBalancer], "OpenVidu behind the LB (LiveKit API, dashboard, apps, WHIP, TURN TLS, layouts)"),
         };
-        if (current && cluster.Rtmp) rules.Add(new("tcp", "1945", [PortSource.LoadBalancer], "RTMPS ingest through the LB"));
-        if (current && cluster.TurnDomainName is not null) rules.Add(new("tcp", "5349", [PortSource.LoadBalancer], "TURN with TLS through the LB"));
+        // Current: RTMPS and TURN over TLS end at the LB, which passes them to the masters; the masters reach the media nodes.
+        if (current && cluster.Rtmp) rules.Add(new("tcp", "1945", [PortSource.LoadBalancer], "RTMPS ingest, TLS ended at the LB"));
+        if (current && cluster.TurnDomainName is not null) rules.Add(new("tcp", "5349", [PortSource.LoadBalancer], "TURN with TLS, TLS ended at the LB"));
         if (cluster.HasModule(Modules.Observability))
         {
             rules.Add(new("tcp", "7946:7947", [PortSource.Masters], "Mimir and Loki cluster communication (observability)"));
@@ -72,12 +75,13 @@ public static class PortRules
         return rules;
     }
 
-    /// <summary>The guide's "Port rules (Media Nodes)" plus what the current generation adds.</summary>
+    /// <summary>
+    /// The guide's "Port rules (Media Nodes)" plus what the current generation adds; in the current generation RTMP (1935)
+    /// and TURN (5349) come from the masters instead of the load balancer.
+    /// </summary>
     private static List<PortRule> MediaRules(ClusterDefinition cluster)
     {
         var current = cluster.Generation == InstallerGeneration.Current;
-        // 3.0.x: the load balancer reaches 1935/5349. Current: the masters reach them too (they bridge RTMPS and TURN TLS).
-        PortSource[] lbSources = current ? [PortSource.LoadBalancer, PortSource.Masters] : [PortSource.LoadBalancer];
         var rules = new List<PortRule>
         {
             new("udp", "443", [PortSource.Anywhere], "STUN/TURN over UDP"),
@@ -86,8 +90,19 @@ public static class PortRules
         if (cluster.Whip) rules.Add(new("udp", "7885", [PortSource.Anywhere], "WebRTC ingest with WHIP"));
         rules.Add(new("udp", "50000:60000", [PortSource.Anywhere], "WebRTC media"));
         if (current) rules.Add(new("tcp", "50000:60000", [PortSource.Anywhere], "WebRTC media over TCP (OpenVidu 3.2+)"));
-        if (cluster.Rtmp) rules.Add(new("tcp", "1935", lbSources, "RTMP ingest (Ingress); the LB terminates RTMPS"));
-        if (cluster.TurnDomainName is not null) rules.Add(new("tcp", "5349", lbSources, "TURN; the LB terminates TLS"));
+        // 3.0.x: the load balancer reaches 1935/5349 (the 3.0 guide). Current: the masters alone, never the load balancer.
+        if (cluster.Rtmp)
+        {
+            rules.Add(current
+                ? new("tcp", "1935", [PortSource.Masters], "RTMP ingest (Ingress), relayed by the masters")
+                : new("tcp", "1935", [PortSource.LoadBalancer], "RTMP ingest (Ingress); the LB terminates RTMPS"));
+        }
+        if (cluster.TurnDomainName is not null)
+        {
+            rules.Add(current
+                ? new("tcp", "5349", [PortSource.Masters], "TURN, relayed by the masters")
+                : new("tcp", "5349", [PortSource.LoadBalancer], "TURN; the LB terminates TLS"));
+        }
         rules.Add(new("tcp", "7880", [PortSource.Masters], "LiveKit API, load balanced by the masters"));
         if (cluster.Whip) rules.Add(new("tcp", "8080", [PortSource.Masters], "WHIP HTTP service"));
         return rules;

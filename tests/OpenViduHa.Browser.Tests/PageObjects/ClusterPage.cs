@@ -11,6 +11,12 @@ public sealed class ClusterPage(IPage page)
 
     public ILocator Facts => page.GetByTestId("cluster-facts");
 
+    /// <summary>Above the tabs once a media node was added here: what it means for the load balancer.</summary>
+    public ILocator LoadBalancerNote => page.GetByTestId("lb-note");
+
+    /// <summary>The same, in one sentence, in the add-media-node form.</summary>
+    public ILocator AddNodeLoadBalancerHint => page.GetByTestId("add-node-lb-hint");
+
     public Task WaitUntilInteractiveAsync() => Assertions.Expect(page.GetByTestId("delete-cluster")).ToBeEnabledAsync();
 
     public async Task OpenTabAsync(string title)
@@ -29,9 +35,28 @@ public sealed class ClusterPage(IPage page)
     }
 
     /// <summary>Clicks the artifact's download link and returns the downloaded file's text.</summary>
-    public async Task<(string FileName, string Content)> DownloadAsync(string artifact)
+    public Task<(string FileName, string Content)> DownloadAsync(string artifact) => DownloadByTestIdAsync($"download-{artifact}");
+
+    /// <summary>Clicks the load balancer note's download link for <paramref name="artifact"/> (nginx.conf, haproxy.cfg).</summary>
+    public Task<(string FileName, string Content)> DownloadFromLoadBalancerNoteAsync(string artifact) => DownloadByTestIdAsync($"lb-note-download-{artifact}");
+
+    /// <summary>Opens the add-media-node form on the Nodes tab, fills the node and submits it; returns what the form said about the load balancer.</summary>
+    public async Task<string> AddMediaNodeAsync(string privateIp, string privateKey, string? hostKeyFingerprint = null)
     {
-        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId($"download-{artifact}").ClickAsync());
+        await OpenTabAsync("Nodes");
+        await page.GetByTestId("add-media-node-open").ClickAsync();
+        var form = new ClusterWizardPage(page);
+        await form.FillAsync("node.privateIp", privateIp);
+        await form.FillAsync("node.ssh.privateKey", privateKey);
+        if (hostKeyFingerprint is not null) await form.FillAsync("node.ssh.hostKeyFingerprint", hostKeyFingerprint);
+        var hint = await AddNodeLoadBalancerHint.InnerTextAsync();
+        await page.GetByTestId("add-node-submit").ClickAsync();
+        return hint;
+    }
+
+    private async Task<(string FileName, string Content)> DownloadByTestIdAsync(string testId)
+    {
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId(testId).ClickAsync());
         var path = await download.PathAsync();
         return (download.SuggestedFilename, await File.ReadAllTextAsync(path));
     }

@@ -110,46 +110,85 @@ public sealed class FirewallTests
         }
     }
 
-    [Theory]
-    [InlineData("3.0.0")]
-    [InlineData("3.8.0")]
-    public void Rtmp_Enabled_OpensMedia1935FromLoadBalancerOnlyWhenOn(string version)
+    [Fact]
+    public void Rtmp_V30Enabled_OpensMedia1935FromLoadBalancerOnlyWhenOn()
     {
         // Arrange
-        var on = TestClusters.Full(version);
+        var on = TestClusters.Full("3.0.0");
         var off = on with { Rtmp = false };
 
-        // Act + Assert
-        Assert.Contains(("tcp", Lb, "1935"), MediaRules(on));
+        // Act
+        var onMedia = MediaRules(on);
+
+        // Assert: the 3.0 guide, RTMPS ends at the LB which passes RTMP to the media nodes.
+        Assert.Contains(("tcp", Lb, "1935"), onMedia);
+        Assert.DoesNotContain(onMedia, r => r.Port == "1935" && r.From != Lb);
         Assert.DoesNotContain(MediaRules(off), r => r.Port == "1935");
-        if (on.Generation == InstallerGeneration.Current)
-        {
-            Assert.Contains(("tcp", Lb, "1945"), MasterRules(on));
-            Assert.Contains(("tcp", "10.5.0.1", "1935"), MediaRules(on));
-        }
-        else
-        {
-            Assert.DoesNotContain(MediaRules(on), r => r.Port == "1935" && r.From != Lb);
-        }
-        Assert.DoesNotContain(MasterRules(off), r => r.Port == "1945");
-        if (on.Generation == InstallerGeneration.V30) Assert.DoesNotContain(MasterRules(on), r => r.Port == "1945");
+        Assert.DoesNotContain(MasterRules(on), r => r.Port == "1945");
     }
 
-    [Theory]
-    [InlineData("3.0.0")]
-    [InlineData("3.8.0")]
-    public void TurnTls_TurnDomainSet_OpensMedia5349FromLoadBalancerOnlyWithTurnDomain(string version)
+    [Fact]
+    public void Rtmp_CurrentEnabled_OpensMaster1945FromLoadBalancerAndMedia1935FromMastersOnlyWhenOn()
     {
         // Arrange
-        var on = TestClusters.Full(version);
-        var off = TestClusters.NoTurn(version);
+        var on = TestClusters.Full("3.8.0");
+        var off = on with { Rtmp = false };
 
-        // Act + Assert
-        Assert.Contains(("tcp", Lb, "5349"), MediaRules(on));
+        // Act
+        var onMedia = MediaRules(on);
+
+        // Assert: RTMPS ends at the LB, which passes RTMP to the masters' 1945; only the masters reach the media nodes.
+        Assert.Contains(("tcp", Lb, "1945"), MasterRules(on));
+        Assert.DoesNotContain(MasterRules(on), r => r.Port == "1945" && r.From != Lb);
+        Assert.Equal(TestClusters.MasterIps, onMedia.Where(r => r.Port == "1935").Select(r => r.From));
+        Assert.DoesNotContain(MasterRules(off), r => r.Port == "1945");
+        Assert.DoesNotContain(MediaRules(off), r => r.Port == "1935");
+    }
+
+    [Fact]
+    public void TurnTls_V30TurnDomainSet_OpensMedia5349FromLoadBalancerOnlyWithTurnDomain()
+    {
+        // Arrange
+        var on = TestClusters.Full("3.0.0");
+        var off = TestClusters.NoTurn("3.0.0");
+
+        // Act
+        var onMedia = MediaRules(on);
+
+        // Assert
+        Assert.Contains(("tcp", Lb, "5349"), onMedia);
+        Assert.DoesNotContain(onMedia, r => r.Port == "5349" && r.From != Lb);
         Assert.DoesNotContain(MediaRules(off), r => r.Port == "5349");
+        Assert.DoesNotContain(MasterRules(on), r => r.Port == "5349");
+    }
+
+    [Fact]
+    public void TurnTls_CurrentTurnDomainSet_OpensMaster5349FromLoadBalancerAndMedia5349FromMastersOnlyWithTurnDomain()
+    {
+        // Arrange
+        var on = TestClusters.Full("3.8.0");
+        var off = TestClusters.NoTurn("3.8.0");
+
+        // Act
+        var onMedia = MediaRules(on);
+
+        // Assert
+        Assert.Contains(("tcp", Lb, "5349"), MasterRules(on));
+        Assert.DoesNotContain(MasterRules(on), r => r.Port == "5349" && r.From != Lb);
+        Assert.Equal(TestClusters.MasterIps, onMedia.Where(r => r.Port == "5349").Select(r => r.From));
         Assert.DoesNotContain(MasterRules(off), r => r.Port == "5349");
-        if (on.Generation == InstallerGeneration.Current) Assert.Contains(("tcp", Lb, "5349"), MasterRules(on));
-        else Assert.DoesNotContain(MasterRules(on), r => r.Port == "5349");
+        Assert.DoesNotContain(MediaRules(off), r => r.Port == "5349");
+    }
+
+    [Fact]
+    public void Media_CurrentGeneration_NothingFromTheLoadBalancer()
+    {
+        // Act
+        var script = Generate(TestClusters.Full("3.8.0") with { LoadBalancerIp = null }, FirewallArtifact.MediaName);
+
+        // Assert: the media nodes are never a target of the LB, so their script needs no LB address at all.
+        Assert.DoesNotContain(Rules(script), r => r.From == Lb || r.From == "\"$LB_IP\"");
+        Assert.DoesNotContain("LB_IP", script);
     }
 
     [Theory]

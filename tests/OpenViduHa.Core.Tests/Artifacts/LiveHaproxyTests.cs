@@ -16,8 +16,7 @@ public sealed class LiveHaproxyTests : IDisposable
     private static readonly string[] _mediaIps = ["127.0.2.11", "127.0.2.12"];
 
     private readonly List<HttpBackend> _backends = [];
-    private readonly TempDirectory _dir = new();
-    private ChildProcess? _haproxy;
+    private LiveLoadBalancer? _haproxy;
 
     [Fact]
     public async Task Haproxy_MasterFailsHealthCheck_GetsNoMoreTrafficWhileTheOtherThreeServe()
@@ -68,23 +67,17 @@ public sealed class LiveHaproxyTests : IDisposable
     {
         _haproxy?.Dispose();
         foreach (var backend in _backends) backend.Dispose();
-        _dir.Dispose();
     }
 
     /// <summary>Starts the stand-in nodes and HAProxy with the generated config; returns the HTTPS port.</summary>
     private async Task<int> StartAsync(string version)
     {
-        var haproxy = RequiredTools.Haproxy;
         _backends.AddRange(_masterIps.Select(ip => HttpBackend.Start(ip, 7880)));
         _backends.AddRange(_mediaIps.Select(ip => HttpBackend.Start(ip, 5349)));
         var cluster = TestClusters.OnLoopback(version, _masterIps, _mediaIps);
         var generated = ArtifactCatalog.Generate(cluster, HaproxyArtifact.Name).Content;
-        var port = FreePort.Get();
-        var cfg = _dir.Write("haproxy.cfg",
-            LoadBalancerFiles.Haproxy(generated, TestCertificates.Shared, port, rtmpPort: FreePort.Get(), fastChecks: FastChecks));
-        _haproxy = ChildProcess.Start(haproxy, ["-db", "-f", cfg]);
-        await FreePort.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(10), () => _haproxy.Output);
-        return port;
+        _haproxy = await LiveLoadBalancer.StartAsync(LoadBalancerKind.Haproxy, generated, TestCertificates.Shared, fastChecks: FastChecks);
+        return _haproxy.Listen.Https;
     }
 
     /// <summary>Sends <paramref name="count"/> requests (each must answer 200) and returns how many each backend got.</summary>

@@ -6,7 +6,7 @@ namespace OpenViduHa.Core.Tests.Artifacts;
 
 /// <summary>
 /// The generated nginx.conf run by the real NGINX in front of four stand-in masters on 127.0.1.1-4:7880 (and stand-in
-/// TURN servers on the media addresses): only the certificate paths and the listen ports are changed.
+/// TURN servers on the media addresses): only the certificate paths and the listen addresses and ports are changed.
 /// </summary>
 public sealed class LiveNginxTests : IDisposable
 {
@@ -14,8 +14,7 @@ public sealed class LiveNginxTests : IDisposable
     private static readonly string[] _mediaIps = ["127.0.1.11", "127.0.1.12"];
 
     private readonly List<HttpBackend> _backends = [];
-    private readonly TempDirectory _dir = new();
-    private ChildProcess? _nginx;
+    private LiveLoadBalancer? _nginx;
 
     [Theory]
     [InlineData("3.0.0", false)]
@@ -23,19 +22,14 @@ public sealed class LiveNginxTests : IDisposable
     public async Task Nginx_GeneratedConf_SpreadsRequestsOverAllFourMasters(string version, bool turnDomain)
     {
         // Arrange
-        var nginx = RequiredTools.Nginx;
         var certificates = TestCertificates.Shared;
         var masters = _masterIps.Select(ip => Start(ip, 7880)).ToList();
         var turnServers = _mediaIps.Select(ip => Start(ip, 5349)).ToList();
         var cluster = TestClusters.OnLoopback(version, _masterIps, _mediaIps);
         if (!turnDomain) cluster = cluster with { TurnDomainName = null };
-        var port = FreePort.Get();
         var generated = ArtifactCatalog.Generate(cluster, NginxArtifact.Name).Content;
-        var conf = _dir.Write("nginx.conf", LoadBalancerFiles.Nginx(generated, certificates, port, rtmpPort: FreePort.Get()));
-        var prefix = LoadBalancerFiles.NginxPrefix(_dir);
-        _nginx = ChildProcess.Start(nginx, LoadBalancerFiles.NginxArguments(conf, prefix, testOnly: false));
-        await FreePort.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(10), Diagnostics);
-        using var client = new LoadBalancerClient(port, certificates.OpenViduThumbprint);
+        _nginx = await LiveLoadBalancer.StartAsync(LoadBalancerKind.Nginx, generated, certificates);
+        using var client = new LoadBalancerClient(_nginx.Listen.Https, certificates.OpenViduThumbprint);
 
         // Act
         var responses = new List<(HttpStatusCode Status, string Body)>();
@@ -54,18 +48,13 @@ public sealed class LiveNginxTests : IDisposable
     public async Task Nginx_TurnDomainSni_ReachesMediaNodesWithTurnCertificate()
     {
         // Arrange
-        var nginx = RequiredTools.Nginx;
         var certificates = TestCertificates.Shared;
         var masters = _masterIps.Select(ip => Start(ip, 7880)).ToList();
         var turnServers = _mediaIps.Select(ip => Start(ip, 5349)).ToList();
         var cluster = TestClusters.OnLoopback("3.0.0", _masterIps, _mediaIps);
-        var port = FreePort.Get();
         var generated = ArtifactCatalog.Generate(cluster, NginxArtifact.Name).Content;
-        var conf = _dir.Write("nginx.conf", LoadBalancerFiles.Nginx(generated, certificates, port, rtmpPort: FreePort.Get()));
-        var prefix = LoadBalancerFiles.NginxPrefix(_dir);
-        _nginx = ChildProcess.Start(nginx, LoadBalancerFiles.NginxArguments(conf, prefix, testOnly: false));
-        await FreePort.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(10), Diagnostics);
-        using var turnClient = new LoadBalancerClient(port, certificates.TurnThumbprint);
+        _nginx = await LiveLoadBalancer.StartAsync(LoadBalancerKind.Nginx, generated, certificates);
+        using var turnClient = new LoadBalancerClient(_nginx.Listen.Https, certificates.TurnThumbprint);
 
         // Act
         var responses = new List<(HttpStatusCode Status, string Body)>();
@@ -83,7 +72,6 @@ public sealed class LiveNginxTests : IDisposable
     {
         _nginx?.Dispose();
         foreach (var backend in _backends) backend.Dispose();
-        _dir.Dispose();
     }
 
     private HttpBackend Start(string address, int port)
@@ -94,16 +82,7 @@ public sealed class LiveNginxTests : IDisposable
     }
 
     /// <summary>NGINX logs failures it survives (a refused setrlimit, a lost upstream) at alert, crit, error or emerg.</summary>
-    private void AssertNoErrorLogged()
-    {
-        var errorLog = _dir.File("error.log");
-        var text = File.Exists(errorLog) ? File.ReadAllText(errorLog) : "";
-        Assert.DoesNotMatch(@"\[(emerg|alert|crit|error)\]", text);
-    }
+    private void AssertNoErrorLogged() => Assert.DoesNotMatch(@"\[(emerg|alert|crit|error)\]", _nginx!.ErrorLog);
 
-    private string Diagnostics()
-    {
-        var errorLog = _dir.File("error.log");
-        return $"nginx output:\n{_nginx?.Output}\nerror.log:\n{(File.Exists(errorLog) ? File.ReadAllText(errorLog) : "(none)")}";
-    }
+    private string Diagnostics() => _nginx?.Output ?? "(not started)";
 }

@@ -48,9 +48,39 @@ public sealed class PortPlanTests
         var media = nodes.Single(n => n.Name == "media-1");
 
         Assert.Equal([1945, 5349], plan.FromPanel(master.Id));
-        Assert.Equal([1935, 5349, 7881], plan.FromPanel(media.Id));
+        Assert.Equal([7881], plan.FromPanel(media.Id)); // 3.2+: RTMP and TURN reach media nodes from the masters, not the LB
         Assert.Contains(plan.Expected(media.Id), e => e.Port == 7880 && e.Source.Name == "master-1");
         Assert.DoesNotContain(plan.Expected(media.Id), e => e.Port >= 50000);
+    }
+
+    [Fact]
+    public void Expected_CurrentMediaRtmpAndTurn_CheckedFromEveryMasterNotFromThePanel()
+    {
+        var (plan, nodes) = Plan(TestClusters.Full("3.8.0"));
+        var media = nodes.Single(n => n.Name == "media-2");
+        var master = nodes.Single(n => n.Name == "master-3");
+
+        var rtmpFrom = plan.Expected(media.Id).Where(e => e.Port == 1935).Select(e => e.Source.Name).Order().ToList();
+        var turnFrom = plan.Expected(media.Id).Where(e => e.Port == 5349).Select(e => e.Source.Name).Order().ToList();
+        var fromMaster = plan.FromNode(master.Id).Single(t => t.Ip == media.PrivateIp);
+
+        Assert.Equal(["master-1", "master-2", "master-3", "master-4"], rtmpFrom);
+        Assert.Equal(["master-1", "master-2", "master-3", "master-4"], turnFrom);
+        Assert.Equal([1935, 5349, 7880, 8080], fromMaster.Ports);
+        Assert.DoesNotContain(1935, plan.FromPanel(media.Id));
+        Assert.DoesNotContain(5349, plan.FromPanel(media.Id));
+    }
+
+    [Fact]
+    public void FromPanel_V30MediaRtmpAndTurn_CheckedFromThePanelNotFromTheMasters()
+    {
+        var (plan, nodes) = Plan(TestClusters.Full("3.0.0"));
+        var media = nodes.Single(n => n.Name == "media-1");
+        var master = nodes.Single(n => n.Name == "master-1");
+
+        Assert.Equal([1935, 5349, 7881], plan.FromPanel(media.Id));
+        Assert.Empty(plan.FromPanel(master.Id));
+        Assert.DoesNotContain(plan.Expected(media.Id), e => e.Port is 1935 or 5349);
     }
 
     [Fact]

@@ -398,8 +398,9 @@ class Supervisor:
 # ---- the nodes' openvidu services --------------------------------------------------------------------------------------
 
 # Every TCP port the product's firewall rules (src/OpenViduHa.Core/Artifacts/FirewallArtifact.cs) can name for the role,
-# whatever the generation and modules; 7880 answers HTTP, the others accept and close. (Media's TCP 50000-60000, WebRTC
-# over TCP, is left out: ten thousand sockets a node.)
+# whatever the generation and modules; 7880 answers HTTP (and WebSocket), the others write a one-line banner naming the
+# node and the port, then echo what they get. (Media's TCP 50000-60000, WebRTC over TCP, is left out: ten thousand
+# sockets a node.)
 MASTER_PORTS = (7880, 1945, 5349, 7946, 7947, 9095, 9096, 3100, 9009, 4443, 6080, 7000, 7001, 9100, 20000, 3000, 5000,
                 9101, 9080)
 MEDIA_PORTS = (7880, 7881, 1935, 5349, 8080)
@@ -420,9 +421,28 @@ class Service:
         return MASTER_PORTS if self.master else MEDIA_PORTS
 
 
+class Connection:
+    """An accepted connection the host still serves: an HTTP request being read, an echo, or a WebSocket."""
+
+    __slots__ = ("kind", "service", "port", "data", "deadline")
+
+    def __init__(self, kind, service, port, deadline):
+        self.kind = kind  # "http", "echo" or "websocket"
+        self.service = service
+        self.port = port
+        self.data = b""  # the request head so far (http), or frame bytes not yet complete (websocket)
+        self.deadline = deadline
+
+
 class ServiceHost:
     """Every node's openvidu service in one event loop: the role's ports listening on the node's address (all nodes
     share the machine's network namespace, so one process can bind them all), 7880 answering HTTP.
+
+    So that a test sees who answered through a load balancer: every other port writes `ovha-lab <node> <port>\n` on
+    accept, then echoes what it receives until the peer closes (a port check that connects and closes costs the
+    accept and one send). 7880's answers carry X-Lab-Node and echo the request's Host, X-Forwarded-For,
+    X-Forwarded-Proto and X-Real-IP as X-Lab-Host, X-Lab-Forwarded-For, …; a WebSocket upgrade (`Upgrade: websocket`)
+    gets `101 Switching Protocols` with the same headers, then its messages echoed.
 
     The nodes' stand-ins and the lab (LabNode) ask over a FIFO, <lab>/share/service.fifo, one line per request (shorter
     than PIPE_BUF, so concurrent writers never interleave):
@@ -440,6 +460,11 @@ class ServiceHost:
 
     HTTP_LIMIT = 65536
     HTTP_TIMEOUT = 10.0
+    IDLE_TIMEOUT = 60.0  # an echo or a WebSocket that stays quiet this long is closed
+    FRAME_LIMIT = 1 << 20
+    WEBSOCKET_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+    ECHOED_HEADERS = (("host", "X-Lab-Host"), ("x-forwarded-for", "X-Lab-Forwarded-For"),
+                      ("x-forwarded-proto", "X-Lab-Forwarded-Proto"), ("x-real-ip", "X-Lab-Real-IP"))
     ANSWER_LIMIT = 60000  # a docker answer larger than this (a pipe holds 64 KiB) has docker.sh run node.py itself
 
     def __init__(self, fifo, node_script):
@@ -448,7 +473,7 @@ class ServiceHost:
         self.node = None  # node.py, loaded at the first docker request
         self.selector = selectors.DefaultSelector()
         self.services = {}  # address -> Service
-        self.pending = {}  # connection -> (state dir, master?, bytes so far, deadline)
+        self.pending = {}  # socket -> Connection
         self.buffer = b""
 
     def run(self):
@@ -592,7 +617,7 @@ class ServiceHost:
                     return False
                 continue
             service.sockets[port] = server
-            self.selector.register(server, selectors.EVENT_READ, ("listen", (service.state, service.master, port == HTTP_PORT)))
+            self.selector.register(server, selectors.EVENT_READ, ("listen", (service, port)))
         return True
 
     def apply_ports(self, address):
@@ -625,7 +650,7 @@ class ServiceHost:
             self.selector.unregister(server)
             server.close()
         service.sockets.clear()
-        for conn in [c for c, p in self.pending.items() if p[0] == service.state]:
+        for conn in [c for c, p in self.pending.items() if p.service is service]:
             self.close(conn)
 
     @staticmethod
@@ -696,7 +721,7 @@ class ServiceHost:
 
     # ---- the listeners ----------------------------------------------------------------------------------------------
 
-    def accept(self, server, state, master, http):
+    def accept(self, server, service, port):
         while True:
             try:
                 conn, _ = server.accept()
@@ -704,47 +729,137 @@ class ServiceHost:
                 return
             except OSError:
                 return
-            if not http:
-                conn.close()  # a port that listens, nothing more
-                continue
             conn.setblocking(False)
-            self.pending[conn] = (state, master, b"", time.monotonic() + self.HTTP_TIMEOUT)
-            self.selector.register(conn, selectors.EVENT_READ, ("http", None))
+            if port == HTTP_PORT:
+                self.pending[conn] = Connection("http", service, port, time.monotonic() + self.HTTP_TIMEOUT)
+            else:
+                try:
+                    conn.send(f"ovha-lab {service.host_name} {port}\n".encode())  # a fresh socket: room for one line
+                except OSError:
+                    conn.close()
+                    continue
+                self.pending[conn] = Connection("echo", service, port, time.monotonic() + self.IDLE_TIMEOUT)
+            self.selector.register(conn, selectors.EVENT_READ, ("conn", None))
 
     def read(self, conn):
-        state, master, head, deadline = self.pending[conn]
+        connection = self.pending[conn]
         try:
             chunk = conn.recv(65536)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
             chunk = b""
-        head += chunk
-        if b"\r\n\r\n" not in head:
-            if chunk and len(head) <= self.HTTP_LIMIT:
-                self.pending[conn] = (state, master, head, deadline)
-            else:
+        if not chunk:
+            self.close(conn)
+        elif connection.kind == "echo":
+            connection.deadline = time.monotonic() + self.IDLE_TIMEOUT
+            if not self.send(conn, chunk):
                 self.close(conn)
-            return
-        request = head.split(b"\r\n", 1)[0].decode("latin-1").split()
+        elif connection.kind == "websocket":
+            connection.deadline = time.monotonic() + self.IDLE_TIMEOUT
+            connection.data += chunk
+            self.frames(conn, connection)
+        else:
+            connection.data += chunk
+            end = connection.data.find(b"\r\n\r\n")
+            if end >= 0:
+                self.answer(conn, connection, connection.data[:end], connection.data[end + 4:])
+            elif len(connection.data) > self.HTTP_LIMIT:
+                self.close(conn)
+
+    def answer(self, conn, connection, head, rest):
+        """Answers the request whose head is complete: the health endpoints, or a WebSocket upgrade."""
+        service = connection.service
+        lines = head.decode("latin-1").split("\r\n")
+        request = lines[0].split()
         path = request[1].split("?", 1)[0] if len(request) > 1 else "/"
-        if master:
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        lab = f"X-Lab-Node: {service.host_name}\r\n" + "".join(
+            f"{echo}: {headers[name]}\r\n" for name, echo in self.ECHOED_HEADERS if name in headers)
+        key = headers.get("sec-websocket-key")
+        if headers.get("upgrade", "").lower() == "websocket" and key:
+            import base64
+            import hashlib
+            accept = base64.b64encode(hashlib.sha1(key.encode() + self.WEBSOCKET_GUID).digest()).decode()
+            response = ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        f"Sec-WebSocket-Accept: {accept}\r\n{lab}\r\n").encode()
+            if not self.send(conn, response):
+                self.close(conn)
+                return
+            connection.kind = "websocket"
+            connection.data = rest
+            connection.deadline = time.monotonic() + self.IDLE_TIMEOUT
+            self.frames(conn, connection)
+            return
+        if service.master:
             code, reason, body = (200, "OK", "OK") if path in ("/health/caddy", "/") else (404, "Not Found", "404 page not found")
         elif path != "/":
             code, reason, body = 404, "Not Found", "404 page not found"
-        elif os.path.exists(os.path.join(state, "media-stats-stale")):
+        elif os.path.exists(os.path.join(service.state, "media-stats-stale")):
             code, reason, body = 406, "Not Acceptable", "Not Ready"
         else:
             code, reason, body = 200, "OK", "OK"
         data = body.encode()
+        self.send(conn, f"HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                        f"Content-Length: {len(data)}\r\n{lab}Connection: close\r\n\r\n".encode() + data)
+        self.close(conn)
+
+    def frames(self, conn, connection):
+        """Echoes every complete WebSocket frame received (unmasked, as a server sends them): data frames with their
+        opcode and FIN bit, a ping as a pong, a close as a close, then the connection ends."""
+        data = connection.data
+        while len(data) >= 2:
+            first, second = data[0], data[1]
+            opcode, length, at = first & 0x0F, second & 0x7F, 2
+            if length == 126:
+                if len(data) < 4:
+                    break
+                length, at = int.from_bytes(data[2:4], "big"), 4
+            elif length == 127:
+                if len(data) < 10:
+                    break
+                length, at = int.from_bytes(data[2:10], "big"), 10
+            if length > self.FRAME_LIMIT:
+                self.close(conn)
+                return
+            mask = b""
+            if second & 0x80:
+                mask, at = data[at:at + 4], at + 4
+            if len(mask) < 4 and second & 0x80 or len(data) < at + length:
+                break
+            payload = data[at:at + length]
+            data = data[at + length:]
+            if mask:
+                payload = bytes(b ^ mask[i & 3] for i, b in enumerate(payload))
+            if opcode == 0xA:
+                continue  # a pong: nothing to answer
+            reply_opcode = 0xA if opcode == 0x9 else opcode
+            header = bytes([(first & 0x80) | reply_opcode])
+            if length < 126:
+                header += bytes([length])
+            elif length < 65536:
+                header += bytes([126]) + length.to_bytes(2, "big")
+            else:
+                header += bytes([127]) + length.to_bytes(8, "big")
+            if not self.send(conn, header + payload) or opcode == 0x8:
+                self.close(conn)
+                return
+        connection.data = data
+
+    @staticmethod
+    def send(conn, data):
+        """Sends it all (waiting at most a second: every node's service shares this loop); False when the peer is gone."""
         try:
             conn.setblocking(True)
             conn.settimeout(1.0)
-            conn.sendall(f"HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                         f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode() + data)
+            conn.sendall(data)
+            conn.setblocking(False)
+            return True
         except OSError:
-            pass
-        self.close(conn)
+            return False
 
     def close(self, conn):
         self.pending.pop(conn, None)
@@ -756,7 +871,7 @@ class ServiceHost:
 
     def expire(self):
         now = time.monotonic()
-        for conn in [c for c, p in self.pending.items() if p[3] < now]:
+        for conn in [c for c, p in self.pending.items() if p.deadline < now]:
             self.close(conn)
 
 

@@ -22,14 +22,14 @@ ufw default deny incoming
 # Outbound stays open: nodes need accounts.openvidu.io:443 (licence check) and public STUN servers.
 ufw default allow outgoing
 
-# TCP 7880 from the load balancer: OpenVidu behind the LB (LiveKit API, dashboard, apps, WHIP, TURN TLS, layouts)
-ufw allow proto tcp from 10.5.0.100 to any port 7880 comment 'OpenVidu behind the LB (LiveKit API, dashboard, apps, WHIP, TURN TLS, layouts), from load balancer'
+# TCP 7880 from the load balancer: OpenVidu behind the LB (LiveKit API, dashboard, Meet, WHIP, layouts)
+ufw allow proto tcp from 10.5.0.100 to any port 7880 comment 'OpenVidu behind the LB (LiveKit API, dashboard, Meet, WHIP, layouts), from load balancer'
 
-# TCP 1945 from the load balancer: RTMPS ingest through the LB
-ufw allow proto tcp from 10.5.0.100 to any port 1945 comment 'RTMPS ingest through the LB, from load balancer'
+# TCP 1945 from the load balancer: RTMPS ingest, TLS ended at the LB
+ufw allow proto tcp from 10.5.0.100 to any port 1945 comment 'RTMPS ingest, TLS ended at the LB, from load balancer'
 
-# TCP 5349 from the load balancer: TURN with TLS through the LB
-ufw allow proto tcp from 10.5.0.100 to any port 5349 comment 'TURN with TLS through the LB, from load balancer'
+# TCP 5349 from the load balancer: TURN with TLS, TLS ended at the LB
+ufw allow proto tcp from 10.5.0.100 to any port 5349 comment 'TURN with TLS, TLS ended at the LB, from load balancer'
 
 # TCP 7946-7947 from master nodes: Mimir and Loki cluster communication (observability)
 ufw allow proto tcp from 10.5.0.1 to any port 7946:7947 comment 'Mimir and Loki cluster communication (observability), from master-1'

@@ -37,19 +37,17 @@ ufw allow proto udp from any to any port 50000:60000 comment 'WebRTC media, from
 # TCP 50000-60000 from anywhere: WebRTC media over TCP (OpenVidu 3.2+)
 ufw allow proto tcp from any to any port 50000:60000 comment 'WebRTC media over TCP (OpenVidu 3.2+), from anywhere'
 
-# TCP 1935 from the load balancer and master nodes: RTMP ingest (Ingress); the LB terminates RTMPS
-ufw allow proto tcp from 10.5.0.100 to any port 1935 comment 'RTMP ingest (Ingress); the LB terminates RTMPS, from load balancer'
-ufw allow proto tcp from 10.5.0.1 to any port 1935 comment 'RTMP ingest (Ingress); the LB terminates RTMPS, from master-1'
-ufw allow proto tcp from 10.5.0.2 to any port 1935 comment 'RTMP ingest (Ingress); the LB terminates RTMPS, from master-2'
-ufw allow proto tcp from 10.5.0.3 to any port 1935 comment 'RTMP ingest (Ingress); the LB terminates RTMPS, from master-3'
-ufw allow proto tcp from 10.5.0.4 to any port 1935 comment 'RTMP ingest (Ingress); the LB terminates RTMPS, from master-4'
+# TCP 1935 from master nodes: RTMP ingest (Ingress), relayed by the masters
+ufw allow proto tcp from 10.5.0.1 to any port 1935 comment 'RTMP ingest (Ingress), relayed by the masters, from master-1'
+ufw allow proto tcp from 10.5.0.2 to any port 1935 comment 'RTMP ingest (Ingress), relayed by the masters, from master-2'
+ufw allow proto tcp from 10.5.0.3 to any port 1935 comment 'RTMP ingest (Ingress), relayed by the masters, from master-3'
+ufw allow proto tcp from 10.5.0.4 to any port 1935 comment 'RTMP ingest (Ingress), relayed by the masters, from master-4'
 
-# TCP 5349 from the load balancer and master nodes: TURN; the LB terminates TLS
-ufw allow proto tcp from 10.5.0.100 to any port 5349 comment 'TURN; the LB terminates TLS, from load balancer'
-ufw allow proto tcp from 10.5.0.1 to any port 5349 comment 'TURN; the LB terminates TLS, from master-1'
-ufw allow proto tcp from 10.5.0.2 to any port 5349 comment 'TURN; the LB terminates TLS, from master-2'
-ufw allow proto tcp from 10.5.0.3 to any port 5349 comment 'TURN; the LB terminates TLS, from master-3'
-ufw allow proto tcp from 10.5.0.4 to any port 5349 comment 'TURN; the LB terminates TLS, from master-4'
+# TCP 5349 from master nodes: TURN, relayed by the masters
+ufw allow proto tcp from 10.5.0.1 to any port 5349 comment 'TURN, relayed by the masters, from master-1'
+ufw allow proto tcp from 10.5.0.2 to any port 5349 comment 'TURN, relayed by the masters, from master-2'
+ufw allow proto tcp from 10.5.0.3 to any port 5349 comment 'TURN, relayed by the masters, from master-3'
+ufw allow proto tcp from 10.5.0.4 to any port 5349 comment 'TURN, relayed by the masters, from master-4'
 
 # TCP 7880 from master nodes: LiveKit API, load balanced by the masters
 ufw allow proto tcp from 10.5.0.1 to any port 7880 comment 'LiveKit API, load balanced by the masters, from master-1'

@@ -25,8 +25,8 @@ ufw default deny incoming
 # Outbound stays open: nodes need accounts.openvidu.io:443 (licence check) and public STUN servers.
 ufw default allow outgoing
 
-# TCP 7880 from the load balancer: OpenVidu behind the LB (LiveKit API, dashboard, apps, WHIP, TURN TLS, layouts)
-ufw allow proto tcp from "$LB_IP" to any port 7880 comment 'OpenVidu behind the LB (LiveKit API, dashboard, apps, WHIP, TURN TLS, layouts), from load balancer'
+# TCP 7880 from the load balancer: OpenVidu behind the LB (LiveKit API, dashboard, Meet, WHIP, layouts)
+ufw allow proto tcp from "$LB_IP" to any port 7880 comment 'OpenVidu behind the LB (LiveKit API, dashboard, Meet, WHIP, layouts), from load balancer'
 
 # TCP 4443 from master nodes and media nodes: internal traffic to masters on 4443 (OpenVidu 3.2+, v2 compatibility among others)
 ufw allow proto tcp from 10.5.0.1 to any port 4443 comment 'internal traffic to masters on 4443 (OpenVidu 3.2+, v2 compatibility among others), from master-1'

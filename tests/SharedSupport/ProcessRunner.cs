@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace OpenViduHa.Core.Tests.Support;
+namespace OpenViduHa.Tests.Support;
 
 internal sealed record ProcessResult(int ExitCode, string StdOut, string StdErr)
 {

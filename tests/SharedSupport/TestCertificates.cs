@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace OpenViduHa.Core.Tests.Support;
+namespace OpenViduHa.Tests.Support;
 
 /// <summary>
 /// Self-signed certificates for the test domains, made once per test run with the real <c>openssl</c>, in the file
@@ -17,6 +17,12 @@ internal sealed class TestCertificates
         OpenViduThumbprint = Thumbprint(Path.Combine(directory, "openvidu-cert.pem"));
         TurnThumbprint = Thumbprint(Path.Combine(directory, "turn-cert.pem"));
     }
+
+    /// <summary>The API domain the certificates are made for (the test clusters' domain).</summary>
+    public const string Domain = "openvidu.example.io";
+
+    /// <summary>The TURN domain the certificates are made for.</summary>
+    public const string TurnDomain = "turn.example.io";
 
     public static TestCertificates Shared => _shared.Value;
 
@@ -44,8 +50,8 @@ internal sealed class TestCertificates
         };
         // NGINX reads certificates named by variables in its worker processes (an unprivileged user): let them.
         File.SetUnixFileMode(directory, (UnixFileMode)0b111_101_101);
-        MakePair(directory, "openvidu", TestClusters.Domain);
-        MakePair(directory, "turn", TestClusters.TurnDomain);
+        MakePair(directory, "openvidu", Domain);
+        MakePair(directory, "turn", TurnDomain);
         return new TestCertificates(directory);
     }
 

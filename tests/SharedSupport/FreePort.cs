@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace OpenViduHa.Core.Tests.Support;
+namespace OpenViduHa.Tests.Support;
 
 internal static class FreePort
 {
@@ -13,7 +13,10 @@ internal static class FreePort
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static async Task WaitUntilListeningAsync(int port, TimeSpan timeout, Func<string> diagnostics)
+    public static Task WaitUntilListeningAsync(int port, TimeSpan timeout, Func<string> diagnostics) =>
+        WaitUntilListeningAsync(IPAddress.Loopback, port, timeout, diagnostics);
+
+    public static async Task WaitUntilListeningAsync(IPAddress address, int port, TimeSpan timeout, Func<string> diagnostics)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
@@ -21,7 +24,7 @@ internal static class FreePort
             try
             {
                 using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port);
+                await client.ConnectAsync(address, port);
                 return;
             }
             catch (SocketException) when (DateTime.UtcNow < deadline)
@@ -30,7 +33,7 @@ internal static class FreePort
             }
             catch (SocketException)
             {
-                throw new TimeoutException($"Nothing listens on 127.0.0.1:{port} after {timeout.TotalSeconds} s.\n{diagnostics()}");
+                throw new TimeoutException($"Nothing listens on {address}:{port} after {timeout.TotalSeconds} s.\n{diagnostics()}");
             }
         }
     }

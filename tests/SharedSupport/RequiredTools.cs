@@ -1,6 +1,6 @@
 using Xunit;
 
-namespace OpenViduHa.Core.Tests.Support;
+namespace OpenViduHa.Tests.Support;
 
 /// <summary>
 /// The real programs the artifact tests run. Missing ones fail the test with what to install: these tests never skip,

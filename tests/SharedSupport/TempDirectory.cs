@@ -1,4 +1,4 @@
-namespace OpenViduHa.Core.Tests.Support;
+namespace OpenViduHa.Tests.Support;
 
 /// <summary>A fresh directory under /tmp, removed on dispose.</summary>
 internal sealed class TempDirectory : IDisposable

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace OpenViduHa.Core.Tests.Support;
+namespace OpenViduHa.Tests.Support;
 
 /// <summary>A long-running child (NGINX, HAProxy) started in the foreground, killed with its children on dispose.</summary>
 internal sealed class ChildProcess : IDisposable
