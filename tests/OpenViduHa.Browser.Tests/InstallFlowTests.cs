@@ -84,7 +84,7 @@ public sealed class InstallFlowTests : IAsyncLifetime
         Assert.Equal(live, await lateJobs.SeqsAsync());
         Assert.All(_lab.Nodes.Take(6), n => Assert.Equal(1, n.InstallerRuns));
 
-        // One more media node, from the nodes tab: stored and installed in one go. OpenVidu 3.8.0 (3.2+): the load
+        // One more media node, from the nodes tab: stored and installed in one go. OpenVidu 3.8.0 (3.4+): the load
         // balancer targets only the masters, and the page says so, without asking for a reload.
         var spare = _lab.Nodes[6];
         var hint = await cluster.AddMediaNodeAsync(spare.Address, _lab.Keys.Ed25519.PrivateKey, spare.HostKeyFingerprint);

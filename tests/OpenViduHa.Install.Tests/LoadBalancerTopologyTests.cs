@@ -56,7 +56,7 @@ public sealed class LoadBalancerLab : IAsyncLifetime
 
 /// <summary>
 /// The generated load balancer configs run by Debian's NGINX and HAProxy in front of the lab's nodes, checking where
-/// each kind of traffic lands: 3.2+ everything on the masters (API as HTTP with forwarded headers, TURN on 5349, RTMPS
+/// each kind of traffic lands: 3.4+ everything on the masters (API as HTTP with forwarded headers, TURN on 5349, RTMPS
 /// on 1945), 3.0.x RTMP and TURN on the media nodes. The lab's listeners name themselves: TCP ports with a banner
 /// (<c>ovha-lab &lt;node&gt; &lt;port&gt;</c>) and an echo, 7880 with <c>X-Lab-*</c> headers. Changed in the configs for the
 /// test: certificate paths, listen addresses and ports (all on loopback), and for the failover test HAProxy's check timing.
@@ -85,7 +85,7 @@ public sealed class LoadBalancerTopologyTests(LoadBalancerLab lab) : IClassFixtu
     [MemberData(nameof(BothGenerations))]
     public async Task TurnOverTls_TurnDomainSni_ReachesEveryTargetOfTheGeneration(LoadBalancerKind kind, string version)
     {
-        // Arrange: 3.2+ sends TURN to the masters' 5349, 3.0.x to the media nodes' 5349.
+        // Arrange: 3.4+ sends TURN to the masters' 5349, 3.0.x to the media nodes' 5349.
         var targets = Current(version) ? lab.Masters : lab.Media;
         using var lb = await lab.StartAsync(kind, version);
 
@@ -101,7 +101,7 @@ public sealed class LoadBalancerTopologyTests(LoadBalancerLab lab) : IClassFixtu
     [MemberData(nameof(BothGenerations))]
     public async Task Rtmps_ThroughThePort1935_ReachesEveryTargetOfTheGeneration(LoadBalancerKind kind, string version)
     {
-        // Arrange: 3.2+ sends RTMP to the masters' 1945, 3.0.x to the media nodes' 1935.
+        // Arrange: 3.4+ sends RTMP to the masters' 1945, 3.0.x to the media nodes' 1935.
         var (targets, port) = Current(version) ? (lab.Masters, 1945) : (lab.Media, 1935);
         using var lb = await lab.StartAsync(kind, version);
 
@@ -130,7 +130,7 @@ public sealed class LoadBalancerTopologyTests(LoadBalancerLab lab) : IClassFixtu
             answers.Add(LabHeaders(response.Headers));
         }
 
-        // Assert: every master answered. 3.2+: as HTTP with the forwarded headers; 3.0.x: TLS ended, bytes passed as they came.
+        // Assert: every master answered. 3.4+: as HTTP with the forwarded headers; 3.0.x: TLS ended, bytes passed as they came.
         Assert.Equal(lab.Masters.Select(n => n.Name).Order(), answers.Select(a => a["X-Lab-Node"]).Distinct().Order());
         Assert.All(answers, a => Assert.Equal(Domain, a["X-Lab-Host"]));
         if (Current(version))

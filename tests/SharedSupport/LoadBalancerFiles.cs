@@ -7,7 +7,7 @@ namespace OpenViduHa.Tests.Support;
 /// Where a load balancer under test listens instead of what the generated file says: loopback addresses and free
 /// ports. <see cref="Https"/>, <see cref="Rtmp"/> and <see cref="Http"/> take the place of 443, 1935 and 80 on
 /// <see cref="Address"/>; <see cref="ApiProxy"/> and <see cref="TurnRelay"/> that of NGINX's local hops on 127.0.0.1
-/// (3.2+), so that two load balancers can run at once. Null: that listener is not in the file.
+/// (3.4+), so that two load balancers can run at once. Null: that listener is not in the file.
 /// </summary>
 internal sealed record TestListen(string Address, int Https, int? Rtmp = null, int? Http = null, int? ApiProxy = null, int? TurnRelay = null)
 {

@@ -5,7 +5,7 @@ namespace OpenViduHa.Core.Artifacts;
 /// <summary>
 /// <c>haproxy.cfg</c>: HAProxy 2.6+ as the network load balancer, TLS terminated by HAProxy, in the topology of the
 /// cluster's generation (<see cref="LoadBalancerTopology"/>), with active health checks of the masters on
-/// <c>/health/caddy</c>. 3.0.x: the 3.0 guide's NGINX example in TCP mode. 3.2.0 and later: the current guide's
+/// <c>/health/caddy</c>. 3.0.x: the 3.0 guide's NGINX example in TCP mode. 3.4.0 and later: the current guide's
 /// topology, the API domain as HTTP to the masters (forwarded headers, WebSocket), TURN and RTMPS as TCP to the masters.
 /// </summary>
 public static class HaproxyArtifact
@@ -93,11 +93,11 @@ public static class HaproxyArtifact
         }
     }
 
-    /// <summary>OpenVidu 3.2 and later: everything to the masters; no media node anywhere in the file.</summary>
+    /// <summary>OpenVidu 3.4 and later: everything to the masters; no media node anywhere in the file.</summary>
     private static void MastersOnly(ArtifactText text, ClusterDefinition cluster)
     {
         var turn = cluster.TurnDomainName;
-        text.Line("# OpenVidu 3.2 and later: the current install guide's topology (its example is NGINX), everything to the 4 masters:");
+        text.Line("# OpenVidu 3.4 and later: the current install guide's topology (its example is NGINX), everything to the 4 masters:");
         if (turn is null)
         {
             text.Line($"#   443   HTTPS and WebSocket ({cluster.DomainName}): TLS ends here, then HTTP to the masters' 7880");

@@ -7,7 +7,7 @@ namespace OpenViduHa.Core.Artifacts;
 /// <list type="bullet">
 /// <item>3.0.x, the 3.0 install guide: HTTPS and WebSocket to the masters' 7880; RTMPS (1935) and TURN over TLS (5349)
 /// straight to the media nodes, so the configs list the media nodes when RTMP or a TURN domain is on.</item>
-/// <item>3.2.0 and later, the current guide: everything to the masters (API as HTTP to 7880, TURN to 5349, RTMPS to
+/// <item>3.4.0 and later, the current guide: everything to the masters (API as HTTP to 7880, TURN to 5349, RTMPS to
 /// 1945); the masters reach the media nodes themselves. The configs never list a media node.</item>
 /// </list>
 /// </summary>

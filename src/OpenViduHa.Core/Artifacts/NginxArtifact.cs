@@ -5,7 +5,7 @@ namespace OpenViduHa.Core.Artifacts;
 /// <summary>
 /// <c>nginx.conf</c>: NGINX as the network load balancer, TLS terminated by NGINX, in the topology of the cluster's
 /// generation (<see cref="LoadBalancerTopology"/>). 3.0.x: the 3.0 guide's stream example (its first example without a
-/// TURN domain, its second, SNI maps, with one). 3.2.0 and later: the current guide's example, everything to the masters,
+/// TURN domain, its second, SNI maps, with one). 3.4.0 and later: the current guide's example, everything to the masters,
 /// the API domain through an <c>http</c> block on the load balancer itself.
 /// </summary>
 public static class NginxArtifact
@@ -17,10 +17,10 @@ public static class NginxArtifact
     public const string TurnCertificateFile = CertificateDirectory + "turn-cert.pem";
     public const string TurnKeyFile = CertificateDirectory + "turn-key.pem";
 
-    /// <summary>3.2+: where the stream block hands the API domain to the http block, on the load balancer itself.</summary>
+    /// <summary>3.4+: where the stream block hands the API domain to the http block, on the load balancer itself.</summary>
     public const string ApiProxyAddress = "127.0.0.1:7880";
 
-    /// <summary>3.2+ with a TURN domain: the local relay that takes the PROXY protocol header off TURN connections.</summary>
+    /// <summary>3.4+ with a TURN domain: the local relay that takes the PROXY protocol header off TURN connections.</summary>
     public const string TurnRelayAddress = "127.0.0.1:5349";
 
     internal static GeneratedArtifact Generate(ClusterDefinition cluster)
@@ -94,14 +94,14 @@ public static class NginxArtifact
     }
 
     /// <summary>
-    /// OpenVidu 3.2 and later: the current guide's topology. 443 by SNI: the API domain to the http block below (HTTP to
+    /// OpenVidu 3.4 and later: the current guide's topology. 443 by SNI: the API domain to the http block below (HTTP to
     /// the masters' 7880, WebSocket upgrade, forwarded headers), the TURN domain to the masters' 5349; RTMPS to the
     /// masters' 1945; 80 redirected to https. No media node anywhere in the file.
     /// </summary>
     private static void MastersOnly(ArtifactText text, ClusterDefinition cluster)
     {
         var turn = cluster.TurnDomainName;
-        text.Line("# OpenVidu 3.2 and later: the current install guide's NGINX example, everything to the 4 masters:");
+        text.Line("# OpenVidu 3.4 and later: the current install guide's NGINX example, everything to the 4 masters:");
         if (turn is null)
         {
             text.Line($"#   443   HTTPS and WebSocket ({cluster.DomainName}): TLS ends here, then the http block below ({ApiProxyAddress}),")

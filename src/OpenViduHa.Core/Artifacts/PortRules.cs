@@ -39,8 +39,9 @@ public static class PortRules
         var current = cluster.Generation == InstallerGeneration.Current;
         var rules = new List<PortRule>
         {
+            // Current: the media nodes' Ingress, Egress and Agents reach the load-balanced LiveKit API here too (3.8/3.9 port tables).
             current
-                ? new("tcp", "7880", [PortSource.LoadBalancer], "OpenVidu behind the LB (LiveKit API, dashboard, Meet, WHIP, layouts)")
+                ? new("tcp", "7880", [PortSource.LoadBalancer, PortSource.MediaNodes], "OpenVidu behind the LB (LiveKit API, dashboard, Meet, WHIP, layouts); LiveKit API for the media nodes' ingress and egress")
                 : new("tcp", "7880", [PortSource.LoadBalancer], "OpenVidu behind the LB (LiveKit API, dashboard, apps, WHIP, TURN TLS, layouts)"),
         };
         // Current: RTMPS and TURN over TLS end at the LB, which passes them to the masters; the masters reach the media nodes.
@@ -55,7 +56,7 @@ public static class PortRules
         }
         if (current)
         {
-            rules.Add(new("tcp", "4443", [PortSource.Masters, PortSource.MediaNodes], "internal traffic to masters on 4443 (OpenVidu 3.2+, v2 compatibility among others)"));
+            rules.Add(new("tcp", "4443", [PortSource.Masters, PortSource.MediaNodes], "internal traffic to masters on 4443 (OpenVidu 3.4+, v2 compatibility among others)"));
         }
         else if (cluster.HasModule(Modules.V2Compatibility))
         {
@@ -67,10 +68,10 @@ public static class PortRules
         rules.Add(new("tcp", "20000", [PortSource.Masters, PortSource.MediaNodes], "MongoDB (internal)"));
         if (current)
         {
-            rules.Add(new("tcp", "3000", [PortSource.Masters], "internal master-to-master traffic (OpenVidu 3.2+)"));
-            rules.Add(new("tcp", "5000", [PortSource.Masters], "internal master-to-master traffic (OpenVidu 3.2+)"));
-            rules.Add(new("tcp", "9101", [PortSource.Masters], "internal master-to-master traffic (OpenVidu 3.2+)"));
-            rules.Add(new("tcp", "9080", [PortSource.Masters, PortSource.MediaNodes], "internal traffic to masters (OpenVidu 3.2+)"));
+            rules.Add(new("tcp", "3000", [PortSource.Masters], "internal master-to-master traffic (OpenVidu 3.4+)"));
+            rules.Add(new("tcp", "5000", [PortSource.Masters], "internal master-to-master traffic (OpenVidu 3.4+)"));
+            rules.Add(new("tcp", "9101", [PortSource.Masters], "internal master-to-master traffic (OpenVidu 3.4+)"));
+            rules.Add(new("tcp", "9080", [PortSource.Masters, PortSource.MediaNodes], "internal traffic to masters (OpenVidu 3.4+)"));
         }
         return rules;
     }
@@ -89,7 +90,7 @@ public static class PortRules
         if (cluster.WebrtcOverTcp) rules.Add(new("tcp", "7881", [PortSource.Anywhere], "WebRTC over TCP"));
         if (cluster.Whip) rules.Add(new("udp", "7885", [PortSource.Anywhere], "WebRTC ingest with WHIP"));
         rules.Add(new("udp", "50000:60000", [PortSource.Anywhere], "WebRTC media"));
-        if (current) rules.Add(new("tcp", "50000:60000", [PortSource.Anywhere], "WebRTC media over TCP (OpenVidu 3.2+)"));
+        if (current) rules.Add(new("tcp", "50000:60000", [PortSource.Anywhere], "WebRTC media over TCP (OpenVidu 3.4+)"));
         // 3.0.x: the load balancer reaches 1935/5349 (the 3.0 guide). Current: the masters alone, never the load balancer.
         if (cluster.Rtmp)
         {

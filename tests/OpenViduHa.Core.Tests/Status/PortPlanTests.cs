@@ -48,7 +48,7 @@ public sealed class PortPlanTests
         var media = nodes.Single(n => n.Name == "media-1");
 
         Assert.Equal([1945, 5349], plan.FromPanel(master.Id));
-        Assert.Equal([7881], plan.FromPanel(media.Id)); // 3.2+: RTMP and TURN reach media nodes from the masters, not the LB
+        Assert.Equal([7881], plan.FromPanel(media.Id)); // 3.4+: RTMP and TURN reach media nodes from the masters, not the LB
         Assert.Contains(plan.Expected(media.Id), e => e.Port == 7880 && e.Source.Name == "master-1");
         Assert.DoesNotContain(plan.Expected(media.Id), e => e.Port >= 50000);
     }

@@ -34,8 +34,8 @@ ufw allow proto udp from any to any port 7885 comment 'WebRTC ingest with WHIP, 
 # UDP 50000-60000 from anywhere: WebRTC media
 ufw allow proto udp from any to any port 50000:60000 comment 'WebRTC media, from anywhere'
 
-# TCP 50000-60000 from anywhere: WebRTC media over TCP (OpenVidu 3.2+)
-ufw allow proto tcp from any to any port 50000:60000 comment 'WebRTC media over TCP (OpenVidu 3.2+), from anywhere'
+# TCP 50000-60000 from anywhere: WebRTC media over TCP (OpenVidu 3.4+)
+ufw allow proto tcp from any to any port 50000:60000 comment 'WebRTC media over TCP (OpenVidu 3.4+), from anywhere'
 
 # TCP 1935 from master nodes: RTMP ingest (Ingress), relayed by the masters
 ufw allow proto tcp from 10.5.0.1 to any port 1935 comment 'RTMP ingest (Ingress), relayed by the masters, from master-1'

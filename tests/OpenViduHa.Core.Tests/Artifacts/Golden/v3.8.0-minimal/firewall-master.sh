@@ -25,16 +25,18 @@ ufw default deny incoming
 # Outbound stays open: nodes need accounts.openvidu.io:443 (licence check) and public STUN servers.
 ufw default allow outgoing
 
-# TCP 7880 from the load balancer: OpenVidu behind the LB (LiveKit API, dashboard, Meet, WHIP, layouts)
-ufw allow proto tcp from "$LB_IP" to any port 7880 comment 'OpenVidu behind the LB (LiveKit API, dashboard, Meet, WHIP, layouts), from load balancer'
+# TCP 7880 from the load balancer and media nodes: OpenVidu behind the LB (LiveKit API, dashboard, Meet, WHIP, layouts); LiveKit API for the media nodes' ingress and egress
+ufw allow proto tcp from "$LB_IP" to any port 7880 comment 'OpenVidu behind the LB (LiveKit API, dashboard, Meet, WHIP, layouts); LiveKit API for the media nodes'\'' ingress and egress, from load balancer'
+ufw allow proto tcp from 10.5.0.11 to any port 7880 comment 'OpenVidu behind the LB (LiveKit API, dashboard, Meet, WHIP, layouts); LiveKit API for the media nodes'\'' ingress and egress, from media-1'
+ufw allow proto tcp from 10.5.0.12 to any port 7880 comment 'OpenVidu behind the LB (LiveKit API, dashboard, Meet, WHIP, layouts); LiveKit API for the media nodes'\'' ingress and egress, from media-2'
 
-# TCP 4443 from master nodes and media nodes: internal traffic to masters on 4443 (OpenVidu 3.2+, v2 compatibility among others)
-ufw allow proto tcp from 10.5.0.1 to any port 4443 comment 'internal traffic to masters on 4443 (OpenVidu 3.2+, v2 compatibility among others), from master-1'
-ufw allow proto tcp from 10.5.0.2 to any port 4443 comment 'internal traffic to masters on 4443 (OpenVidu 3.2+, v2 compatibility among others), from master-2'
-ufw allow proto tcp from 10.5.0.3 to any port 4443 comment 'internal traffic to masters on 4443 (OpenVidu 3.2+, v2 compatibility among others), from master-3'
-ufw allow proto tcp from 10.5.0.4 to any port 4443 comment 'internal traffic to masters on 4443 (OpenVidu 3.2+, v2 compatibility among others), from master-4'
-ufw allow proto tcp from 10.5.0.11 to any port 4443 comment 'internal traffic to masters on 4443 (OpenVidu 3.2+, v2 compatibility among others), from media-1'
-ufw allow proto tcp from 10.5.0.12 to any port 4443 comment 'internal traffic to masters on 4443 (OpenVidu 3.2+, v2 compatibility among others), from media-2'
+# TCP 4443 from master nodes and media nodes: internal traffic to masters on 4443 (OpenVidu 3.4+, v2 compatibility among others)
+ufw allow proto tcp from 10.5.0.1 to any port 4443 comment 'internal traffic to masters on 4443 (OpenVidu 3.4+, v2 compatibility among others), from master-1'
+ufw allow proto tcp from 10.5.0.2 to any port 4443 comment 'internal traffic to masters on 4443 (OpenVidu 3.4+, v2 compatibility among others), from master-2'
+ufw allow proto tcp from 10.5.0.3 to any port 4443 comment 'internal traffic to masters on 4443 (OpenVidu 3.4+, v2 compatibility among others), from master-3'
+ufw allow proto tcp from 10.5.0.4 to any port 4443 comment 'internal traffic to masters on 4443 (OpenVidu 3.4+, v2 compatibility among others), from master-4'
+ufw allow proto tcp from 10.5.0.11 to any port 4443 comment 'internal traffic to masters on 4443 (OpenVidu 3.4+, v2 compatibility among others), from media-1'
+ufw allow proto tcp from 10.5.0.12 to any port 4443 comment 'internal traffic to masters on 4443 (OpenVidu 3.4+, v2 compatibility among others), from media-2'
 
 # TCP 7000-7001 from master nodes and media nodes: Redis (internal)
 ufw allow proto tcp from 10.5.0.1 to any port 7000:7001 comment 'Redis (internal), from master-1'
@@ -60,31 +62,31 @@ ufw allow proto tcp from 10.5.0.4 to any port 20000 comment 'MongoDB (internal),
 ufw allow proto tcp from 10.5.0.11 to any port 20000 comment 'MongoDB (internal), from media-1'
 ufw allow proto tcp from 10.5.0.12 to any port 20000 comment 'MongoDB (internal), from media-2'
 
-# TCP 3000 from master nodes: internal master-to-master traffic (OpenVidu 3.2+)
-ufw allow proto tcp from 10.5.0.1 to any port 3000 comment 'internal master-to-master traffic (OpenVidu 3.2+), from master-1'
-ufw allow proto tcp from 10.5.0.2 to any port 3000 comment 'internal master-to-master traffic (OpenVidu 3.2+), from master-2'
-ufw allow proto tcp from 10.5.0.3 to any port 3000 comment 'internal master-to-master traffic (OpenVidu 3.2+), from master-3'
-ufw allow proto tcp from 10.5.0.4 to any port 3000 comment 'internal master-to-master traffic (OpenVidu 3.2+), from master-4'
+# TCP 3000 from master nodes: internal master-to-master traffic (OpenVidu 3.4+)
+ufw allow proto tcp from 10.5.0.1 to any port 3000 comment 'internal master-to-master traffic (OpenVidu 3.4+), from master-1'
+ufw allow proto tcp from 10.5.0.2 to any port 3000 comment 'internal master-to-master traffic (OpenVidu 3.4+), from master-2'
+ufw allow proto tcp from 10.5.0.3 to any port 3000 comment 'internal master-to-master traffic (OpenVidu 3.4+), from master-3'
+ufw allow proto tcp from 10.5.0.4 to any port 3000 comment 'internal master-to-master traffic (OpenVidu 3.4+), from master-4'
 
-# TCP 5000 from master nodes: internal master-to-master traffic (OpenVidu 3.2+)
-ufw allow proto tcp from 10.5.0.1 to any port 5000 comment 'internal master-to-master traffic (OpenVidu 3.2+), from master-1'
-ufw allow proto tcp from 10.5.0.2 to any port 5000 comment 'internal master-to-master traffic (OpenVidu 3.2+), from master-2'
-ufw allow proto tcp from 10.5.0.3 to any port 5000 comment 'internal master-to-master traffic (OpenVidu 3.2+), from master-3'
-ufw allow proto tcp from 10.5.0.4 to any port 5000 comment 'internal master-to-master traffic (OpenVidu 3.2+), from master-4'
+# TCP 5000 from master nodes: internal master-to-master traffic (OpenVidu 3.4+)
+ufw allow proto tcp from 10.5.0.1 to any port 5000 comment 'internal master-to-master traffic (OpenVidu 3.4+), from master-1'
+ufw allow proto tcp from 10.5.0.2 to any port 5000 comment 'internal master-to-master traffic (OpenVidu 3.4+), from master-2'
+ufw allow proto tcp from 10.5.0.3 to any port 5000 comment 'internal master-to-master traffic (OpenVidu 3.4+), from master-3'
+ufw allow proto tcp from 10.5.0.4 to any port 5000 comment 'internal master-to-master traffic (OpenVidu 3.4+), from master-4'
 
-# TCP 9101 from master nodes: internal master-to-master traffic (OpenVidu 3.2+)
-ufw allow proto tcp from 10.5.0.1 to any port 9101 comment 'internal master-to-master traffic (OpenVidu 3.2+), from master-1'
-ufw allow proto tcp from 10.5.0.2 to any port 9101 comment 'internal master-to-master traffic (OpenVidu 3.2+), from master-2'
-ufw allow proto tcp from 10.5.0.3 to any port 9101 comment 'internal master-to-master traffic (OpenVidu 3.2+), from master-3'
-ufw allow proto tcp from 10.5.0.4 to any port 9101 comment 'internal master-to-master traffic (OpenVidu 3.2+), from master-4'
+# TCP 9101 from master nodes: internal master-to-master traffic (OpenVidu 3.4+)
+ufw allow proto tcp from 10.5.0.1 to any port 9101 comment 'internal master-to-master traffic (OpenVidu 3.4+), from master-1'
+ufw allow proto tcp from 10.5.0.2 to any port 9101 comment 'internal master-to-master traffic (OpenVidu 3.4+), from master-2'
+ufw allow proto tcp from 10.5.0.3 to any port 9101 comment 'internal master-to-master traffic (OpenVidu 3.4+), from master-3'
+ufw allow proto tcp from 10.5.0.4 to any port 9101 comment 'internal master-to-master traffic (OpenVidu 3.4+), from master-4'
 
-# TCP 9080 from master nodes and media nodes: internal traffic to masters (OpenVidu 3.2+)
-ufw allow proto tcp from 10.5.0.1 to any port 9080 comment 'internal traffic to masters (OpenVidu 3.2+), from master-1'
-ufw allow proto tcp from 10.5.0.2 to any port 9080 comment 'internal traffic to masters (OpenVidu 3.2+), from master-2'
-ufw allow proto tcp from 10.5.0.3 to any port 9080 comment 'internal traffic to masters (OpenVidu 3.2+), from master-3'
-ufw allow proto tcp from 10.5.0.4 to any port 9080 comment 'internal traffic to masters (OpenVidu 3.2+), from master-4'
-ufw allow proto tcp from 10.5.0.11 to any port 9080 comment 'internal traffic to masters (OpenVidu 3.2+), from media-1'
-ufw allow proto tcp from 10.5.0.12 to any port 9080 comment 'internal traffic to masters (OpenVidu 3.2+), from media-2'
+# TCP 9080 from master nodes and media nodes: internal traffic to masters (OpenVidu 3.4+)
+ufw allow proto tcp from 10.5.0.1 to any port 9080 comment 'internal traffic to masters (OpenVidu 3.4+), from master-1'
+ufw allow proto tcp from 10.5.0.2 to any port 9080 comment 'internal traffic to masters (OpenVidu 3.4+), from master-2'
+ufw allow proto tcp from 10.5.0.3 to any port 9080 comment 'internal traffic to masters (OpenVidu 3.4+), from master-3'
+ufw allow proto tcp from 10.5.0.4 to any port 9080 comment 'internal traffic to masters (OpenVidu 3.4+), from master-4'
+ufw allow proto tcp from 10.5.0.11 to any port 9080 comment 'internal traffic to masters (OpenVidu 3.4+), from media-1'
+ufw allow proto tcp from 10.5.0.12 to any port 9080 comment 'internal traffic to masters (OpenVidu 3.4+), from media-2'
 
 ufw --force enable
 ufw status verbose

@@ -28,8 +28,8 @@ ufw allow proto udp from any to any port 443 comment 'STUN/TURN over UDP, from a
 # UDP 50000-60000 from anywhere: WebRTC media
 ufw allow proto udp from any to any port 50000:60000 comment 'WebRTC media, from anywhere'
 
-# TCP 50000-60000 from anywhere: WebRTC media over TCP (OpenVidu 3.2+)
-ufw allow proto tcp from any to any port 50000:60000 comment 'WebRTC media over TCP (OpenVidu 3.2+), from anywhere'
+# TCP 50000-60000 from anywhere: WebRTC media over TCP (OpenVidu 3.4+)
+ufw allow proto tcp from any to any port 50000:60000 comment 'WebRTC media over TCP (OpenVidu 3.4+), from anywhere'
 
 # TCP 7880 from master nodes: LiveKit API, load balanced by the masters
 ufw allow proto tcp from 10.5.0.1 to any port 7880 comment 'LiveKit API, load balanced by the masters, from master-1'
