@@ -1,7 +1,4 @@
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Runtime.Versioning;
-using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 using OpenViduHa.Browser.Tests.Infrastructure;
 using OpenViduHa.Browser.Tests.PageObjects;
@@ -15,46 +12,20 @@ namespace OpenViduHa.Browser.Tests;
 [SupportedOSPlatform("linux")]
 public sealed class InstallFlowTests : IAsyncLifetime
 {
-    private const string Admin = "operator";
-    private const string Password = "install-flow-password-1";
-    private const string Token = "ovha_browser_install_0123456789abcdef0123456789";
+    private LabSession _session = null!;
 
-    private readonly PanelServer _server = new() { Bootstrap = (Admin, Password, Token) };
-    private Lab.Lab _lab = null!;
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
+    public async Task InitializeAsync() =>
+        _session = await LabSession.StartAsync(new LabOptions { Nodes = 7, InstallerDelay = TimeSpan.FromSeconds(2) });
 
-    public async Task InitializeAsync()
-    {
-        _lab = await Lab.Lab.StartAsync(new LabOptions { Nodes = 7, InstallerDelay = TimeSpan.FromSeconds(2) });
-        _server.Start();
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = BrowserFixture.ChromiumPath, Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-        await _server.DisposeAsync();
-        await _lab.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _session.DisposeAsync();
 
     [Fact]
     public async Task Install_StartedFromTheUi_LiveLogReachesTheBannersWithEveryLineOnce()
     {
         // Arrange: a cluster of lab nodes, made through the API (the wizard has its own test).
-        var clusterId = await CreateClusterAsync();
-        var context = await _browser.NewContextAsync(new() { BaseURL = _server.BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 900 } });
-        context.SetDefaultTimeout(20_000);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("login");
-        await new LoginPage(page).SignInAsync(Admin, Password);
-        await page.WaitForURLAsync("**/clusters");
+        var clusterId = await _session.CreateClusterAsync("browser-install", "3.8.0", ["observability", "openviduMeet"], media: 2);
+        var page = await _session.SignedInPageAsync();
+        var context = page.Context;
         await page.GotoAsync($"clusters/{clusterId}");
         var cluster = new ClusterPage(page);
         await cluster.WaitUntilInteractiveAsync();
@@ -82,12 +53,12 @@ public sealed class InstallFlowTests : IAsyncLifetime
         var lateJobs = new JobsTab(late);
         await Expect(lateJobs.SelectedState).ToHaveTextAsync("succeeded");
         Assert.Equal(live, await lateJobs.SeqsAsync());
-        Assert.All(_lab.Nodes.Take(6), n => Assert.Equal(1, n.InstallerRuns));
+        Assert.All(_session.Lab.Nodes.Take(6), n => Assert.Equal(1, n.InstallerRuns));
 
         // One more media node, from the nodes tab: stored and installed in one go. OpenVidu 3.8.0 (3.4+): the load
         // balancer targets only the masters, and the page says so, without asking for a reload.
-        var spare = _lab.Nodes[6];
-        var hint = await cluster.AddMediaNodeAsync(spare.Address, _lab.Keys.Ed25519.PrivateKey, spare.HostKeyFingerprint);
+        var spare = _session.Lab.Nodes[6];
+        var hint = await cluster.AddMediaNodeAsync(spare.Address, _session.Lab.Keys.Ed25519.PrivateKey, spare.HostKeyFingerprint);
         Assert.Equal("The load balancer's config does not change: it lists only the masters.", hint);
         await Expect(cluster.LoadBalancerNote).ToContainTextAsync("Nothing changes for the load balancer: from OpenVidu 3.2 on it sends everything to the four masters");
         await Expect(cluster.LoadBalancerNote.GetByRole(AriaRole.Link)).ToHaveCountAsync(0);
@@ -95,24 +66,5 @@ public sealed class InstallFlowTests : IAsyncLifetime
         await Expect(jobs.NodeState("media-3")).ToHaveTextAsync("succeeded");
         Assert.Equal(1, spare.InstallerRuns);
         Assert.True(spare.ServiceActive);
-    }
-
-    private async Task<int> CreateClusterAsync()
-    {
-        using var api = new HttpClient { BaseAddress = _server.BaseAddress };
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
-        object Node(string role, LabNode n) => new
-        {
-            role, privateIp = n.Address,
-            ssh = new { host = n.Address, port = n.Port, username = "root", privateKey = _lab.Keys.Ed25519.PrivateKey, hostKeyFingerprint = n.HostKeyFingerprint },
-        };
-        var response = await api.PostAsJsonAsync("api/clusters", new
-        {
-            name = "browser-install", openviduVersion = "3.8.0", domainName = "openvidu.example.io", licenseKey = "BROWSERLICENSE",
-            modules = new[] { "observability", "openviduMeet" }, installerBaseUrl = _lab.InstallerBaseUrl,
-            nodes = _lab.Nodes.Take(4).Select(n => Node("master", n)).Concat(_lab.Nodes.Skip(4).Take(2).Select(n => Node("media", n))).ToArray(),
-        });
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
     }
 }

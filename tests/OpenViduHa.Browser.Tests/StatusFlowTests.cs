@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.Versioning;
 using System.Text.Json.Nodes;
@@ -18,55 +17,26 @@ namespace OpenViduHa.Browser.Tests;
 [SupportedOSPlatform("linux")]
 public sealed class StatusFlowTests : IAsyncLifetime
 {
-    private const string Admin = "operator";
-    private const string Password = "status-flow-password-1";
-    private const string Token = "ovha_browser_status_0123456789abcdef0123456789";
     private const string ClusterName = "browser-status";
     private static readonly string[] NodeNames = ["master-1", "master-2", "master-3", "master-4", "media-1", "media-2"];
 
     /// <summary>The machine is shared and loaded (2 cores, load 5-14): a sweep can take seconds, a verdict two sweeps.</summary>
     private static readonly LocatorAssertionsToHaveAttributeOptions Sweeps = new() { Timeout = 30_000 };
 
-    private readonly PanelServer _server = new()
-    {
-        Bootstrap = (Admin, Password, Token),
-        Settings = new Dictionary<string, string> { ["Status:Interval"] = "00:00:01" },
-    };
-    private Lab.Lab _lab = null!;
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
+    private LabSession _session = null!;
 
-    public async Task InitializeAsync()
-    {
-        _lab = await Lab.Lab.StartAsync(new LabOptions { Nodes = 6, InstallerDelay = TimeSpan.FromMilliseconds(200) });
-        _server.Start();
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = BrowserFixture.ChromiumPath, Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
-    }
+    public async Task InitializeAsync() =>
+        _session = await LabSession.StartAsync(new LabOptions { Nodes = 6, InstallerDelay = TimeSpan.FromMilliseconds(200) },
+            new Dictionary<string, string> { ["Status:Interval"] = "00:00:01" });
 
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-        await _server.DisposeAsync();
-        await _lab.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _session.DisposeAsync();
 
     [Fact]
     public async Task StatusTab_MasterServiceStopsAndStarts_SamePageTurnsRedThenGreen()
     {
         // Arrange: a cluster really installed on the lab's nodes (through the API: the install flow has its own test).
         var clusterId = await CreateAndInstallClusterAsync();
-        var context = await _browser.NewContextAsync(new() { BaseURL = _server.BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 900 } });
-        context.SetDefaultTimeout(20_000);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("login");
-        await new LoginPage(page).SignInAsync(Admin, Password);
-        await page.WaitForURLAsync("**/clusters");
+        var page = await _session.SignedInPageAsync();
         var list = new ClusterListPage(page);
         await list.WaitUntilInteractiveAsync();
         await Expect(list.Health(ClusterName)).ToHaveAttributeAsync("data-health", "healthy", Sweeps);
@@ -91,7 +61,7 @@ public sealed class StatusFlowTests : IAsyncLifetime
         await page.EvaluateAsync("() => { window.__statusMarker = 'same page'; }");
 
         // Act: master-1's service stops, on the node itself (not through the panel).
-        var stop = await _lab.Nodes[0].RunAsRootAsync("systemctl stop openvidu");
+        var stop = await _session.Lab.Nodes[0].RunAsRootAsync("systemctl stop openvidu");
         Assert.True(stop.ExitCode == 0, stop.Error);
 
         // Assert: the open page turns master-1 red by itself, with the reason, and the cluster degraded.
@@ -119,7 +89,7 @@ public sealed class StatusFlowTests : IAsyncLifetime
         await page.SetViewportSizeAsync(1280, 900);
 
         // The service starts again: green, on the same page.
-        var start = await _lab.Nodes[0].RunAsRootAsync("systemctl start openvidu");
+        var start = await _session.Lab.Nodes[0].RunAsRootAsync("systemctl start openvidu");
         Assert.True(start.ExitCode == 0, start.Error);
         await Expect(status.NodeCard("master-1")).ToHaveAttributeAsync("data-health", "green", Sweeps);
         await Expect(status.TopologyNode("master-1")).ToHaveAttributeAsync("data-health", "green");
@@ -141,21 +111,8 @@ public sealed class StatusFlowTests : IAsyncLifetime
     /// </summary>
     private async Task<int> CreateAndInstallClusterAsync()
     {
-        using var api = new HttpClient { BaseAddress = _server.BaseAddress };
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
-        object Node(string role, LabNode n) => new
-        {
-            role, privateIp = n.Address,
-            ssh = new { host = n.Address, port = n.Port, username = "root", privateKey = _lab.Keys.Ed25519.PrivateKey, hostKeyFingerprint = n.HostKeyFingerprint },
-        };
-        var created = await api.PostAsJsonAsync("api/clusters", new
-        {
-            name = ClusterName, openviduVersion = "3.0.0", domainName = "openvidu.example.io", licenseKey = "BROWSERLICENSE",
-            modules = Array.Empty<string>(), installerBaseUrl = _lab.InstallerBaseUrl,
-            nodes = _lab.Nodes.Take(4).Select(n => Node("master", n)).Concat(_lab.Nodes.Skip(4).Take(2).Select(n => Node("media", n))).ToArray(),
-        });
-        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
-        var clusterId = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+        var clusterId = await _session.CreateClusterAsync(ClusterName, "3.0.0", [], media: 2);
+        using var api = _session.Api();
 
         var job = await api.PostAsJsonAsync($"api/clusters/{clusterId}/jobs", new { kind = "install" });
         Assert.True(job.IsSuccessStatusCode, await job.Content.ReadAsStringAsync());
@@ -168,7 +125,7 @@ public sealed class StatusFlowTests : IAsyncLifetime
             await Task.Delay(250);
         }
         Assert.Equal("succeeded", state);
-        Assert.All(_lab.Nodes.Take(6), n => Assert.True(n.ServiceActive, $"{n.Name}: the service is not running after the install"));
+        Assert.All(_session.Lab.Nodes.Take(6), n => Assert.True(n.ServiceActive, $"{n.Name}: the service is not running after the install"));
         return clusterId;
     }
 

@@ -128,7 +128,7 @@ public sealed class InstallerPinApiTests : IClassFixture<PanelFactory>
         var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Contains(body["warnings"]!.AsArray(), w => w!.GetValue<string>().StartsWith("installerBaseUrl: The installer comes over plain http", StringComparison.Ordinal));
         var commands = await _api.GetStringAsync($"/api/clusters/{body["id"]}/artifacts/{InstallCommandsArtifact.Name}");
-        Assert.Contains("  curl -fsSL -o \"$ovha_dir/installer.sh\" \"$url\"\n", commands, StringComparison.Ordinal);
+        Assert.Contains("  curl -fsSL -o \"$ovha_dir/installer.sh\" \"$url\" || return\n", commands, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public sealed class InstallerPinApiTests : IClassFixture<PanelFactory>
         // Assert
         Assert.Equal("https://get.openvidu.io", (await ClusterAsync(id))["installerBaseUrl"]!.GetValue<string>());
         var commands = await _api.GetStringAsync($"/api/clusters/{id}/artifacts/{InstallCommandsArtifact.Name}");
-        Assert.Contains("  curl -fsSL --proto '=https' --proto-redir '=https' -o \"$ovha_dir/installer.sh\" \"$url\"\n", commands, StringComparison.Ordinal);
+        Assert.Contains("  curl -fsSL --proto '=https' --proto-redir '=https' -o \"$ovha_dir/installer.sh\" \"$url\" || return\n", commands, StringComparison.Ordinal);
     }
 
     private Task<int> CreateAsync(string name) => CreateAsync(Specs.Valid(name, version: "3.8.0"));

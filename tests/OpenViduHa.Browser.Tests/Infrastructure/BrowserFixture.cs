@@ -22,19 +22,19 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        Server.Start();
+        _playwright = await Playwright.CreateAsync();
+        Browser = await LaunchChromiumAsync(_playwright);
+    }
+
+    /// <summary>Debian's headless Chromium, the one way every browser test starts it.</summary>
+    public static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright)
+    {
         if (!File.Exists(ChromiumPath))
             throw new InvalidOperationException(
                 $"Chromium is not installed at {ChromiumPath}. Install Debian's package 'chromium' (sudo apt-get install chromium): " +
                 "the browser tests drive the system Chromium and never download a browser.");
-
-        Server.Start();
-        _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Args = _chromiumArgs,
-        });
+        return playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true, Args = _chromiumArgs });
     }
 
     /// <summary>A fresh browser context (own cookies) on the panel, desktop-sized unless told otherwise.</summary>

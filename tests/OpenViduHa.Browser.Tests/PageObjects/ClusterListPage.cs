@@ -22,6 +22,20 @@ public sealed class ClusterListPage(IPage page)
         Assertions.Expect(page.GetByTestId("clusters-page")).ToHaveAttributeAsync("data-interactive", "true");
 
     /// <summary>True when the page is no wider than the viewport: nothing makes the phone scroll sideways.</summary>
-    public static Task<bool> FitsViewportAsync(IPage page) =>
-        page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth");
+    /// <summary>
+    /// True once nothing is wider than the window. MudBlazor lays some parts out again through JS after a resize (the tab
+    /// bar gets its scroll buttons a moment later), so this waits up to 5 s for the page to settle before it says no.
+    /// </summary>
+    public static async Task<bool> FitsViewportAsync(IPage page)
+    {
+        try
+        {
+            await page.WaitForFunctionAsync("() => document.documentElement.scrollWidth <= window.innerWidth", null, new() { Timeout = 5_000 });
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
 }
