@@ -53,7 +53,7 @@ public sealed class NodeOps(ISshConnector ssh, PrivateFiles privateFiles, IOptio
 
     /// <summary>Runs a command as root, every output line into the job's log under the node's name.</summary>
     /// <param name="onFirstOutput">Called once, when the command prints its first line (it is running on the node).</param>
-    public Task<SshCommandResult> RunLoggedAsync(JobRun run, ISshSession session, JobNode node, string command, string description, bool sensitive = false, TimeSpan? timeout = null, Action? onFirstOutput = null)
+    public Task<SshCommandResult> RunLoggedAsync(JobRun run, ISshSession session, JobNode node, string command, string description, TimeSpan? timeout = null, Action? onFirstOutput = null)
     {
         var first = 0;
         var context = run.Context;
@@ -67,7 +67,6 @@ public sealed class NodeOps(ISshConnector ssh, PrivateFiles privateFiles, IOptio
             var result = await session.RunAsync(command, new SshRunOptions
             {
                 Description = description,
-                Sensitive = sensitive,
                 Timeout = timeout ?? Options.CommandTimeout,
                 OnLine = (_, line) =>
                 {

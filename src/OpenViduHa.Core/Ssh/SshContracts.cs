@@ -36,9 +36,6 @@ public sealed record SshRunOptions
     /// <summary>Called for every output line as it arrives.</summary>
     public Action<OutputStream, string>? OnLine { get; init; }
 
-    /// <summary>The command carries secrets: it is never logged, only <see cref="Description"/> is.</summary>
-    public bool Sensitive { get; init; }
-
     /// <summary>What the command does, for logs.</summary>
     public string? Description { get; init; }
 
@@ -65,6 +62,11 @@ public interface ISshSession : IAsyncDisposable
     /// <summary>The connection is still up (a kept connection is checked before reuse).</summary>
     bool IsConnected { get; }
 
+    /// <summary>
+    /// Runs one command (under bash; through sudo for non-root users when <see cref="SshRunOptions.AsRoot"/>). A command
+    /// line is readable by every local user of the node and lands in sudo's log: it never carries a secret. Secrets go
+    /// to nodes as files (<see cref="Jobs.PrivateFiles"/>).
+    /// </summary>
     Task<SshCommandResult> RunAsync(string command, SshRunOptions options, CancellationToken ct);
 
     /// <summary>A file's bytes over SFTP, or null when it does not exist (read as the login user).</summary>

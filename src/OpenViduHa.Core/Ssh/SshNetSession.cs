@@ -18,7 +18,7 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
     public async Task<SshCommandResult> RunAsync(string command, SshRunOptions options, CancellationToken ct)
     {
         var (wrapped, stdin) = Wrap(command, options.AsRoot);
-        logger.LogDebug("SSH {Target}: {Command}", target.ToString(), options.Sensitive ? $"[{options.Description ?? "command with secrets"}]" : options.Description ?? command);
+        logger.LogDebug("SSH {Target}: {Command}", target.ToString(), options.Description ?? command);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(options.Timeout);
