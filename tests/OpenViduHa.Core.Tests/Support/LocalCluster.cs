@@ -98,6 +98,20 @@ internal sealed class LocalCluster : IAsyncDisposable
         return job.Id;
     }
 
+    /// <summary>
+    /// A queued job's run as the runner would hand it to a handler (context on the real database, every node with its
+    /// stored SSH target), for tests of the steps handlers share (NodeOps, PrivateFiles).
+    /// </summary>
+    public async Task<JobRun> JobRunAsync(JobKind kind, CancellationToken cancellation = default)
+    {
+        var jobId = await QueueAsync(kind);
+        var rows = await Db.NodesAsync(ClusterId);
+        var nodes = rows.Select(n => new JobNode(n.Id, Definition.Nodes.Single(d => d.Name == n.Name),
+            new Core.Ssh.SshTarget(n.Name, n.SshHost, n.SshPort, n.SshUsername, Db.Protector.Unprotect<Core.Nodes.SshCredentials>(n.ProtectedCredentials), n.HostKeyFingerprint))).ToList();
+        var context = new JobContext(jobId, ClusterId, Db.Factory, new JobNotifier(), TimeProvider.System, [], cancellation);
+        return new JobRun(context, kind, Definition, nodes, nodes);
+    }
+
     /// <summary>Queues and runs a job to its end.</summary>
     public async Task<JobResult> RunAsync(JobKind kind, string? target = null, IReadOnlyCollection<string>? only = null)
     {

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenViduHa.Core.Audit;
@@ -72,11 +73,18 @@ internal sealed class PanelDatabase : IDisposable
         return await db.Nodes.AsNoTracking().Where(n => n.ClusterId == clusterId).OrderBy(n => n.Ordinal).ToListAsync();
     }
 
-    public void Dispose() => _directory.Dispose();
+    public void Dispose()
+    {
+        // Pooled connections keep the file open: close them, as the panel's own pool would at exit.
+        SqliteConnection.ClearPool(new SqliteConnection(ConnectionString(_directory.File("panel.db"))));
+        _directory.Dispose();
+    }
+
+    private static string ConnectionString(string file) => $"Data Source={file};Foreign Keys=True";
 
     private static DbContextOptions<PanelDbContext> Options(string file) =>
         new DbContextOptionsBuilder<PanelDbContext>()
-            .UseSqlite($"Data Source={file};Foreign Keys=True;Pooling=False")
+            .UseSqlite(ConnectionString(file))
             .AddInterceptors(new SqlitePragmas())
             .Options;
 
@@ -85,8 +93,8 @@ internal sealed class PanelDatabase : IDisposable
         var directory = Directory.CreateTempSubdirectory("ovha-db-template-").FullName;
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(directory, recursive: true);
         var file = Path.Combine(directory, "panel.db");
-        using var db = new PanelDbContext(Options(file));
-        db.Database.Migrate();
+        using (var db = new PanelDbContext(Options(file))) db.Database.Migrate();
+        SqliteConnection.ClearPool(new SqliteConnection(ConnectionString(file)));
         return file;
     }
 
