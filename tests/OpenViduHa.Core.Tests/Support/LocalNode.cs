@@ -115,10 +115,16 @@ internal sealed class LocalNode : IAsyncDisposable
     public async Task<SshCommandResult> ExecAsync(string command, Action<OutputStream, string>? onLine, CancellationToken ct)
     {
         lock (_commands) _commands.Add(command);
-        var info = new ProcessStartInfo("nsenter") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var a in new[] { "--target", _holder.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mount", "--",
-                     "env", "-i", $"PATH={Path}", "HOME=/root", "LANG=C.UTF-8", $"OVHA_NODE={Name}", $"OVHA_SHARED_LOG={_sharedLog}", "bash", "-c", command })
+        var info = new ProcessStartInfo("/usr/bin/nsenter") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var a in new[] { "--target", _holder.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mount", "--", "/bin/bash", "-c", command })
             info.ArgumentList.Add(a);
+        // A login's environment, not the test runner's.
+        info.Environment.Clear();
+        info.Environment["PATH"] = Path;
+        info.Environment["HOME"] = "/root";
+        info.Environment["LANG"] = "C.UTF-8";
+        info.Environment["OVHA_NODE"] = Name;
+        info.Environment["OVHA_SHARED_LOG"] = _sharedLog ?? "";
         using var process = Process.Start(info)!;
         process.StandardInput.Close();
         var stdout = Pump(process.StandardOutput, OutputStream.Stdout, onLine);
