@@ -203,6 +203,22 @@ public sealed class CredentialsHandlerTests
     }
 
     [Fact]
+    public async Task Distribute_FileUnreadable_NodeFailedWithTheReadError()
+    {
+        // Arrange: the file is there but cat fails (a failing disk), stood in for by a failing cat first on PATH.
+        await using var cluster = await InstalledWithConfigAsync();
+        cluster.Node("media-1").Write($"{LocalNode.StubDirectory}/bin/cat", "#!/bin/bash\necho \"cat: $1: Input/output error\" >&2\nexit 1\n", (UnixFileMode)0b111_101_101);
+
+        // Act
+        var result = await cluster.RunAsync(JobKind.DistributeCredentials);
+
+        // Assert
+        Assert.Equal((NodeJobState.Failed, "Reading /opt/openvidu/.env failed: cat: /opt/openvidu/.env: Input/output error"),
+            (result.NodeState("media-1"), result.NodeMessage("media-1")));
+        Assert.Empty(cluster.Node("media-1").SystemctlCalls);
+    }
+
+    [Fact]
     public async Task Distribute_NoNodeWritten_NoRestart()
     {
         // Arrange

@@ -65,13 +65,13 @@ public sealed class EnvFileTests
     public void Update_ExistingKeys_RewrittenInPlaceEverythingElseKept()
     {
         // Arrange
-        const string text = "# header\nDOMAIN_NAME=old.example.io\n# REDIS_PASSWORD=commented\nREDIS_PASSWORD = \"old\"\nOTHER=1\n";
+        const string text = "# header\nDOMAIN_NAME=old.example.io\n# REDIS_PASSWORD=commented\nno equals sign\nREDIS_PASSWORD = \"old\"\nOTHER=1\n";
 
         // Act
         var updated = EnvFile.Update(text, [KeyValuePair.Create("REDIS_PASSWORD", "new"), KeyValuePair.Create("DOMAIN_NAME", "new.example.io")]);
 
         // Assert
-        Assert.Equal("# header\nDOMAIN_NAME=new.example.io\n# REDIS_PASSWORD=commented\nREDIS_PASSWORD=new\nOTHER=1\n", updated);
+        Assert.Equal("# header\nDOMAIN_NAME=new.example.io\n# REDIS_PASSWORD=commented\nno equals sign\nREDIS_PASSWORD=new\nOTHER=1\n", updated);
     }
 
     [Fact]
