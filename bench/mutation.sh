@@ -45,7 +45,9 @@ table() {
 }
 
 if [ -n "$table_only" ]; then
-  table "${report:-$out/reports/mutation-report.json}"
+  report="${report:-$out/reports/mutation-report.json}"
+  [ -f "$report" ] || { echo "no report at $report: run bench/mutation.sh first" >&2; exit 2; }
+  table "$report"
   exit 0
 fi
 

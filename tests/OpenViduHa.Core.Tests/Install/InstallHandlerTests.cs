@@ -334,7 +334,8 @@ public sealed class InstallHandlerTests
         foreach (var master in cluster.Masters) master.InstallerWaits();
         var jobId = await cluster.QueueAsync(JobKind.Install);
         var running = cluster.Runner().RunAsync(jobId, CancellationToken.None);
-        while (!cluster.Masters.All(m => m.InstallerStarted)) await Task.Delay(20);
+        using (var patience = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+            while (!cluster.Masters.All(m => m.InstallerStarted)) await Task.Delay(20, patience.Token);
 
         // Act
         cluster.Cancellations.Cancel(jobId);
