@@ -66,7 +66,7 @@ internal static class InstallBench
         var body = new
         {
             name = $"bench-{masters + media}-{run}", openviduVersion = "3.8.0", domainName = "openvidu.example.io", licenseKey = "BENCHLICENSE",
-            modules = new[] { "observability" }, installerBaseUrl = lab.InstallerBaseUrl,
+            modules = new[] { "observability" }, installerBaseUrl = lab.InstallerHttpsBaseUrl,
             nodes = lab.Nodes.Take(masters).Select(n => Node("master", n)).Concat(lab.Nodes.Skip(masters).Select(n => Node("media", n))).ToArray(),
         };
         var created = await api.PostAsJsonAsync("/api/clusters", body, json);

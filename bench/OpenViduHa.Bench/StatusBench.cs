@@ -160,7 +160,7 @@ internal static class StatusBench
         var body = new
         {
             name = $"status-bench-{size}", openviduVersion = "3.8.0", domainName = "openvidu.example.io", licenseKey = "BENCHLICENSE",
-            modules = new[] { "observability" }, installerBaseUrl = lab.InstallerBaseUrl,
+            modules = new[] { "observability" }, installerBaseUrl = lab.InstallerHttpsBaseUrl,
             nodes = lab.Nodes.Take(Masters).Select(n => Node("master", n)).Concat(lab.Nodes.Skip(Masters).Select(n => Node("media", n))).ToArray(),
         };
         var created = await api.PostAsJsonAsync("/api/clusters", body, Json);

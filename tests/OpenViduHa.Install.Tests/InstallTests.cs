@@ -106,6 +106,64 @@ public sealed class InstallTests
     }
 
     [Fact]
+    public async Task Install_InstallerExitsZeroWithoutItsBanner_NodeFailsUninstalledNeverStarted_LaterInstallSucceeds()
+    {
+        // Arrange: every node's installer does its work and exits 0, but prints no success banner.
+        await using var lp = await LabPanel.StartAsync(5);
+        var nodes = lp.Lab.Nodes;
+        var id = await lp.CreateAsync(lp.Spec("no-banner", "3.8.0", nodes.Take(4).ToList(), [nodes[4]]));
+        foreach (var node in nodes) node.BannerlessInstaller();
+
+        // Act
+        var job = await lp.RunJobAsync(id, "install");
+
+        // Assert: each master ran it and failed on the missing banner; the media node, waiting for the masters, never ran it.
+        Assert.Equal("failed", job["state"]!.GetValue<string>());
+        foreach (var name in new[] { "master-1", "master-2", "master-3", "master-4" })
+        {
+            Assert.Equal("failed", LabPanel.NodeState(job, name));
+            Assert.Contains("without its success banner", LabPanel.NodeMessage(job, name), StringComparison.Ordinal);
+        }
+        Assert.Equal("skipped", LabPanel.NodeState(job, "media-1"));
+        Assert.All(nodes.Take(4), n => Assert.Equal(1, n.InstallerRuns));
+        await AssertNeverStartedAsync(lp, id, nodes);
+
+        // A later install is not refused ("installed already"): masters fixed, the media node's installer still without
+        // its banner. The masters install; the media node runs its installer and fails the same way.
+        foreach (var node in nodes.Take(4)) node.ClearFaults();
+        var second = await lp.RunJobAsync(id, "install");
+        Assert.Equal("failed", second["state"]!.GetValue<string>());
+        Assert.All(new[] { "master-1", "master-2", "master-3", "master-4" }, name => Assert.Equal("succeeded", LabPanel.NodeState(second, name)));
+        Assert.Equal("failed", LabPanel.NodeState(second, "media-1"));
+        Assert.Contains("without its success banner", LabPanel.NodeMessage(second, "media-1"), StringComparison.Ordinal);
+        Assert.Equal(1, nodes[4].InstallerRuns);
+        await AssertNeverStartedAsync(lp, id, [nodes[4]]);
+
+        // Fixed, the media node's retry installs and starts it.
+        nodes[4].ClearFaults();
+        var retry = await lp.Api.PostAsync($"/api/jobs/{second["id"]}/retry", null);
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        var third = await lp.WaitAsync((await retry.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>());
+        Assert.Equal("succeeded", third["state"]!.GetValue<string>());
+        var cluster = await lp.ClusterAsync(id);
+        Assert.All(cluster["nodes"]!.AsArray(), n => Assert.NotNull(n!["installedAt"]));
+        Assert.All(nodes, n => Assert.True(n.ServiceActive, $"{n.Name}: service not active"));
+    }
+
+    /// <summary>The panel marked none of <paramref name="nodes"/> installed, and nothing ever asked their service to start.</summary>
+    private static async Task AssertNeverStartedAsync(LabPanel lp, int clusterId, IReadOnlyList<OpenViduHa.Lab.LabNode> nodes)
+    {
+        var cluster = await lp.ClusterAsync(clusterId);
+        foreach (var node in nodes)
+        {
+            var row = cluster["nodes"]!.AsArray().Single(n => n!["privateIp"]!.GetValue<string>() == node.Address)!;
+            Assert.True(row["installedAt"] is null, $"{row["name"]}: marked installed at {row["installedAt"]}");
+            Assert.False(node.ServiceActive, $"{node.Name}: service active");
+            Assert.DoesNotContain("Starting openvidu.service", node.Journal, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task HostKeyReplaced_ConnectionRefused_InstallerNeverRan()
     {
         await using var lp = await LabPanel.StartAsync(5);

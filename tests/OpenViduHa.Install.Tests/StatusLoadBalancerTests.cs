@@ -1,4 +1,6 @@
+using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text.Json.Nodes;
 
 namespace OpenViduHa.Install.Tests;
@@ -43,9 +45,88 @@ public sealed class StatusLoadBalancerTests
         }
 
         var down = await RefreshAsync(lp, id);
+        Assert.True(down["loadBalancer"]!["checked"]!.GetValue<bool>());
         Assert.False(down["loadBalancer"]!["reachable"]!.GetValue<bool>());
         Assert.Equal("degraded", down["health"]!.GetValue<string>());
-        Assert.Equal("load balancer: connection refused.", down["reason"]!.GetValue<string>());
+        // NGINX was killed: a connection is refused once its listening socket is gone, or reset when it got into the
+        // backlog of a worker that was still dying (seen under load). Both mean nothing serves 443 any more; a timeout,
+        // an HTTP error or a TLS failure would not pass.
+        Assert.Contains(down["reason"]!.GetValue<string>(), new[] { "load balancer: connection refused.", "load balancer: connection reset." });
+
+        // The reset on its own, every time: a listener on 443 that resets each connection once the TLS handshake began.
+        using var resetting = await ResettingListener.StartAsync(IPAddress.Parse(LoadBalancerIp), 443);
+        var reset = await RefreshAsync(lp, id);
+        Assert.Equal("degraded", reset["health"]!.GetValue<string>());
+        Assert.Equal("load balancer: connection reset.", reset["reason"]!.GetValue<string>());
+        Assert.True(resetting.Resets > 0);
+    }
+
+    /// <summary>Accepts connections, reads the client's first bytes, then closes with a TCP reset (linger 0).</summary>
+    private sealed class ResettingListener : IDisposable
+    {
+        private readonly Socket _listener;
+        private readonly CancellationTokenSource _stop = new();
+        private int _resets;
+
+        private ResettingListener(Socket listener)
+        {
+            _listener = listener;
+            _ = Task.Run(AcceptAsync);
+        }
+
+        public int Resets => Volatile.Read(ref _resets);
+
+        /// <summary>Listens once the address is free (the killed NGINX's workers may still hold it for a moment).</summary>
+        public static async Task<ResettingListener> StartAsync(IPAddress address, int port)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(15);
+            while (true)
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    socket.Bind(new IPEndPoint(address, port));
+                    socket.Listen(16);
+                    return new ResettingListener(socket);
+                }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && DateTime.UtcNow < deadline)
+                {
+                    socket.Dispose();
+                    await Task.Delay(50);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            }
+        }
+
+        private async Task AcceptAsync()
+        {
+            var buffer = new byte[512];
+            try
+            {
+                while (true)
+                {
+                    using var client = await _listener.AcceptAsync(_stop.Token);
+                    await client.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
+                    client.LingerState = new LingerOption(true, 0);
+                    Interlocked.Increment(ref _resets);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                // Stopped.
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _listener.Dispose();
+            _stop.Dispose();
+        }
     }
 
     private static async Task<JsonObject> RefreshAsync(LabPanel lp, int id)

@@ -196,6 +196,79 @@ public sealed class InstallerTests(SixNodeLab fixture) : IClassFixture<SixNodeLa
     }
 
     [Fact]
+    public async Task EchoingInstaller_PrintsTheValuesItWasGivenAndTheText_ThenInstalls()
+    {
+        var node = Lab.Nodes[5];
+        node.EchoingInstaller("sudo password: Lab-NotAPassword");
+        try
+        {
+            var result = await InstallAsync(Lab, node, Command(InstallCommands.V380, "master-1"));
+
+            Assert.True(result.ExitCode == 0, result.Error);
+            Assert.Contains(
+                "\nGiven --dashboard-admin-user=admin\nGiven --openvidu-pro-license=FakeLicenseForTestsOnly0123456789\n" +
+                "Given --redis-password=RedisPassword0123456789abcdefghijklmnopqrstu\nsudo password: Lab-NotAPassword\n", result.Output);
+            Assert.Contains(Banner, result.Output);
+            Assert.Equal("", result.Error);
+        }
+        finally
+        {
+            node.ClearFaults();
+        }
+        var quiet = await InstallAsync(Lab, node, Command(InstallCommands.V380, "master-1"));
+        Assert.DoesNotContain("Given --", quiet.Output);
+    }
+
+    [Fact]
+    public async Task EchoingInstaller_Failing_PrintsThemOnStderr_LastTheRedisPassword_Exit1_WritesNothing()
+    {
+        var node = Lab.Nodes[5];
+        node.EchoingInstaller("sudo password: Lab-NotAPassword", fails: true);
+        try
+        {
+            var result = await InstallAsync(Lab, node, Command(InstallCommands.V380, "media-2"));
+
+            Assert.Equal(1, result.ExitCode);
+            // A media node of 3.8 takes neither the licence nor a dashboard user: only what it was given is printed.
+            Assert.Equal(
+                "Given --redis-password=RedisPassword0123456789abcdefghijklmnopqrstu\nsudo password: Lab-NotAPassword\n" +
+                "Error: Redis refused the password RedisPassword0123456789abcdefghijklmnopqrstu\n", result.Error);
+            Assert.DoesNotContain("Given --", result.Output);
+            Assert.DoesNotContain(MediaBanner, result.Output);
+            Assert.Null(node.ReadFile("/opt/openvidu/config/node/media_node.env"));
+        }
+        finally
+        {
+            node.ClearFaults();
+        }
+    }
+
+    [Fact]
+    public async Task BannerlessInstaller_DoesItsWork_ExitsZero_PrintsNoBanner()
+    {
+        var node = Lab.Nodes[5];
+        var runs = node.InstallerRuns;
+        node.BannerlessInstaller();
+        try
+        {
+            var result = await InstallAsync(Lab, node, Command(InstallCommands.V300, "master-2"));
+
+            Assert.True(result.ExitCode == 0, result.Error);
+            Assert.DoesNotContain("Installation Finished Successfully", result.Output);
+            Assert.EndsWith("Pulling the OpenVidu installer image openvidu/openvidu-installer:3.0.0 (OpenViduHa.Lab: simulated)\n", result.Output);
+            Assert.Contains("\nREDIS_PASSWORD=RedisPassword0123456789abcdefghijklmnopqrstu\n", node.ReadFile("/opt/openvidu/.env"));
+            Assert.Contains("Description=OpenVidu HA Master Node", node.ReadFile("/etc/systemd/system/openvidu.service"));
+            Assert.Equal(runs + 1, node.InstallerRuns);
+        }
+        finally
+        {
+            node.ClearFaults();
+        }
+        var again = await InstallAsync(Lab, node, Command(InstallCommands.V300, "master-2"));
+        Assert.Contains(Banner, again.Output);
+    }
+
+    [Fact]
     public async Task SlowInstaller_TakesTheGivenTime()
     {
         var node = Lab.Nodes[5];

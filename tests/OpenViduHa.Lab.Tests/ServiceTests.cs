@@ -266,6 +266,61 @@ public sealed class ServiceTests(SixNodeLab fixture) : IClassFixture<SixNodeLab>
     }
 
     [Fact]
+    public async Task ServiceStartedAt_SetByStart_KeptByASecondStart_ChangedByRestart_NullWhenStopped_JournalRecordsEachStart()
+    {
+        var journal = Media.Journal;
+        var first = await Ssh.RootAsync(Media, Lab.Keys, "systemctl start openvidu");
+        try
+        {
+            var started = Media.ServiceStartedAt;
+            var again = await Ssh.RootAsync(Media, Lab.Keys, "systemctl start openvidu");
+            var kept = Media.ServiceStartedAt;
+            var restart = await Ssh.RootAsync(Media, Lab.Keys, "systemctl restart openvidu");
+            var restarted = Media.ServiceStartedAt;
+
+            Assert.Equal(0, first.ExitCode + again.ExitCode + restart.ExitCode);
+            Assert.NotNull(started);
+            Assert.InRange(started.Value, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow);
+            Assert.Equal(started, kept);
+            Assert.True(restarted > started, $"{restarted} after {started}");
+            // The journal only grows: what is new since the test began is these two starts (a start of a running service is none).
+            var added = Media.Journal[journal.Length..];
+            Assert.Equal(2, added.Split('\n').Count(l => l.Contains("systemd[1]: Starting openvidu.service", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            await Ssh.RootAsync(Media, Lab.Keys, "systemctl stop openvidu");
+        }
+        Assert.Null(Media.ServiceStartedAt);
+    }
+
+    [Fact]
+    public async Task VerboseService_StartAndRestartPrintTheConfig_StopDoesNot_ClearFaultsEndsIt()
+    {
+        Media.VerboseService(true);
+        try
+        {
+            var start = await Ssh.RootAsync(Media, Lab.Keys, "systemctl start openvidu");
+            var restart = await Ssh.RootAsync(Media, Lab.Keys, "systemctl restart openvidu");
+            var stop = await Ssh.RootAsync(Media, Lab.Keys, "systemctl stop openvidu");
+
+            const string printed = "openvidu: REDIS_PASSWORD=RedisPassword0123456789abcdefghijklmnopqrstu\n";
+            Assert.Equal(0, start.ExitCode);
+            Assert.StartsWith("openvidu: MEDIA_NODE_PRIVATE_IP=10.5.0.11\nopenvidu: MASTER_NODE_1_PRIVATE_IP=10.5.0.1\n", start.Output);
+            Assert.EndsWith(printed, start.Output);
+            Assert.EndsWith(printed, restart.Output);
+            Assert.Equal("", stop.Output);
+        }
+        finally
+        {
+            Media.ClearFaults();
+            await Ssh.RootAsync(Media, Lab.Keys, "systemctl stop openvidu");
+        }
+        var quiet = await Ssh.RootAsync(Media, Lab.Keys, "systemctl start openvidu; systemctl stop openvidu");
+        Assert.Equal("", quiet.Output);
+    }
+
+    [Fact]
     public async Task Systemctl_NonRoot_IsRefused_ButMayAsk()
     {
         using var client = await Ssh.ConnectAsync(Master, Ssh.Key(LabUsers.Deploy, Lab.Keys.Ed25519));

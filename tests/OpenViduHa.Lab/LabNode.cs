@@ -148,6 +148,41 @@ public sealed class LabNode
         }
     }
 
+    /// <summary>
+    /// When the running openvidu service started (the service host's clock, to the millisecond: the second line of
+    /// <c>service.pid</c>), or null while it is stopped. A restart changes it; a <c>start</c> of a running service does not.
+    /// </summary>
+    public DateTimeOffset? ServiceStartedAt
+    {
+        get
+        {
+            if (!ServiceActive) return null;
+            try
+            {
+                var started = File.ReadLines(Path.Combine(NodeImage.State(_directory), "service.pid")).Skip(1).First().Trim();
+                return DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(double.Parse(started, CultureInfo.InvariantCulture) * 1000));
+            }
+            catch (Exception e) when (e is IOException or FormatException or InvalidOperationException)
+            {
+                return null; // stopped between the two reads
+            }
+        }
+    }
+
+    /// <summary>
+    /// The openvidu service's journal as <c>journalctl -u openvidu</c> shows it (one line per event: systemd's
+    /// <c>Starting openvidu.service</c>, <c>Started</c>, <c>Stopping</c>, <c>Stopped</c>, failures); "" when nothing was logged.
+    /// Every start or restart that reached the service host wrote <c>Starting openvidu.service</c>.
+    /// </summary>
+    public string Journal
+    {
+        get
+        {
+            var file = Path.Combine(NodeImage.State(_directory), "journal.log");
+            return File.Exists(file) ? File.ReadAllText(file) : "";
+        }
+    }
+
     /// <summary>The ports closed by <see cref="ClosePort"/>, in ascending order.</summary>
     public IReadOnlyList<int> ClosedPorts
     {
@@ -247,6 +282,35 @@ public sealed class LabNode
         WriteState("installer-delay", delay.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "\n");
 
     /// <summary>
+    /// The installer prints back values it was given, as a verbose or a failing installer might: a line
+    /// <c>Given --&lt;flag&gt;=&lt;value&gt;</c> for each of <c>--dashboard-admin-user</c>, <c>--openvidu-pro-license</c> and
+    /// <c>--redis-password</c> it got, then <paramref name="text"/> (e.g. a password the panel must blank out). Without
+    /// <paramref name="fails"/>: on stdout before its delay, then it installs as usual. With it: on stderr after its delay,
+    /// then <c>Error: Redis refused the password &lt;value&gt;</c> as its last line, exit 1, nothing written.
+    /// </summary>
+    public void EchoingInstaller(string text, bool fails = false)
+    {
+        if (text.Contains('\n', StringComparison.Ordinal)) throw new ArgumentException("One line of text.", nameof(text));
+        WriteState("installer-echo", $"{(fails ? "fail" : "ok")}\n{text}\n");
+    }
+
+    /// <summary>
+    /// The installer does all its work (config files, unit, installed) and exits 0, but prints no success banner: its last
+    /// line is the image pull.
+    /// </summary>
+    public void BannerlessInstaller() => WriteState("installer-no-banner", "");
+
+    /// <summary>
+    /// A started service prints its configuration: <c>systemctl start|restart openvidu</c>, once the service runs, print each
+    /// <c>KEY=value</c> line of the node's OpenVidu config files (secrets included) as <c>openvidu: KEY=value</c> on stdout.
+    /// </summary>
+    public void VerboseService(bool verbose)
+    {
+        if (verbose) WriteState("service-verbose", "");
+        else DeleteState("service-verbose");
+    }
+
+    /// <summary>
     /// Container <paramref name="name"/> (e.g. <c>openvidu-init</c>) keeps restarting while the service runs: <c>docker ps</c>
     /// shows it <c>Restarting (1) N seconds ago</c> and its RestartCount grows every 5 s. Null clears it.
     /// </summary>
@@ -295,10 +359,13 @@ public sealed class LabNode
             throw new LabException($"{Name}: the service host could not listen on the reopened ports (see journalctl -u openvidu).");
     }
 
-    /// <summary>Clears every fault switch (installer failure and delay, restarting container, stale media stats, closed ports).</summary>
+    /// <summary>
+    /// Clears every fault switch (installer failure, delay, echo and missing banner, verbose service, restarting container,
+    /// stale media stats, closed ports).
+    /// </summary>
     public void ClearFaults()
     {
-        foreach (var name in new[] { "installer-fail", "installer-delay", "restarting-container", "media-stats-stale" })
+        foreach (var name in new[] { "installer-fail", "installer-delay", "installer-echo", "installer-no-banner", "service-verbose", "restarting-container", "media-stats-stale" })
             DeleteState(name);
         lock (_portsLock)
         {

@@ -32,6 +32,16 @@ public sealed class CredentialsHandler(NodeOps ops, PrivateFiles privateFiles, S
             return;
         }
 
+        // New values take effect through the rolling restart, which never takes a master down while another is down: with
+        // a master down it would restart nothing and leave the nodes with new values on disk and the old ones in memory.
+        var unhealthy = await service.UnhealthyMastersAsync(run);
+        if (unhealthy.Count > 0)
+        {
+            var reason = $"Not written: the new values take effect through a rolling restart, which needs every master healthy first, and {string.Join(", ", unhealthy)} {(unhealthy.Count == 1 ? "is" : "are")} not.";
+            foreach (var node in run.Scope) await run.Context.SetNodeAsync(node.Id, NodeJobState.Skipped, reason);
+            return;
+        }
+
         var written = new List<JobNode>();
         await ops.ForEachAsync(run.Scope, async node =>
         {

@@ -97,9 +97,17 @@ public sealed class ServiceHandler(NodeOps ops) : IJobHandler
     /// <summary>Refuses to take a master down while another master is not healthy.</summary>
     public async Task RequireOtherMastersHealthyAsync(JobRun run, JobNode target)
     {
-        var others = run.AllNodes.Where(n => n.Role == NodeRole.Master && n.Id != target.Id).ToList();
+        var unhealthy = await UnhealthyMastersAsync(run, except: target);
+        if (unhealthy.Count > 0)
+            throw new InvalidOperationException($"Not taking {target.Name} down: the other masters must be healthy first, and {string.Join(", ", unhealthy)} are not. A second master down affects the cluster.");
+    }
+
+    /// <summary>The masters (but <paramref name="except"/>) whose health endpoint does not answer 200, as "name (why)", in name order.</summary>
+    public async Task<IReadOnlyList<string>> UnhealthyMastersAsync(JobRun run, JobNode? except = null)
+    {
+        var masters = run.AllNodes.Where(n => n.Role == NodeRole.Master && n.Id != except?.Id).ToList();
         var unhealthy = new List<string>();
-        await ops.ForEachAsync(others, async node =>
+        await ops.ForEachAsync(masters, async node =>
         {
             try
             {
@@ -112,7 +120,6 @@ public sealed class ServiceHandler(NodeOps ops) : IJobHandler
                 lock (unhealthy) unhealthy.Add($"{node.Name} ({e.Kind})");
             }
         });
-        if (unhealthy.Count > 0)
-            throw new InvalidOperationException($"Not taking {target.Name} down: the other masters must be healthy first, and {string.Join(", ", unhealthy.Order())} are not. A second master down affects the cluster.");
+        return unhealthy.Order(StringComparer.Ordinal).ToList();
     }
 }

@@ -438,10 +438,16 @@ public sealed class StatusCollector : IAsyncDisposable
         return address;
     }
 
+    /// <summary>
+    /// Why the request failed, in words. A load balancer that is going away refuses the connection, or resets it when it
+    /// had accepted it into its backlog as it closed (the reset then comes in the TLS handshake, under an IOException).
+    /// </summary>
     private static string Describe(HttpRequestException e) => e.InnerException switch
     {
         SocketException { SocketErrorCode: SocketError.ConnectionRefused } => "connection refused",
+        SocketException { SocketErrorCode: SocketError.ConnectionReset } => "connection reset",
         SocketException s => s.SocketErrorCode.ToString(),
+        IOException { InnerException: SocketException { SocketErrorCode: SocketError.ConnectionReset } } => "connection reset",
         System.Security.Authentication.AuthenticationException => "TLS handshake failed",
         _ when e.HttpRequestError == HttpRequestError.ResponseEnded => "connection closed without an answer",
         _ => e.HttpRequestError.ToString(),

@@ -7,7 +7,8 @@
 # openvidu, prints the real banners and starts nothing. In place of Docker it sleeps a few seconds.
 # It is stricter than the real one on one point: every secret the cluster shares is required, because a secret
 # generated per node would silently split the cluster.
-# Lab state: /usr/local/lib/ovha-lab (node.env, installer-fail, installer-delay, installer-runs, installed).
+# Lab state: /usr/local/lib/ovha-lab (node.env, installer-fail, installer-delay, installer-echo, installer-no-banner,
+# installer-runs, installed).
 set -eu
 
 OPENVIDU_VERSION='@OPENVIDU_VERSION@'
@@ -231,9 +232,25 @@ for ip in "${FLAG_private_ip:-}" "${FLAG_public_ip:-}"; do
 done
 
 # ---- "install" -----------------------------------------------------------------------------------------------------
+# Fault (LabNode.EchoingInstaller): the values it was given printed back, as a verbose or a failing installer might. The
+# file's first line is "ok" (on stdout, then the install goes on) or "fail" (on stderr after the delay, then an error
+# that names the Redis password as the last line, exit 1, nothing written); its second, a text printed with them.
+ECHO_MODE='' ECHO_TEXT=''
+if [ -r "$LAB/installer-echo" ]; then
+  { IFS= read -r ECHO_MODE || true; IFS= read -r ECHO_TEXT || true; } < "$LAB/installer-echo"
+fi
+echo_given() {
+  for name in dashboard-admin-user openvidu-pro-license redis-password; do
+    var_of "$name"; eval "given=\${$REPLY:-}"
+    [ -z "$given" ] || printf '%s\n' "Given --$name=$given"
+  done
+  [ -z "$ECHO_TEXT" ] || printf '%s\n' "$ECHO_TEXT"
+}
+
 echo "Docker version 29.4.2 is compatible with required version 29.4.2."
 echo "Docker Compose version v5.1.3 is compatible with required version v5.1.3."
 echo "Pulling the OpenVidu installer image openvidu/openvidu-installer:$OPENVIDU_VERSION (OpenViduHa.Lab: simulated)"
+[ "$ECHO_MODE" != ok ] || echo_given
 
 delay=${LAB_INSTALLER_DELAY:-0}
 if [ -r "$LAB/installer-delay" ]; then read -r delay < "$LAB/installer-delay"; fi
@@ -241,6 +258,10 @@ case $delay in 0|0.0|0.00|0.000|'') ;; *) sleep "$delay" ;; esac
 
 if [ -r "$LAB/installer-fail" ]; then
   while IFS= read -r line || [ -n "$line" ]; do printf '%s\n' "$line"; done < "$LAB/installer-fail" >&2
+  exit 1
+fi
+if [ "$ECHO_MODE" = fail ]; then
+  { echo_given; printf '%s\n' "Error: Redis refused the password $FLAG_redis_password"; } >&2
   exit 1
 fi
 
@@ -354,6 +375,10 @@ printf '%s\n' \
   echo "GENERATION=$GENERATION"
   echo "MODULES=$MODULES"
 } > "$LAB/installed"
+
+# Fault (LabNode.BannerlessInstaller): the work is done and the exit status is 0, but no banner follows (a wrapper that
+# swallowed the installer's last lines would look like this).
+[ ! -e "$LAB/installer-no-banner" ] || exit 0
 
 if [ "$SCRIPT_ROLE" = master-node ]; then
   printf '%s\n' \

@@ -742,7 +742,9 @@ class ServiceHost:
             self.selector.register(conn, selectors.EVENT_READ, ("conn", None))
 
     def read(self, conn):
-        connection = self.pending[conn]
+        connection = self.pending.get(conn)
+        if connection is None:
+            return  # closed earlier in this round of events (its service stopped or restarted): nothing to read
         try:
             chunk = conn.recv(65536)
         except (BlockingIOError, InterruptedError):

@@ -7,7 +7,8 @@
 # for every node (supervisor.py, ServiceHost): start, stop and restart ask it over its FIFO and wait for its answer.
 # Everything else (status, is-enabled, enable, daemon-reload, other units, several units at once) is node.py's.
 #
-# Lab state: /usr/local/lib/ovha-lab (node.env; service.pid, the service host's pid while the service runs).
+# Lab state: /usr/local/lib/ovha-lab (node.env; service.pid, the service host's pid while the service runs;
+# service-verbose, a fault switch).
 
 LAB=/usr/local/lib/ovha-lab
 UNIT=/etc/systemd/system/openvidu.service
@@ -84,5 +85,16 @@ if [ "$code" != 0 ]; then
   printf '%s\n%s\n' "Job for openvidu.service failed because the control process exited with error code." \
     'See "systemctl status openvidu.service" and "journalctl -xeu openvidu.service" for details.' >&2
   exit 1
+fi
+# Fault (LabNode.VerboseService): a started service prints its configuration, secrets and all, as a unit that echoes its
+# environment would; read without a fork.
+if [ "$verb" != stop ] && [ -e "$LAB/service-verbose" ]; then
+  for file in /opt/openvidu/.env /opt/openvidu/config/cluster/openvidu.env /opt/openvidu/config/node/master_node.env \
+      /opt/openvidu/config/node/media_node.env; do
+    [ -r "$file" ] || continue
+    while IFS= read -r line || [ -n "$line" ]; do
+      case $line in [A-Z]*=*) printf 'openvidu: %s\n' "$line" ;; esac
+    done < "$file"
+  done
 fi
 exit 0
