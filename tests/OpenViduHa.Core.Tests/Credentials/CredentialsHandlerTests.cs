@@ -106,13 +106,13 @@ public sealed class CredentialsHandlerTests
     {
         // Arrange
         await using var cluster = await InstalledWithConfigAsync();
-        cluster.Connector.Fail("master-4", SshFailureKind.ConnectionRefused);
+        cluster.Fail("master-4", SshFailureKind.ConnectionRefused);
 
         // Act
         var result = await cluster.RunAsync(JobKind.CheckCredentials);
 
         // Assert
-        Assert.StartsWith("10.5.0.4:22 refused the connection", result.NodeMessage("master-4"), StringComparison.Ordinal);
+        Assert.StartsWith($"127.0.0.1:{cluster.Node("master-4").Port} refused the connection", result.NodeMessage("master-4"), StringComparison.Ordinal);
         Assert.Equal(NodeJobState.Succeeded, result.NodeState("master-3"));
     }
 
@@ -223,7 +223,7 @@ public sealed class CredentialsHandlerTests
     {
         // Arrange
         await using var cluster = await InstalledWithConfigAsync();
-        foreach (var node in cluster.Nodes) cluster.Connector.Fail(node.Name, SshFailureKind.ConnectionRefused);
+        foreach (var node in cluster.Nodes) cluster.Fail(node.Name, SshFailureKind.ConnectionRefused);
 
         // Act
         var result = await cluster.RunAsync(JobKind.DistributeCredentials);

@@ -176,13 +176,14 @@ public sealed class InstallHandlerTests
     {
         // Arrange
         await using var cluster = await LocalCluster.StartAsync();
-        cluster.Connector.Fail("master-4", SshFailureKind.ConnectionRefused);
+        cluster.Fail("master-4", SshFailureKind.ConnectionRefused);
 
         // Act
         var result = await cluster.RunAsync(JobKind.Install);
 
         // Assert
-        const string refused = "10.5.0.4:22 refused the connection: is sshd running and listening on port 22, and does a firewall allow it?";
+        var port = cluster.Node("master-4").Port;
+        var refused = $"127.0.0.1:{port} refused the connection: is sshd running and listening on port {port}, and does a firewall allow it?";
         Assert.Equal((NodeJobState.Failed, refused), (result.NodeState("master-4"), result.NodeMessage("master-4")));
         Assert.Contains(refused, result.Lines("master-4"));
         Assert.Equal(NodeJobState.Succeeded, result.NodeState("media-1"));
@@ -204,7 +205,7 @@ public sealed class InstallHandlerTests
         var result = await cluster.RunAsync(JobKind.Install);
 
         // Assert
-        Assert.StartsWith("Host key mismatch for 10.5.0.2:22", result.NodeMessage("master-2"), StringComparison.Ordinal);
+        Assert.StartsWith($"Host key mismatch for 127.0.0.1:{cluster.Node("master-2").Port}", result.NodeMessage("master-2"), StringComparison.Ordinal);
         Assert.Null(cluster.Node("master-2").InstallerArguments);
         var stored = (await cluster.Db.NodesAsync(cluster.ClusterId)).Single(n => n.Name == "master-2");
         Assert.Equal(cluster.Node("master-2").HostKeyFingerprint, stored.PresentedHostKeyFingerprint);

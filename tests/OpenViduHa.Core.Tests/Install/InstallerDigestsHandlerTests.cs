@@ -72,13 +72,13 @@ public sealed class InstallerDigestsHandlerTests
     {
         // Arrange
         await using var cluster = await LocalCluster.StartAsync();
-        cluster.Connector.Fail("master-1", SshFailureKind.ConnectionRefused);
+        cluster.Fail("master-1", SshFailureKind.ConnectionRefused);
 
         // Act
         var result = await cluster.RunAsync(JobKind.FetchInstallerDigests);
 
         // Assert
         Assert.Equal(NodeJobState.Failed, result.NodeState("master-1"));
-        Assert.StartsWith("10.5.0.1:22 refused the connection", result.NodeMessage("master-1"), StringComparison.Ordinal);
+        Assert.StartsWith($"127.0.0.1:{cluster.Node("master-1").Port} refused the connection", result.NodeMessage("master-1"), StringComparison.Ordinal);
     }
 }

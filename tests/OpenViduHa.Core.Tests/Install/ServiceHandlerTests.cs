@@ -57,7 +57,7 @@ public sealed class ServiceHandlerTests
         // Arrange
         await using var cluster = await InstalledAsync();
         cluster.Node("master-3").HealthAnswers("502");
-        cluster.Connector.Fail("master-4", SshFailureKind.Timeout);
+        cluster.Fail("master-4", SshFailureKind.Timeout);
 
         // Act
         var result = await cluster.RunAsync(JobKind.Stop, target: "master-1");
@@ -120,14 +120,14 @@ public sealed class ServiceHandlerTests
     {
         // Arrange
         await using var cluster = await InstalledAsync();
-        cluster.Connector.Fail("media-1", SshFailureKind.ConnectionRefused);
+        cluster.Fail("media-1", SshFailureKind.ConnectionRefused);
 
         // Act
         var result = await cluster.RunAsync(JobKind.Restart, target: "media-1");
 
         // Assert
         Assert.Equal(NodeJobState.Failed, result.NodeState("media-1"));
-        Assert.StartsWith("10.5.0.11:22 refused the connection", result.NodeMessage("media-1"), StringComparison.Ordinal);
+        Assert.StartsWith($"127.0.0.1:{cluster.Node("media-1").Port} refused the connection", result.NodeMessage("media-1"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -107,7 +107,7 @@ public sealed class NodeOpsTests
         // Arrange
         await using var cluster = await LocalCluster.StartAsync();
         var run = await cluster.JobRunAsync(JobKind.Preflight);
-        cluster.Connector.Fail("master-1", SshFailureKind.ConnectionRefused);
+        cluster.Fail("master-1", SshFailureKind.ConnectionRefused);
 
         // Act
         var failure = await Assert.ThrowsAsync<SshFailureException>(() => cluster.Ops.ConnectAsync(run, run.AllNodes[0]));

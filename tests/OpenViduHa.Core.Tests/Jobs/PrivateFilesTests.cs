@@ -114,8 +114,8 @@ public sealed class PrivateFilesTests
         // Arrange: removal runs in finally blocks, also after the connection dropped.
         await using var cluster = await LocalCluster.StartAsync();
         var run = await cluster.JobRunAsync(JobKind.Install);
-        var session = await cluster.Connector.ConnectAsync(run.AllNodes[0].Ssh, new SshConnectOptions(), CancellationToken.None);
-        await session.DisposeAsync();
+        await using var session = await cluster.Connector.ConnectAsync(run.AllNodes[0].Ssh, new SshConnectOptions(), CancellationToken.None);
+        cluster.Node("master-1").RefuseConnections();
 
         // Act
         var thrown = await Record.ExceptionAsync(() => cluster.PrivateFiles.RemoveAsync(session, "/run/ovha-panel/j1-x"));

@@ -6,13 +6,14 @@ using OpenViduHa.Core.Credentials;
 using OpenViduHa.Core.Data;
 using OpenViduHa.Core.Install;
 using OpenViduHa.Core.Jobs;
+using OpenViduHa.Core.Ssh;
 
 namespace OpenViduHa.Core.Tests.Support;
 
 /// <summary>
 /// A stored cluster whose nodes are <see cref="LocalNode"/>s, and the panel's real job machinery over it: JobRunner,
 /// the install, service, credentials and installer-digests handlers, NodeOps, PrivateFiles, on the real database.
-/// Only the SSH connection is the test double (<see cref="LocalConnector"/>).
+/// The panel reaches the nodes through its real SSH engine, every host key pinned.
 /// </summary>
 internal sealed class LocalCluster : IAsyncDisposable
 {
@@ -26,7 +27,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         Definition = definition;
         Nodes = nodes;
         Options = options;
-        Connector = new LocalConnector(nodes);
+        Connector = new SshNetConnector(NullLogger<SshNetConnector>.Instance);
         PrivateFiles = new PrivateFiles(Microsoft.Extensions.Options.Options.Create(options));
         Ops = new NodeOps(Connector, PrivateFiles, Microsoft.Extensions.Options.Options.Create(options), db.Factory);
         Service = new ServiceHandler(Ops);
@@ -37,7 +38,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     public ClusterDefinition Definition { get; }
     public IReadOnlyList<LocalNode> Nodes { get; }
     public JobOptions Options { get; }
-    public LocalConnector Connector { get; }
+    public SshNetConnector Connector { get; }
     public PrivateFiles PrivateFiles { get; }
     public NodeOps Ops { get; }
     public ServiceHandler Service { get; }
@@ -51,6 +52,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         var definition = (await db.Clusters.LoadDefinitionAsync(clusterId))!;
         var sharedLog = System.IO.Path.Combine(SharedDirectory, $"order-{Guid.NewGuid():N}.log");
         var nodes = await Task.WhenAll(definition.Nodes.Select(n => LocalNode.StartAsync(n, sharedLog)));
+        await db.PointAtAsync(clusterId, nodes);
         var options = new JobOptions
         {
             ConnectTimeout = TimeSpan.FromSeconds(5), CommandTimeout = TimeSpan.FromSeconds(30), InstallTimeout = TimeSpan.FromSeconds(30),
@@ -66,6 +68,14 @@ internal sealed class LocalCluster : IAsyncDisposable
     public IReadOnlyList<string> SystemctlOrder => File.Exists(_sharedLog) ? File.ReadAllLines(_sharedLog) : [];
 
     public LocalNode Node(string name) => Nodes.Single(n => n.Name == name);
+
+    /// <summary>From now on, connecting to the node fails: refused (its sshd gone) or timed out (its sshd frozen).</summary>
+    public void Fail(string nodeName, SshFailureKind kind)
+    {
+        if (kind == SshFailureKind.ConnectionRefused) Node(nodeName).RefuseConnections();
+        else if (kind == SshFailureKind.Timeout) Node(nodeName).Hang();
+        else throw new ArgumentOutOfRangeException(nameof(kind), kind, "Only refused and timed-out connections can be made.");
+    }
 
     public IEnumerable<LocalNode> Masters => Nodes.Where(n => n.Definition.Role == NodeRole.Master);
 
@@ -151,5 +161,5 @@ internal sealed record JobResult(JobEntity Job, IReadOnlyList<JobLogLine> Log)
 
     public override string ToString() =>
         $"{Job.State}: {Job.Message}\n" + string.Join("\n", Job.Nodes.Select(n => $"  {n.NodeName}: {n.State} {n.Message}")) +
-        "\n" + string.Join("\n", Log.Select(l => $"  [{l.NodeName}] {l.Text}"));
+        "\n" + string.Join("\n", Log.Select(l => $"  {l.At:HH:mm:ss.fff} [{l.NodeName}] {l.Text}"));
 }

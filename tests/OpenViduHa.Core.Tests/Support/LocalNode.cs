@@ -3,59 +3,176 @@ using System.Text;
 using OpenViduHa.Core.Clusters;
 using OpenViduHa.Core.Install;
 using OpenViduHa.Core.Ssh;
+using OpenViduHa.Tests.Shared;
 
 namespace OpenViduHa.Core.Tests.Support;
 
 /// <summary>
-/// A node for the job handlers without sshd: a private mount namespace of this machine (its own <c>/tmp</c>, <c>/run</c>
-/// and <c>/opt</c> on tmpfs) where the commands the panel sends run in real bash with the real coreutils, while
-/// <c>systemctl</c>, <c>curl</c> and the OpenVidu installer are stubs whose state is files under <see cref="StubDirectory"/>.
-/// Commands reach it through <see cref="LocalConnector"/>, the test double of the SSH boundary (<see cref="ISshConnector"/>):
-/// what SSH.NET, sshd and sudo add is tested against the lab's real sshd in OpenViduHa.Install.Tests. Needs root
+/// A node for the job handlers: a real OpenSSH server (Debian's sshd) on a free port of 127.0.0.1, in a private mount
+/// namespace of this machine (its own <c>/tmp</c>, <c>/run</c> and <c>/opt</c> on tmpfs), accepting root with
+/// <see cref="TestKeys.Ed25519"/>, SFTP included. The panel reaches it through its real SSH engine
+/// (<see cref="SshNetConnector"/>, host key pinned); the commands it sends run in real bash with the real coreutils,
+/// while <c>systemctl</c>, <c>curl</c> and the OpenVidu installer are stubs whose state is files under
+/// <see cref="StubDirectory"/>. sudo, passwords and other users are the lab's (OpenViduHa.Install.Tests). Needs root
 /// (unshare, nsenter), as the rest of the suite does.
 /// </summary>
 internal sealed class LocalNode : IAsyncDisposable
 {
     public const string StubDirectory = "/opt/ovha-stub";
     private const string Path = $"{StubDirectory}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    private const string SftpServer = "/usr/lib/openssh/sftp-server";
     private readonly Process _holder;
-    private readonly List<string> _commands = [];
+    private readonly string _directory;
+    private Process? _sshd;
+    private bool _stopped;
 
-    private readonly string? _sharedLog;
-
-    private LocalNode(NodeDefinition definition, Process holder, string? sharedLog)
+    private LocalNode(NodeDefinition definition, Process holder, string directory)
     {
         Definition = definition;
         _holder = holder;
-        _sharedLog = sharedLog;
-        HostKeyFingerprint = PanelDatabase.Fingerprint(definition.PrivateIp);
+        _directory = directory;
     }
 
     public NodeDefinition Definition { get; }
     public string Name => Definition.Name;
-    public string HostKeyFingerprint { get; }
 
-    /// <summary>Every command line the node was sent, in order.</summary>
+    /// <summary>The port sshd listens on, on 127.0.0.1.</summary>
+    public int Port { get; private set; }
+
+    /// <summary>sshd's host key, as ssh-keygen prints it.</summary>
+    public string HostKeyFingerprint { get; private set; } = "";
+
+    /// <summary>Every command line the node's sshd was sent, in order (SFTP sessions left out).</summary>
     public IReadOnlyList<string> Commands
     {
-        get { lock (_commands) return [.. _commands]; }
+        get
+        {
+            var recorded = Read($"{StubDirectory}/commands") ?? "";
+            // command NUL, per session; a record being written (no final NUL yet) is left out.
+            var fields = recorded.Split('\0');
+            return fields.Take(fields.Length - 1).Where(c => c != SftpServer).ToList();
+        }
     }
 
     /// <param name="sharedLog">A file outside the namespace's own folders where every node's stand-in systemctl writes
     /// "node systemctl verb", so that a test sees the order across nodes.</param>
     public static async Task<LocalNode> StartAsync(NodeDefinition definition, string? sharedLog = null)
     {
+        // Not under /tmp: the node's namespace mounts its own /tmp over it.
+        var directory = Directory.CreateDirectory($"/var/tmp/ovha-node-{Guid.NewGuid():N}").FullName;
         var info = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         foreach (var a in new[] { "--mount", "--propagation", "private", "--", "bash", "-c",
-                     "set -e; for d in /tmp /run /opt; do mount -t tmpfs ovha-node \"$d\"; done; echo ready; exec sleep infinity" })
+                     "set -e; for d in /tmp /run /opt /root; do mount -t tmpfs ovha-node \"$d\"; done; mkdir -p /run/sshd; echo ready; exec sleep infinity" })
             info.ArgumentList.Add(a);
         var holder = Process.Start(info)!;
         var ready = await holder.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
         if (ready != "ready")
             throw new InvalidOperationException($"Could not make a mount namespace for {definition.Name} (root needed): {await holder.StandardError.ReadToEndAsync()}");
-        var node = new LocalNode(definition, holder, sharedLog);
+        var node = new LocalNode(definition, holder, directory);
         node.WriteStubs();
+        await node.ConfigureSshdAsync(sharedLog);
+        await node.StartSshdAsync();
         return node;
+    }
+
+    /// <summary>From now on the node's sshd is gone: connecting is refused.</summary>
+    public void RefuseConnections()
+    {
+        _sshd?.Kill(entireProcessTree: true);
+        _sshd?.WaitForExit();
+    }
+
+    /// <summary>From now on the node's sshd is frozen (SIGSTOP): it takes the connection and never answers, as a hung host does.</summary>
+    public void Hang()
+    {
+        _stopped = true;
+        Signal("STOP");
+    }
+
+    private async Task ConfigureSshdAsync(string? sharedLog)
+    {
+        var host = System.IO.Path.Combine(_directory, "host");
+        await RunAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", Name, "-f", host);
+        HostKeyFingerprint = (await RunAsync("ssh-keygen", "-l", "-E", "sha256", "-f", host + ".pub")).Split(' ')[1];
+        var user = System.IO.Path.Combine(_directory, "user");
+        File.WriteAllText(user, TestKeys.Ed25519);
+        File.SetUnixFileMode(user, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.WriteAllText(System.IO.Path.Combine(_directory, "authorized_keys"), await RunAsync("ssh-keygen", "-y", "-f", user));
+        // The forced command records the session's command (NUL-terminated, one write), then runs it as sshd would have.
+        var recorder = System.IO.Path.Combine(_directory, "record");
+        File.WriteAllText(recorder, $$"""
+            #!/bin/sh
+            if [ -n "${SSH_ORIGINAL_COMMAND+set}" ]; then
+              c=$SSH_ORIGINAL_COMMAND
+              unset SSH_ORIGINAL_COMMAND
+              printf '%s\0' "$c" >>{{StubDirectory}}/commands
+              exec "${SHELL:-/bin/sh}" -c "$c"
+            fi
+            printf '\0' >>{{StubDirectory}}/commands
+            exec "${SHELL:-/bin/sh}" -l
+
+            """);
+        File.SetUnixFileMode(recorder, (UnixFileMode)0b111_101_101);
+        Port = FreePort.Get();
+        // OpenSSH 9.8 and later penalise addresses that fail to authenticate; every test connects from 127.0.0.1.
+        var penalties = await OpenSshVersion.Value >= new Version(9, 8) ? "PerSourcePenalties no" : "";
+        File.WriteAllText(System.IO.Path.Combine(_directory, "sshd_config"), $"""
+            Port {Port}
+            ListenAddress 127.0.0.1
+            HostKey {host}
+            AuthorizedKeysFile {_directory}/authorized_keys
+            PermitRootLogin prohibit-password
+            PasswordAuthentication no
+            KbdInteractiveAuthentication no
+            UsePAM no
+            StrictModes no
+            PidFile none
+            MaxStartups 100
+            MaxSessions 100
+            UseDNS no
+            LogLevel ERROR
+            PrintMotd no
+            PrintLastLog no
+            SetEnv PATH={Path} OVHA_NODE={Name} OVHA_SHARED_LOG={sharedLog ?? "/dev/null"}
+            Subsystem sftp {SftpServer}
+            ForceCommand {recorder}
+            {penalties}
+            """);
+    }
+
+    private async Task StartSshdAsync()
+    {
+        var info = new ProcessStartInfo("/usr/bin/nsenter") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in new[] { "--target", _holder.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mount", "--",
+                     "/usr/sbin/sshd", "-D", "-e", "-f", System.IO.Path.Combine(_directory, "sshd_config") })
+            info.ArgumentList.Add(a);
+        var errors = new StringBuilder();
+        _sshd = Process.Start(info)!;
+        _sshd.ErrorDataReceived += (_, e) => { lock (errors) errors.AppendLine(e.Data); };
+        _sshd.BeginOutputReadLine();
+        _sshd.BeginErrorReadLine();
+        await FreePort.WaitUntilListeningAsync(Port, TimeSpan.FromSeconds(30), () => { lock (errors) return $"sshd of {Name} did not start: {errors}"; });
+    }
+
+    private void Signal(string signal)
+    {
+        if (_sshd is null || _sshd.HasExited) return;
+        using var kill = Process.Start("kill", ["-" + signal, _sshd.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    private static readonly Lazy<Task<Version>> OpenSshVersion = new(async () =>
+    {
+        var banner = (await ProcessRunner.RunAsync("ssh", ["-V"])).Output; // OpenSSH_9.2p1 Debian-2+deb12u3, OpenSSL …
+        var match = System.Text.RegularExpressions.Regex.Match(banner, @"OpenSSH_(\d+)\.(\d+)");
+        return match.Success ? new Version(int.Parse(match.Groups[1].Value), int.Parse(match.Groups[2].Value)) : new Version(0, 0);
+    });
+
+    private static async Task<string> RunAsync(string program, params string[] arguments)
+    {
+        var result = await ProcessRunner.RunAsync(program, arguments);
+        if (result.ExitCode != 0) throw new InvalidOperationException($"{program} failed: {result}");
+        return result.StdOut;
     }
 
     /// <summary>A path of the node's file system as this process sees it.</summary>
@@ -110,47 +227,6 @@ internal sealed class LocalNode : IAsyncDisposable
 
     /// <summary>The arguments the stand-in installer got (one per line), or null when it never ran.</summary>
     public IReadOnlyList<string>? InstallerArguments => Read($"{StubDirectory}/installer-args")?.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-
-    /// <summary>Runs one command line in the node's namespace, as root, under bash, with stdin empty.</summary>
-    public async Task<SshCommandResult> ExecAsync(string command, Action<OutputStream, string>? onLine, CancellationToken ct)
-    {
-        lock (_commands) _commands.Add(command);
-        var info = new ProcessStartInfo("/usr/bin/nsenter") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var a in new[] { "--target", _holder.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mount", "--", "/bin/bash", "-c", command })
-            info.ArgumentList.Add(a);
-        // A login's environment, not the test runner's.
-        info.Environment.Clear();
-        info.Environment["PATH"] = Path;
-        info.Environment["HOME"] = "/root";
-        info.Environment["LANG"] = "C.UTF-8";
-        info.Environment["OVHA_NODE"] = Name;
-        info.Environment["OVHA_SHARED_LOG"] = _sharedLog ?? "";
-        using var process = Process.Start(info)!;
-        process.StandardInput.Close();
-        var stdout = Pump(process.StandardOutput, OutputStream.Stdout, onLine);
-        var stderr = Pump(process.StandardError, OutputStream.Stderr, onLine);
-        try
-        {
-            await process.WaitForExitAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return new SshCommandResult(process.ExitCode, await stdout, await stderr);
-    }
-
-    private static async Task<string> Pump(StreamReader reader, OutputStream kind, Action<OutputStream, string>? onLine)
-    {
-        var text = new StringBuilder();
-        while (await reader.ReadLineAsync() is { } line)
-        {
-            text.Append(line).Append('\n');
-            onLine?.Invoke(kind, line);
-        }
-        return text.ToString();
-    }
 
     private void WriteStubs()
     {
@@ -209,6 +285,9 @@ internal sealed class LocalNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_stopped) Signal("CONT");
+        RefuseConnections();
+        _sshd?.Dispose();
         try
         {
             // The holder is sleep alone (bash exec'd it): its end ends the namespace and its tmpfs mounts.
@@ -220,90 +299,6 @@ internal sealed class LocalNode : IAsyncDisposable
             // Already gone.
         }
         _holder.Dispose();
-    }
-}
-
-/// <summary>
-/// The test double of the SSH boundary for the job handlers' orchestration: connects to <see cref="LocalNode"/>s by the
-/// target's host, checks the pinned host key the way the real connector does (unpinned and mismatched keys refused), and
-/// fails a node on demand the way SSH.NET would be reported (<see cref="Fail"/>).
-/// </summary>
-internal sealed class LocalConnector(IReadOnlyList<LocalNode> nodes) : ISshConnector
-{
-    private readonly Dictionary<string, SshFailureKind> _failing = new(StringComparer.Ordinal);
-    private int _connects;
-
-    public int Connects => Volatile.Read(ref _connects);
-
-    /// <summary>From now on, connecting to the node fails (refused, timeout…).</summary>
-    public void Fail(string nodeName, SshFailureKind kind)
-    {
-        lock (_failing) _failing[nodeName] = kind;
-    }
-
-    public Task<ISshSession> ConnectAsync(SshTarget target, SshConnectOptions options, CancellationToken ct)
-    {
-        ct.ThrowIfCancellationRequested();
-        Interlocked.Increment(ref _connects);
-        var node = nodes.Single(n => n.Definition.PrivateIp == target.Host);
-        SshFailureKind? failure;
-        lock (_failing) failure = _failing.TryGetValue(node.Name, out var kind) ? kind : null;
-        if (failure is { } f)
-        {
-            throw f switch
-            {
-                SshFailureKind.ConnectionRefused => SshFailureException.Refused(target, new IOException("Connection refused")),
-                SshFailureKind.Timeout => SshFailureException.TimedOut(target, options.ConnectTimeout, "connecting"),
-                _ => new SshFailureException(f, $"{target.Host}:{target.Port} failed: {f}"),
-            };
-        }
-        if (target.PinnedFingerprint is null) throw SshFailureException.NotConfirmed(target, node.HostKeyFingerprint);
-        if (!Fingerprints.Equal(target.PinnedFingerprint, node.HostKeyFingerprint)) throw SshFailureException.Mismatch(target, node.HostKeyFingerprint);
-        return Task.FromResult<ISshSession>(new LocalSession(node, target));
-    }
-
-    public Task<string> ProbeHostKeyAsync(string host, int port, TimeSpan timeout, CancellationToken ct) =>
-        Task.FromResult(nodes.Single(n => n.Definition.PrivateIp == host).HostKeyFingerprint);
-
-    private sealed class LocalSession(LocalNode node, SshTarget target) : ISshSession
-    {
-        private bool _disposed;
-
-        public SshTarget Target => target;
-        public string PresentedFingerprint => node.HostKeyFingerprint;
-        public bool IsConnected => !_disposed;
-
-        public async Task<SshCommandResult> RunAsync(string command, SshRunOptions options, CancellationToken ct)
-        {
-            // As SSH.NET reports a closed connection.
-            if (_disposed) throw new SshFailureException(SshFailureKind.Disconnected, $"The SSH connection to {target.Host}:{target.Port} is closed.");
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(options.Timeout);
-            try
-            {
-                return await node.ExecAsync(command, options.OnLine, timeout.Token);
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                throw SshFailureException.TimedOut(target, options.Timeout, options.Description ?? "the command");
-            }
-        }
-
-        public Task<byte[]?> DownloadAsync(string path, CancellationToken ct) =>
-            Task.FromResult(File.Exists(node.HostPath(path)) ? File.ReadAllBytes(node.HostPath(path)) : null);
-
-        public async Task UploadAsync(string path, byte[] content, CancellationToken ct)
-        {
-            // As SFTP does: the folder must exist.
-            if (!Directory.Exists(System.IO.Path.GetDirectoryName(node.HostPath(path))))
-                throw new SshFailureException(SshFailureKind.Disconnected, $"SFTP to {target.Host}:{target.Port} failed: no such folder for {path}");
-            await File.WriteAllBytesAsync(node.HostPath(path), content, ct);
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            _disposed = true;
-            return ValueTask.CompletedTask;
-        }
+        Directory.Delete(_directory, recursive: true);
     }
 }

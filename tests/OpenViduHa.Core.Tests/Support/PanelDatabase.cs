@@ -56,6 +56,20 @@ internal sealed class PanelDatabase : IDisposable
     public static string Fingerprint(string seed) =>
         "SHA256:" + Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(seed))).TrimEnd('=');
 
+    /// <summary>Points every node's SSH access at its <see cref="LocalNode"/>: 127.0.0.1, its sshd's port, its real host key pinned.</summary>
+    public async Task PointAtAsync(int clusterId, IReadOnlyList<LocalNode> nodes)
+    {
+        await using var db = Open();
+        foreach (var row in await db.Nodes.Where(n => n.ClusterId == clusterId).ToListAsync())
+        {
+            var node = nodes.Single(n => n.Name == row.Name);
+            row.SshHost = "127.0.0.1";
+            row.SshPort = node.Port;
+            row.HostKeyFingerprint = node.HostKeyFingerprint;
+        }
+        await db.SaveChangesAsync();
+    }
+
     /// <summary>Marks nodes installed (or not), as an install job would.</summary>
     public async Task SetInstalledAsync(int clusterId, Func<NodeEntity, bool> which, bool installed = true)
     {
