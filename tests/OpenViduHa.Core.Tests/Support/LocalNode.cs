@@ -16,7 +16,7 @@ namespace OpenViduHa.Core.Tests.Support;
 /// <see cref="StubDirectory"/>. sudo, passwords and other users are the lab's (OpenViduHa.Install.Tests). Needs root
 /// (unshare, nsenter), as the rest of the suite does.
 /// </summary>
-internal sealed class LocalNode : IAsyncDisposable
+public sealed class LocalNode : IAsyncDisposable
 {
     public const string StubDirectory = "/opt/ovha-stub";
     private const string Path = $"{StubDirectory}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
