@@ -116,6 +116,27 @@ public sealed class CredentialsHandlerTests
         Assert.Equal(NodeJobState.Succeeded, result.NodeState("master-3"));
     }
 
+    [Theory]
+    [InlineData(new[] { "master-3" }, "master-3 (HTTP 502) is not.")]
+    [InlineData(new[] { "master-2", "master-4" }, "master-2 (HTTP 502), master-4 (HTTP 502) are not.")]
+    public async Task Distribute_AMasterUnhealthy_EveryNodeSkippedNothingWrittenNothingRestarted(string[] unhealthy, string ending)
+    {
+        // Arrange: every file differs, so a write would show.
+        await using var cluster = await InstalledWithConfigAsync();
+        foreach (var node in cluster.Nodes) node.Write(CredentialLayout.V30Env, "OTHER_SETTING=kept\n", (UnixFileMode)0b110_000_000);
+        foreach (var name in unhealthy) cluster.Node(name).HealthAnswers("502");
+
+        // Act
+        var result = await cluster.RunAsync(JobKind.DistributeCredentials);
+
+        // Assert
+        const string start = "Not written: the new values take effect through a rolling restart, which needs every master healthy first, and ";
+        Assert.All(result.Job.Nodes, n => Assert.Equal((NodeJobState.Skipped, start + ending), (n.State, n.Message)));
+        Assert.NotEqual(JobState.Succeeded, result.State);
+        Assert.All(cluster.Nodes, n => Assert.Equal("OTHER_SETTING=kept\n", n.Read(CredentialLayout.V30Env)));
+        Assert.All(cluster.Nodes, n => Assert.Empty(n.SystemctlCalls));
+    }
+
     [Fact]
     public async Task Distribute_ChangedValues_ReplacedWithABackupThenRollingRestart()
     {

@@ -1,5 +1,7 @@
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using OpenViduHa.Core.Clusters;
 using OpenViduHa.Core.Nodes;
 using OpenViduHa.Core.Ssh;
 using OpenViduHa.Core.Tests.Support;
@@ -184,5 +186,71 @@ public sealed class SshNetAgainstSshdTests(LocalSshd sshd) : IClassFixture<Local
 
         // Assert
         Assert.Equal(sshd.HostKeyFingerprint, fingerprint);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_PassphraseProtectedKey_Connects()
+    {
+        // Arrange
+        var target = Target() with { Credentials = new SshCredentials(TestKeys.Ed25519Encrypted, TestKeys.Passphrase, null, null) };
+
+        // Act
+        await using var session = await ConnectAsync(target);
+
+        // Assert
+        Assert.Equal("root", (await session.RunAsync("id -un", new SshRunOptions(), CancellationToken.None)).Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task ConnectAndRun_PanelLog_NamesTheTargetAndTheStepNotTheCommand()
+    {
+        // Arrange
+        var logger = new ListLogger<SshNetConnector>();
+        var connector = new SshNetConnector(logger);
+        await using var session = await connector.ConnectAsync(Target(), Options, CancellationToken.None);
+
+        // Act
+        await session.RunAsync("echo described", new SshRunOptions { Description = "the described step" }, CancellationToken.None);
+        await session.RunAsync("echo undescribed", new SshRunOptions(), CancellationToken.None);
+
+        // Assert
+        var target = $"master-1 (root@127.0.0.1:{sshd.Port})";
+        Assert.Equal([(LogLevel.Debug, $"SSH connected to {target}"), (LogLevel.Debug, $"SSH {target}: the described step"), (LogLevel.Debug, $"SSH {target}: echo undescribed")],
+            logger.Entries);
+    }
+
+    [Fact]
+    public async Task UploadAsync_HostKeyChangedSinceTheCommandConnection_RefusedNothingWritten()
+    {
+        // Arrange: SFTP is a second connection, a second chance to be intercepted; it must present the same key.
+        await using var node = await LocalNode.StartAsync(new NodeDefinition("media-1", NodeRole.Media, "10.5.0.11", null));
+        var target = new SshTarget("media-1", "127.0.0.1", node.Port, "root", new SshCredentials(TestKeys.Ed25519, null, null, null), node.HostKeyFingerprint);
+        await using var session = await _connector.ConnectAsync(target, Options, CancellationToken.None);
+        await node.ChangeHostKeyAsync();
+
+        // Act
+        var failure = await Assert.ThrowsAsync<SshFailureException>(() => session.UploadAsync("/tmp/upload", [1, 2, 3], CancellationToken.None));
+
+        // Assert
+        Assert.StartsWith($"SFTP to 127.0.0.1:{node.Port} failed (", failure.Message, StringComparison.Ordinal);
+        Assert.False(node.Exists("/tmp/upload"));
+    }
+
+    [Fact]
+    public async Task RunAsync_ConnectionDropsMidCommand_DisconnectedNamingTheStep()
+    {
+        // Arrange
+        await using var node = await LocalNode.StartAsync(new NodeDefinition("media-1", NodeRole.Media, "10.5.0.11", null));
+        var target = new SshTarget("media-1", "127.0.0.1", node.Port, "root", new SshCredentials(TestKeys.Ed25519, null, null, null), node.HostKeyFingerprint);
+        await using var session = await _connector.ConnectAsync(target, Options, CancellationToken.None);
+        var running = session.RunAsync("echo started; sleep 30", new SshRunOptions { Description = "a long step", Timeout = TimeSpan.FromSeconds(60),
+            OnLine = (_, line) => { if (line == "started") node.RefuseConnections(); } }, CancellationToken.None);
+
+        // Act
+        var failure = await Assert.ThrowsAsync<SshFailureException>(() => running);
+
+        // Assert
+        Assert.Equal(SshFailureKind.Disconnected, failure.Kind);
+        Assert.Equal($"The SSH connection to 127.0.0.1:{node.Port} dropped while a long step.", failure.Message);
     }
 }

@@ -82,6 +82,21 @@ public sealed class LocalNode : IAsyncDisposable
         _sshd?.WaitForExit();
     }
 
+    /// <summary>
+    /// The node's sshd comes back on the same port with a new host key, as a machine rebuilt (or an attacker) at the
+    /// node's address would: its connections are dropped.
+    /// </summary>
+    public async Task ChangeHostKeyAsync()
+    {
+        RefuseConnections();
+        var host = System.IO.Path.Combine(_directory, "host");
+        File.Delete(host);
+        File.Delete(host + ".pub");
+        await RunAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", Name, "-f", host);
+        HostKeyFingerprint = (await RunAsync("ssh-keygen", "-l", "-E", "sha256", "-f", host + ".pub")).Split(' ')[1];
+        await StartSshdAsync();
+    }
+
     /// <summary>From now on the node's sshd is frozen (SIGSTOP): it takes the connection and never answers, as a hung host does.</summary>
     public void Hang()
     {
@@ -97,7 +112,12 @@ public sealed class LocalNode : IAsyncDisposable
         var user = System.IO.Path.Combine(_directory, "user");
         File.WriteAllText(user, TestKeys.Ed25519);
         File.SetUnixFileMode(user, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.WriteAllText(System.IO.Path.Combine(_directory, "authorized_keys"), await RunAsync("ssh-keygen", "-y", "-f", user));
+        var encrypted = System.IO.Path.Combine(_directory, "user-encrypted");
+        File.WriteAllText(encrypted, TestKeys.Ed25519Encrypted);
+        File.SetUnixFileMode(encrypted, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        // The plain test key and the passphrase-protected one.
+        File.WriteAllText(System.IO.Path.Combine(_directory, "authorized_keys"),
+            await RunAsync("ssh-keygen", "-y", "-f", user) + await RunAsync("ssh-keygen", "-y", "-P", TestKeys.Passphrase, "-f", encrypted));
         // The forced command records the session's command (NUL-terminated, one write), then runs it as sshd would have.
         var recorder = System.IO.Path.Combine(_directory, "record");
         File.WriteAllText(recorder, $$"""
