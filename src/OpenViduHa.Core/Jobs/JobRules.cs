@@ -38,6 +38,8 @@ public static class JobRules
     public static List<NodeEntity> NodesFor(JobKind kind, IReadOnlyList<NodeEntity> nodes, NodeEntity? target) => kind switch
     {
         JobKind.AddNode or JobKind.ReinstallNode or JobKind.Restart or JobKind.Start or JobKind.Stop => [target!],
+        // A preflight or credentials check may name one node (JobKinds.MayTargetNode): then it checks that node only.
+        JobKind.Preflight or JobKind.CheckCredentials when target is not null => [target],
         // One node is enough to read what the installer URLs serve: the one asked for, else the first master.
         JobKind.FetchInstallerDigests => [target ?? nodes.Where(n => n.Role == NodeRole.Master).OrderBy(n => n.Ordinal).First()],
         _ => nodes.OrderBy(n => n.Role).ThenBy(n => n.Ordinal).ToList(),

@@ -116,7 +116,7 @@ public sealed class SshNetConnector(ILogger<SshNetConnector> logger) : ISshConne
     }
 
     /// <summary>Refuses any key that is not the pinned one, and remembers what was presented.</summary>
-    private sealed class HostKeyCheck(SshTarget target)
+    internal sealed class HostKeyCheck(SshTarget target)
     {
         public string? Presented { get; private set; }
         public SshFailureException? Failure { get; private set; }

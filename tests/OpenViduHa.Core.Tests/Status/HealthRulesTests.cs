@@ -199,4 +199,176 @@ public sealed class HealthRulesTests
 
         Assert.Equal(ClusterHealth.Unknown, HealthRules.Judge(nodes, null).Health);
     }
+    [Theory]
+    [InlineData(NodeRole.Media, "HTTP 406 Not Acceptable", NodeHealth.Amber)]
+    [InlineData(NodeRole.Master, "HTTP 406 Not Acceptable", NodeHealth.Red)]
+    [InlineData(NodeRole.Media, "HTTP 500", NodeHealth.Red)]
+    public void Judge_HealthFailsWhileActive_OnlyAMediaNodesNotReadyIsAmber(NodeRole role, string detail, NodeHealth expected)
+    {
+        // Arrange
+        var facts = Facts(role, health: new PortCheck(7880, "http", "panel", false, detail));
+
+        // Act
+        var verdict = HealthRules.Judge(facts, Options);
+
+        // Assert
+        Assert.Equal(expected, verdict.Health);
+        var path = role == NodeRole.Master ? "/health/caddy" : "/";
+        Assert.Equal(expected == NodeHealth.Amber ? $"{path} on 7880 answers {detail} (media stats stale: takes no new sessions)" : $"{path} on 7880: {detail}",
+            verdict.Reasons[0]);
+    }
+
+    [Fact]
+    public void Judge_DockerDoesNotAnswer_AmberWithItsError()
+    {
+        // Arrange
+        var facts = Facts() with { Probe = Facts().Probe! with { DockerError = "Cannot connect to the Docker daemon" } };
+
+        // Act
+        var verdict = HealthRules.Judge(facts, Options);
+
+        // Assert
+        Assert.Equal(NodeHealth.Amber, verdict.Health);
+        Assert.Equal(["docker did not answer: Cannot connect to the Docker daemon"], verdict.Reasons);
+    }
+
+    [Theory]
+    [InlineData("openvidu-init", "exited", "Exited (0) 2 hours ago", null)]
+    [InlineData("openvidu-init", "exited", "Exited (1) 2 hours ago", "container openvidu-init is exited")]
+    [InlineData("openvidu-init", "created", "Exited (0) 2 hours ago", "container openvidu-init is created")]
+    [InlineData("caddy", "exited", "Exited (0) 2 hours ago", "container caddy is exited")]
+    public void Judge_ContainerNotRunning_AmberUnlessTheInitContainerEndedWell(string name, string state, string status, string? reason)
+    {
+        // Arrange
+        var facts = Facts(containers: [Running("caddy-proxy"), new ContainerStatus(name, "img", state, status, 0)]);
+
+        // Act
+        var verdict = HealthRules.Judge(facts, Options);
+
+        // Assert
+        Assert.Equal(reason is null ? [] : [reason], verdict.Reasons);
+    }
+
+    [Fact]
+    public void Judge_ServiceInactive_ContainersNotJudged()
+    {
+        // Arrange: a stopped service stops its containers: one reason, not one per container.
+        var facts = Facts(service: "inactive", containers: [new ContainerStatus("caddy", "img", "exited", "Exited (0) 1 minute ago", 0)]);
+
+        // Act
+        var verdict = HealthRules.Judge(facts, Options);
+
+        // Assert
+        Assert.Equal(["openvidu service is inactive"], verdict.Reasons);
+    }
+
+    [Theory]
+    [InlineData(1000, 899, 1000, 1000, null)]
+    [InlineData(1000, 900, 1000, 1000, "disk / over 90% full")]
+    [InlineData(0, 900, 1000, 1000, null)]
+    [InlineData(1000, 0, 1000, 51, null)]
+    [InlineData(1000, 0, 1000, 50, "memory over 95% used")]
+    [InlineData(1000, 0, 0, 0, null)]
+    public void Judge_DiskAndMemory_AmberFromTheWarningPercentOn(long diskTotal, long diskUsed, long memoryTotal, long memoryAvailable, string? reason)
+    {
+        // Arrange: 0 totals are what a probe that could not read them reports.
+        var facts = Facts() with { Probe = Facts().Probe! with { Resources = new NodeResources(0.1, 0.1, 0.1, 4, memoryTotal, memoryAvailable, diskTotal, diskUsed, "/") } };
+
+        // Act
+        var verdict = HealthRules.Judge(facts, Options);
+
+        // Assert
+        Assert.Equal(reason is null ? [] : [reason], verdict.Reasons);
+    }
+
+    [Fact]
+    public void Judge_SshDownServiceAnswersPortClosed_AmberWithThePort()
+    {
+        // Arrange
+        var facts = Facts() with
+        {
+            Reachable = false, Probe = null, SshError = "timeout",
+            Ports = [HealthOk, new PortCheck(7000, "tcp", "master-2", false), new PortCheck(7000, "udp", "master-3", false)],
+        };
+
+        // Act
+        var verdict = HealthRules.Judge(facts, Options);
+
+        // Assert
+        Assert.Equal(["SSH unreachable (timeout); the service still answers /health/caddy on 7880", "port 7000/tcp closed from master-2"], verdict.Reasons);
+    }
+
+    [Fact]
+    public void Judge_UnreachableAndDown_ClosedPortsNotListed()
+    {
+        // Arrange: a node that is down has every port closed; naming them adds nothing.
+        var facts = Facts(health: HealthRefused) with { Reachable = false, Probe = null, SshError = "timeout", Ports = [HealthRefused, new PortCheck(7000, "tcp", "master-2", false)] };
+
+        // Act
+        var verdict = HealthRules.Judge(facts, Options);
+
+        // Assert
+        Assert.Single(verdict.Reasons);
+    }
+
+    [Fact]
+    public void JudgeCluster_NodeNeverChecked_NotCounted()
+    {
+        // Arrange
+        var nodes = Cluster(0);
+        nodes[0] = (nodes[0].Item1 with { CheckedAt = null }, true);
+
+        // Act
+        var (health, reason) = HealthRules.Judge(nodes, null);
+
+        // Assert
+        Assert.Equal((ClusterHealth.Healthy, "All 5 watched nodes are healthy."), (health, reason));
+    }
+
+    [Fact]
+    public void JudgeCluster_NothingWatched_UnknownSaysWhy()
+    {
+        // Act
+        var (health, reason) = HealthRules.Judge([], null);
+
+        // Assert
+        Assert.Equal((ClusterHealth.Unknown, "Not checked yet: no installed node is watched."), (health, reason));
+    }
+
+    [Fact]
+    public void JudgeCluster_NoMediaNodeWatched_NotDown()
+    {
+        // Act
+        var (health, _) = HealthRules.Judge(Cluster(0, media: 0), null);
+
+        // Assert
+        Assert.Equal(ClusterHealth.Healthy, health);
+    }
+
+    [Theory]
+    [InlineData(1, "media node down (media-1): its sessions are lost, capacity is reduced.")]
+    [InlineData(2, "media nodes down (media-1, media-2): their sessions are lost, capacity is reduced.")]
+    public void JudgeCluster_SomeMediaNodesDown_ReasonInSingularOrPlural(int down, string reason)
+    {
+        // Act
+        var (health, text) = HealthRules.Judge(Cluster(0, mediaDown: down, media: 3), null);
+
+        // Assert
+        Assert.Equal((ClusterHealth.Degraded, reason), (health, text));
+    }
+
+    [Fact]
+    public void JudgeCluster_SeveralProblems_AllReasonsInOneSentence()
+    {
+        // Arrange
+        var nodes = Cluster(1, mediaDown: 1, media: 3);
+        nodes[6] = Node("media-3", NodeRole.Media, false, NodeHealth.Amber);
+
+        // Act
+        var (_, reason) = HealthRules.Judge(nodes, new LoadBalancerStatus("lb", true, false, "connection refused"));
+
+        // Assert
+        Assert.Equal("1 master down (master-1): no effect on service, but no room for another failure beyond egress; " +
+                     "media node down (media-1): its sessions are lost, capacity is reduced; warnings on media-3; load balancer: connection refused.", reason);
+    }
 }

@@ -1,0 +1,217 @@
+using Microsoft.EntityFrameworkCore;
+using OpenViduHa.Core.Data;
+using OpenViduHa.Core.Jobs;
+using OpenViduHa.Core.Tests.Support;
+
+namespace OpenViduHa.Core.Tests.Jobs;
+
+/// <summary>What a running job writes, on the real database: numbered lines, node states, redaction, announcements.</summary>
+public sealed class JobContextTests : IDisposable
+{
+    private readonly PanelDatabase _db = new();
+    private readonly JobNotifier _notifier = new();
+
+    public void Dispose() => _db.Dispose();
+
+    private async Task<(int JobId, int ClusterId, List<int> NodeIds)> JobAsync()
+    {
+        var clusterId = await _db.CreateClusterAsync();
+        var nodes = await _db.NodesAsync(clusterId);
+        await using var db = _db.Open();
+        var job = new JobEntity
+        {
+            ClusterId = clusterId, Kind = JobKind.Install, State = JobState.Running, CreatedBy = "tester", CreatedAt = DateTimeOffset.UtcNow,
+            Nodes = nodes.Select(n => new JobNodeEntity { NodeId = n.Id, NodeName = n.Name, State = NodeJobState.Pending }).ToList(),
+        };
+        db.Jobs.Add(job);
+        await db.SaveChangesAsync();
+        return (job.Id, clusterId, nodes.Select(n => n.Id).ToList());
+    }
+
+    private JobContext Context(int jobId, int clusterId, IReadOnlyCollection<string>? secrets = null, int lastSeq = 0,
+        CancellationToken cancellation = default, CancellationToken stopping = default) =>
+        new(jobId, clusterId, _db.Factory, _notifier, TimeProvider.System, secrets ?? [], cancellation, stopping, lastSeq);
+
+    private async Task<List<JobLogLine>> LinesAsync(int jobId)
+    {
+        await using var db = _db.Open();
+        return await db.JobLog.AsNoTracking().Where(l => l.JobId == jobId).OrderBy(l => l.Seq).ToListAsync();
+    }
+
+    private async Task<JobNodeEntity> NodeRowAsync(int jobId, int nodeId)
+    {
+        await using var db = _db.Open();
+        return await db.JobNodes.AsNoTracking().SingleAsync(n => n.JobId == jobId && n.NodeId == nodeId);
+    }
+
+    [Fact]
+    public void Redact_Secrets_BlanksEachLongestFirstAndLeavesShortValues()
+    {
+        // Arrange: "abc" is too short to blank (it would blank half the log); "SecretLonger" contains "Secret".
+        var context = Context(1, 1, ["Secret", "SecretLonger", "abc"]);
+
+        // Act
+        var text = context.Redact("a SecretLonger, a Secret and abc");
+
+        // Assert
+        Assert.Equal("a ***, a *** and abc", text);
+    }
+
+    [Fact]
+    public void Redact_FourCharacterSecret_IsBlanked()
+    {
+        // Arrange
+        var context = Context(1, 1, ["abcd"]);
+
+        // Act
+        var text = context.Redact("xabcdx abcd");
+
+        // Assert
+        Assert.Equal("x***x ***", text);
+    }
+
+    [Fact]
+    public async Task LogAsync_Lines_NumberedAfterTheLastSeqRedactedAndUnderTheirNode()
+    {
+        // Arrange
+        var (jobId, clusterId, _) = await JobAsync();
+        var context = Context(jobId, clusterId, ["TopSecretValue"], lastSeq: 10);
+
+        // Act
+        await context.LogAsync(null, "started");
+        await context.LogAsync("master-1", "echo TopSecretValue");
+
+        // Assert
+        var lines = await LinesAsync(jobId);
+        Assert.Equal([11, 12], lines.Select(l => l.Seq));
+        Assert.Equal([null, "master-1"], lines.Select(l => l.NodeName));
+        Assert.Equal(["started", "echo ***"], lines.Select(l => l.Text));
+        Assert.All(lines, l => Assert.True(l.At > DateTimeOffset.UtcNow.AddMinutes(-5)));
+    }
+
+    [Fact]
+    public async Task LogAsync_ManyAtOnce_EveryLineCommittedOnceInOrderOfNumbers()
+    {
+        // Arrange
+        var (jobId, clusterId, _) = await JobAsync();
+        var context = Context(jobId, clusterId);
+
+        // Act
+        await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Task.Run(() => context.LogAsync("media-1", $"line {i}"))));
+
+        // Assert
+        var lines = await LinesAsync(jobId);
+        Assert.Equal(Enumerable.Range(1, 40), lines.Select(l => l.Seq));
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => $"line {i}").Order(), lines.Select(l => l.Text).Order());
+    }
+
+    [Fact]
+    public async Task LogAsync_Line_AnnouncesTheJobClusterAndLastSeq()
+    {
+        // Arrange
+        var (jobId, clusterId, _) = await JobAsync();
+        var context = Context(jobId, clusterId, lastSeq: 4);
+        var heard = new TaskCompletionSource<JobChanged>();
+        using var subscription = _notifier.SubscribeJob(jobId, change => { heard.TrySetResult(change); return Task.CompletedTask; });
+
+        // Act
+        await context.LogAsync(null, "one");
+        var change = await heard.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Assert
+        Assert.Equal(new JobChanged(jobId, clusterId, 5), change);
+    }
+
+    [Fact]
+    public async Task SetNodeAsync_State_WritesStateMessageDetailsAndTime()
+    {
+        // Arrange
+        var (jobId, clusterId, nodeIds) = await JobAsync();
+        var context = Context(jobId, clusterId, ["TopSecretValue"]);
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+
+        // Act
+        await context.SetNodeAsync(nodeIds[2], NodeJobState.Failed, "sudo said TopSecretValue",
+            new { CheckName = "disk é", State = NodeJobState.Warning, Value = "TopSecretValue" });
+
+        // Assert
+        var row = await NodeRowAsync(jobId, nodeIds[2]);
+        Assert.Equal(NodeJobState.Failed, row.State);
+        Assert.Equal("sudo said ***", row.Message);
+        Assert.Equal("""{"checkName":"disk é","state":"warning","value":"***"}""", row.Details);
+        Assert.True(row.UpdatedAt >= before);
+        Assert.Equal(NodeJobState.Pending, (await NodeRowAsync(jobId, nodeIds[3])).State);
+    }
+
+    [Fact]
+    public async Task SetNodeAsync_NoDetailsNoMessage_KeepsEarlierDetailsAndClearsTheMessage()
+    {
+        // Arrange
+        var (jobId, clusterId, nodeIds) = await JobAsync();
+        var context = Context(jobId, clusterId);
+        await context.SetNodeAsync(nodeIds[0], NodeJobState.Running, "checking", new { Checks = 3 });
+
+        // Act
+        await context.SetNodeAsync(nodeIds[0], NodeJobState.Succeeded, null);
+
+        // Assert
+        var row = await NodeRowAsync(jobId, nodeIds[0]);
+        Assert.Equal(NodeJobState.Succeeded, row.State);
+        Assert.Null(row.Message);
+        Assert.Equal("""{"checks":3}""", row.Details);
+    }
+
+    [Fact]
+    public async Task SetNodeAsync_ManyNodesAtOnce_EveryStateCommitted()
+    {
+        // Arrange
+        var (jobId, clusterId, nodeIds) = await JobAsync();
+        var context = Context(jobId, clusterId);
+
+        // Act
+        await Task.WhenAll(nodeIds.Select(id => Task.Run(() => context.SetNodeAsync(id, NodeJobState.Succeeded, $"node {id}"))));
+
+        // Assert
+        foreach (var id in nodeIds)
+        {
+            var row = await NodeRowAsync(jobId, id);
+            Assert.Equal((NodeJobState.Succeeded, $"node {id}"), (row.State, row.Message));
+        }
+    }
+
+    [Fact]
+    public async Task SetNodeAsync_Only_AnnouncesTheCurrentSeq()
+    {
+        // Arrange
+        var (jobId, clusterId, nodeIds) = await JobAsync();
+        var context = Context(jobId, clusterId, lastSeq: 7);
+        var heard = new TaskCompletionSource<JobChanged>();
+        using var subscription = _notifier.SubscribeCluster(clusterId, change => { heard.TrySetResult(change); return Task.CompletedTask; });
+
+        // Act
+        await context.SetNodeAsync(nodeIds[0], NodeJobState.Running, "x");
+        var change = await heard.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Assert
+        Assert.Equal(new JobChanged(jobId, clusterId, 7), change);
+    }
+
+    [Fact]
+    public void Properties_Tokens_AreTheJobsAndThePanels()
+    {
+        // Arrange
+        using var cancel = new CancellationTokenSource();
+        using var stop = new CancellationTokenSource();
+        var context = Context(3, 4, cancellation: cancel.Token, stopping: stop.Token);
+
+        // Act
+        var stoppingBefore = context.Stopping;
+        stop.Cancel();
+
+        // Assert
+        Assert.False(stoppingBefore);
+        Assert.True(context.Stopping);
+        Assert.Equal(cancel.Token, context.Cancellation);
+        Assert.Equal((3, 4), (context.JobId, context.ClusterId));
+    }
+}

@@ -1,0 +1,534 @@
+using Hangfire;
+using Hangfire.Storage.SQLite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
+using OpenViduHa.Core.Data;
+using OpenViduHa.Core.Jobs;
+using OpenViduHa.Core.Tests.Support;
+using OpenViduHa.Tests.Support;
+
+namespace OpenViduHa.Core.Tests.Jobs;
+
+/// <summary>
+/// Queuing, cancelling and retrying jobs on the real database, handed to a real Hangfire client on Hangfire's SQLite
+/// storage (no Hangfire server runs: a queued job stays queued, the runner is not these tests' subject).
+/// </summary>
+public sealed class JobServiceTests : IDisposable
+{
+    private readonly PanelDatabase _db = new();
+    private readonly TempDirectory _hangfireDirectory = new("ovha-hangfire-");
+    private readonly SQLiteStorage _storage;
+    private readonly JobCancellations _cancellations = new();
+    private readonly JobNotifier _notifier = new();
+    private readonly JobService _jobs;
+
+    public JobServiceTests()
+    {
+        _storage = new SQLiteStorage(_hangfireDirectory.File("hangfire.db"), new SQLiteStorageOptions());
+        _jobs = Service(new BackgroundJobClient(_storage));
+    }
+
+    public void Dispose()
+    {
+        _storage.Dispose();
+        _hangfireDirectory.Dispose();
+        _db.Dispose();
+    }
+
+    private JobService Service(IBackgroundJobClient client) =>
+        new(_db.Factory, client, _cancellations, _notifier, _db.Audit, TimeProvider.System, NullLogger<JobService>.Instance);
+
+    private async Task<JobEntity> JobRowAsync(int jobId)
+    {
+        await using var db = _db.Open();
+        return await db.Jobs.AsNoTracking().Include(j => j.Nodes).SingleAsync(j => j.Id == jobId);
+    }
+
+    private async Task SetJobAsync(int jobId, JobState state, params (string Node, NodeJobState State)[] nodes)
+    {
+        await using var db = _db.Open();
+        var job = await db.Jobs.Include(j => j.Nodes).SingleAsync(j => j.Id == jobId);
+        job.State = state;
+        foreach (var (node, nodeState) in nodes) job.Nodes.Single(n => n.NodeName == node).State = nodeState;
+        await db.SaveChangesAsync();
+    }
+
+    private async Task<int> NodeIdAsync(int clusterId, string name) => (await _db.NodesAsync(clusterId)).Single(n => n.Name == name).Id;
+
+    [Fact]
+    public async Task EnqueueAsync_Install_QueuedForEveryNodeMastersFirstAndHandedToHangfire()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync();
+        var heard = new TaskCompletionSource<JobChanged>();
+        using var subscription = _notifier.SubscribeCluster(clusterId, c => { heard.TrySetResult(c); return Task.CompletedTask; });
+
+        // Act
+        var result = await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice");
+
+        // Assert
+        Assert.True(result.Accepted);
+        var job = await _jobs.GetAsync(result.JobId!.Value);
+        Assert.NotNull(job);
+        Assert.Equal(("install", "queued", "alice", (int?)null, (int?)null), (job.Kind, job.State, job.CreatedBy, job.NodeId, job.RetryOf));
+        Assert.Equal(["master-1", "master-2", "master-3", "master-4", "media-1", "media-2"], job.Nodes.Select(n => n.NodeName));
+        Assert.All(job.Nodes, n => Assert.Equal("pending", n.State));
+        var enqueued = Assert.Single(_storage.GetMonitoringApi().EnqueuedJobs("default", 0, 10));
+        Assert.Equal(nameof(JobRunner.RunAsync), enqueued.Value.Job.Method.Name);
+        Assert.Equal(result.JobId, enqueued.Value.Job.Args[0]);
+        Assert.Contains(await _db.Audit.RecentAsync(), a => a.Action == "job.install" && a.Target == "prod" && a.Detail == "6 nodes");
+        Assert.Equal(new JobChanged(result.JobId.Value, clusterId, 0), await heard.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_UnknownCluster_NotFound()
+    {
+        // Act
+        var result = await _jobs.EnqueueAsync(42, JobKind.Preflight, null, "alice");
+
+        // Assert
+        Assert.False(result.Accepted);
+        Assert.True(result.NotFound);
+        Assert.Equal("There is no cluster 42.", result.Error);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_NodeJobWithoutNode_Error()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync();
+
+        // Act
+        var result = await _jobs.EnqueueAsync(clusterId, JobKind.Restart, null, "alice");
+
+        // Assert
+        Assert.Equal("A restart job needs a nodeId.", result.Error);
+        Assert.False(result.NotFound);
+    }
+
+    [Theory]
+    [InlineData(JobKind.Restart)]
+    [InlineData(JobKind.Preflight)]
+    public async Task EnqueueAsync_NodeOfAnotherCluster_Error(JobKind kind)
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync("prod");
+        var otherId = await _db.CreateClusterAsync("other");
+        var foreign = await NodeIdAsync(otherId, "media-1");
+
+        // Act
+        var result = await _jobs.EnqueueAsync(clusterId, kind, foreign, "alice");
+
+        // Assert
+        Assert.Equal($"Node {foreign} is not part of cluster 'prod'.", result.Error);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_WholeClusterJobGivenANode_Error()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync();
+
+        // Act
+        var result = await _jobs.EnqueueAsync(clusterId, JobKind.Install, await NodeIdAsync(clusterId, "master-1"), "alice");
+
+        // Assert
+        Assert.Equal("A install job acts on the whole cluster: leave nodeId out.", result.Error);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_PreflightOfOneNode_ScopeIsThatNode()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync();
+        var nodeId = await NodeIdAsync(clusterId, "media-2");
+
+        // Act
+        var result = await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, nodeId, "alice");
+
+        // Assert
+        var job = await _jobs.GetAsync(result.JobId!.Value);
+        Assert.Equal(nodeId, job!.NodeId);
+        Assert.Equal("media-2", Assert.Single(job.Nodes).NodeName);
+        Assert.Contains(await _db.Audit.RecentAsync(), a => a.Action == "job.preflight" && a.Detail == "media-2");
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_RestartOfOneNode_TargetsIt()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync();
+        await _db.SetInstalledAsync(clusterId, _ => true);
+        var nodeId = await NodeIdAsync(clusterId, "master-3");
+
+        // Act
+        var result = await _jobs.EnqueueAsync(clusterId, JobKind.Restart, nodeId, "alice");
+
+        // Assert
+        var job = await _jobs.GetAsync(result.JobId!.Value);
+        Assert.Equal(nodeId, job!.NodeId);
+        Assert.Equal("master-3", Assert.Single(job.Nodes).NodeName);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_SecondChangingJob_ConflictNamingTheFirst()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync();
+        var first = await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice");
+
+        // Act
+        var second = await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "bob");
+
+        // Assert
+        Assert.False(second.Accepted);
+        Assert.Equal($"Job {first.JobId} (install, queued) is changing cluster 'prod': one changing job at a time. Wait for it, or cancel it.", second.Conflict);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_ChangingJobWhileAPreflightRuns_Accepted()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync();
+        var preflight = await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice");
+        await SetJobAsync(preflight.JobId!.Value, JobState.Running);
+
+        // Act
+        var install = await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "bob");
+
+        // Assert
+        Assert.True(install.Accepted, install.Conflict ?? install.Error);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_PreflightWhileAnInstallIsQueued_Accepted()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync();
+        await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice");
+
+        // Act
+        var preflight = await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "bob");
+
+        // Assert
+        Assert.True(preflight.Accepted, preflight.Conflict ?? preflight.Error);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_ChangingJobAfterTheLastEnded_Accepted()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync();
+        var first = await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice");
+        await SetJobAsync(first.JobId!.Value, JobState.Failed);
+
+        // Act
+        var second = await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice");
+
+        // Assert
+        Assert.True(second.Accepted, second.Conflict ?? second.Error);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_ChangingJobOfAnotherCluster_DoesNotBlock()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync("prod");
+        var otherId = await _db.CreateClusterAsync("other");
+        await _jobs.EnqueueAsync(otherId, JobKind.Install, null, "alice");
+
+        // Act
+        var result = await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice");
+
+        // Assert
+        Assert.True(result.Accepted, result.Conflict ?? result.Error);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_RuleRefuses_ErrorAndNothingQueued()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync(pinned: false);
+
+        // Act
+        var result = await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice");
+
+        // Assert
+        Assert.StartsWith("The host keys of master-1, master-2", result.Error, StringComparison.Ordinal);
+        Assert.Empty(await _jobs.ListAsync(clusterId));
+        Assert.Empty(_storage.GetMonitoringApi().EnqueuedJobs("default", 0, 10));
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_HangfireStorageGone_JobFailedWithTheReasonAndNotLeftQueued()
+    {
+        // Arrange: Hangfire's storage closed under the client.
+        var clusterId = await _db.CreateClusterAsync();
+        using var directory = new TempDirectory("ovha-hangfire-gone-");
+        var gone = new SQLiteStorage(directory.File("hangfire.db"), new SQLiteStorageOptions());
+        gone.Dispose();
+        var jobs = Service(new BackgroundJobClient(gone));
+
+        // Act
+        var result = await jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice");
+
+        // Assert
+        Assert.False(result.Accepted);
+        Assert.StartsWith("Could not be queued: ", result.Error, StringComparison.Ordinal);
+        var job = Assert.Single(await jobs.ListAsync(clusterId));
+        Assert.Equal("failed", job.State);
+        Assert.Equal(result.Error, job.Message);
+        Assert.NotNull(job.FinishedAt);
+    }
+
+    [Fact]
+    public async Task ListAsync_Jobs_NewestFirstUpToTake()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync();
+        var ids = new List<int>();
+        for (var i = 0; i < 3; i++) ids.Add((await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice")).JobId!.Value);
+
+        // Act
+        var list = await _jobs.ListAsync(clusterId, take: 2);
+
+        // Assert
+        Assert.Equal([ids[2], ids[1]], list.Select(j => j.Id));
+    }
+
+    [Fact]
+    public async Task LogAsync_After_LinesAfterThatNumberInOrderUpToTake()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync();
+        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice")).JobId!.Value;
+        await using (var db = _db.Open())
+        {
+            for (var seq = 5; seq >= 1; seq--) db.JobLog.Add(new JobLogLine { JobId = jobId, Seq = seq, At = DateTimeOffset.UtcNow, NodeName = "master-1", Text = $"line {seq}" });
+            await db.SaveChangesAsync();
+        }
+
+        // Act
+        var lines = await _jobs.LogAsync(jobId, after: 2, take: 2);
+
+        // Assert
+        Assert.Equal([3, 4], lines.Select(l => l.Seq));
+        Assert.Equal(["line 3", "line 4"], lines.Select(l => l.Text));
+        Assert.All(lines, l => Assert.Equal("master-1", l.Node));
+    }
+
+    [Fact]
+    public async Task GetAsync_UnknownJob_Null()
+    {
+        // Act
+        var job = await _jobs.GetAsync(42);
+
+        // Assert
+        Assert.Null(job);
+    }
+
+    [Fact]
+    public async Task CancelAsync_QueuedJob_CancelledBeforeItStartsWithItsNodes()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync();
+        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice")).JobId!.Value;
+
+        // Act
+        var result = await _jobs.CancelAsync(jobId, "bob");
+
+        // Assert
+        Assert.Equal(jobId, result.JobId);
+        var job = await JobRowAsync(jobId);
+        Assert.Equal(JobState.Cancelled, job.State);
+        Assert.True(job.CancelRequested);
+        Assert.Equal("Cancelled by bob before it started.", job.Message);
+        Assert.NotNull(job.FinishedAt);
+        Assert.All(job.Nodes, n => Assert.Equal(NodeJobState.Cancelled, n.State));
+        Assert.Contains(await _db.Audit.RecentAsync(), a => a.Action == "job.cancel" && a.Target == $"job {jobId}" && a.Actor == "bob");
+    }
+
+    [Fact]
+    public async Task CancelAsync_RunningJob_RequestsTheCancelAndSignalsTheRunner()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync();
+        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice")).JobId!.Value;
+        await SetJobAsync(jobId, JobState.Running, ("master-1", NodeJobState.Running));
+        var running = _cancellations.Register(jobId, CancellationToken.None);
+
+        // Act
+        var result = await _jobs.CancelAsync(jobId, "bob");
+
+        // Assert
+        Assert.True(result.Accepted);
+        Assert.True(running.IsCancellationRequested);
+        var job = await JobRowAsync(jobId);
+        Assert.Equal(JobState.Running, job.State);
+        Assert.True(job.CancelRequested);
+        Assert.Equal(NodeJobState.Running, job.Nodes.Single(n => n.NodeName == "master-1").State);
+        Assert.Null(job.FinishedAt);
+    }
+
+    [Fact]
+    public async Task CancelAsync_EndedJob_Conflict()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync();
+        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice")).JobId!.Value;
+        await SetJobAsync(jobId, JobState.Succeeded);
+
+        // Act
+        var result = await _jobs.CancelAsync(jobId, "bob");
+
+        // Assert
+        Assert.Equal($"Job {jobId} is already succeeded.", result.Conflict);
+        Assert.False(result.Accepted);
+    }
+
+    [Fact]
+    public async Task CancelAsync_UnknownJob_NotFound()
+    {
+        // Act
+        var result = await _jobs.CancelAsync(42, "bob");
+
+        // Assert
+        Assert.True(result.NotFound);
+        Assert.Equal("There is no job 42.", result.Error);
+    }
+
+    [Fact]
+    public async Task RetryAsync_FailedInstall_NewJobForTheNodesThatDidNotSucceed()
+    {
+        // Arrange: two masters installed before the job failed.
+        var clusterId = await _db.CreateClusterAsync();
+        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice")).JobId!.Value;
+        await SetJobAsync(jobId, JobState.Failed, ("master-1", NodeJobState.Succeeded), ("master-2", NodeJobState.Warning),
+            ("master-3", NodeJobState.Failed), ("media-1", NodeJobState.Skipped));
+        await _db.SetInstalledAsync(clusterId, n => n.Name is "master-1" or "master-2");
+
+        // Act
+        var result = await _jobs.RetryAsync(jobId, "bob");
+
+        // Assert
+        Assert.True(result.Accepted, result.Conflict ?? result.Error);
+        var retry = await _jobs.GetAsync(result.JobId!.Value);
+        Assert.Equal(jobId, retry!.RetryOf);
+        Assert.Equal("install", retry.Kind);
+        Assert.Equal(["master-3", "master-4", "media-1", "media-2"], retry.Nodes.Select(n => n.NodeName));
+    }
+
+    [Fact]
+    public async Task RetryAsync_SingleNodeJob_KeepsItsTarget()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync();
+        await _db.SetInstalledAsync(clusterId, _ => true);
+        var nodeId = await NodeIdAsync(clusterId, "media-1");
+        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Restart, nodeId, "alice")).JobId!.Value;
+        await SetJobAsync(jobId, JobState.Interrupted);
+
+        // Act
+        var result = await _jobs.RetryAsync(jobId, "bob");
+
+        // Assert
+        var retry = await _jobs.GetAsync(result.JobId!.Value);
+        Assert.Equal(nodeId, retry!.NodeId);
+        Assert.Equal("media-1", Assert.Single(retry.Nodes).NodeName);
+    }
+
+    [Theory]
+    [InlineData(JobState.Queued, "queued")]
+    [InlineData(JobState.Running, "running")]
+    [InlineData(JobState.Succeeded, "succeeded")]
+    public async Task RetryAsync_JobNotFailed_Conflict(JobState state, string word)
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync();
+        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice")).JobId!.Value;
+        await SetJobAsync(jobId, state);
+
+        // Act
+        var result = await _jobs.RetryAsync(jobId, "bob");
+
+        // Assert
+        Assert.Equal($"Job {jobId} is {word}: only failed, cancelled or interrupted jobs are retried.", result.Conflict);
+    }
+
+    [Fact]
+    public async Task RetryAsync_EveryNodeSucceeded_NothingToRetry()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync(media: 1);
+        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice")).JobId!.Value;
+        await SetJobAsync(jobId, JobState.Cancelled, ("master-1", NodeJobState.Succeeded), ("master-2", NodeJobState.Succeeded),
+            ("master-3", NodeJobState.Warning), ("master-4", NodeJobState.Succeeded), ("media-1", NodeJobState.Succeeded));
+
+        // Act
+        var result = await _jobs.RetryAsync(jobId, "bob");
+
+        // Assert
+        Assert.Equal($"Every node of job {jobId} succeeded: nothing to retry.", result.Conflict);
+    }
+
+    [Fact]
+    public async Task RetryAsync_UnknownJob_NotFound()
+    {
+        // Act
+        var result = await _jobs.RetryAsync(42, "bob");
+
+        // Assert
+        Assert.True(result.NotFound);
+        Assert.Equal("There is no job 42.", result.Error);
+    }
+
+    [Fact]
+    public async Task MarkInterruptedAsync_RunningJob_InterruptedNodesAsLastKnownAndOneLogLine()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync(media: 1);
+        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice")).JobId!.Value;
+        var queuedId = (await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice")).JobId!.Value;
+        await SetJobAsync(jobId, JobState.Running, ("master-1", NodeJobState.Succeeded), ("master-2", NodeJobState.Failed));
+        await using (var db = _db.Open())
+        {
+            var node = await db.JobNodes.SingleAsync(n => n.JobId == jobId && n.NodeName == "master-3");
+            (node.State, node.Message) = (NodeJobState.Running, "Running the installer");
+            db.JobLog.Add(new JobLogLine { JobId = jobId, Seq = 9, At = DateTimeOffset.UtcNow, Text = "before" });
+            await db.SaveChangesAsync();
+        }
+
+        // Act
+        var count = await _jobs.MarkInterruptedAsync();
+
+        // Assert
+        Assert.Equal(1, count);
+        var job = await JobRowAsync(jobId);
+        Assert.Equal(JobState.Interrupted, job.State);
+        Assert.NotNull(job.FinishedAt);
+        Assert.Equal("The panel stopped while this job ran. Node states are as last known; retry runs the nodes that did not finish.", job.Message);
+        var nodes = job.Nodes.ToDictionary(n => n.NodeName);
+        Assert.Equal(NodeJobState.Succeeded, nodes["master-1"].State);
+        Assert.Equal(NodeJobState.Failed, nodes["master-2"].State);
+        Assert.Equal((NodeJobState.Interrupted, "Interrupted while running: Running the installer"), (nodes["master-3"].State, nodes["master-3"].Message));
+        Assert.Equal((NodeJobState.Interrupted, "Interrupted before it started."), (nodes["media-1"].State, nodes["media-1"].Message));
+        var log = await _jobs.LogAsync(jobId, after: 0);
+        Assert.Equal([9, 10], log.Select(l => l.Seq));
+        Assert.Equal("Interrupted: the panel stopped while this job ran.", log[^1].Text);
+        Assert.Equal(JobState.Queued, (await JobRowAsync(queuedId)).State);
+    }
+
+    [Fact]
+    public async Task MarkInterruptedAsync_NothingRunning_Zero()
+    {
+        // Arrange
+        var clusterId = await _db.CreateClusterAsync();
+        await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice");
+
+        // Act
+        var count = await _jobs.MarkInterruptedAsync();
+
+        // Assert
+        Assert.Equal(0, count);
+    }
+}
