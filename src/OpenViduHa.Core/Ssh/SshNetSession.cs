@@ -15,6 +15,11 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
     public string PresentedFingerprint => presented;
     public bool IsConnected => client.IsConnected;
 
+    /// <summary>The key exchange the server and the panel agreed on, e.g. <c>curve25519-sha256</c>.</summary>
+    internal string KeyExchange => info.CurrentKeyExchangeAlgorithm ?? "";
+
+    internal TimeSpan KeepAliveInterval => client.KeepAliveInterval;
+
     public async Task<SshCommandResult> RunAsync(string command, SshRunOptions options, CancellationToken ct)
     {
         var (wrapped, stdin) = Wrap(command, options.AsRoot);

@@ -169,13 +169,43 @@ public sealed class SshNetAgainstSshdTests(LocalSshd sshd) : IClassFixture<Local
     }
 
     [Fact]
-    public async Task ConnectAsync_PostQuantumPreferred_StillConnects()
+    public async Task ConnectAsync_PostQuantumPreferred_AgreesOnSntrup761AndConnects()
     {
         // Act
         await using var session = await _connector.ConnectAsync(Target(), Options with { PreferPostQuantum = true }, CancellationToken.None);
 
         // Assert
         Assert.Equal("0", (await session.RunAsync("id -u", new SshRunOptions(), CancellationToken.None)).Stdout.Trim());
+        Assert.StartsWith("sntrup761", ((SshNetSession)session).KeyExchange, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_Default_Curve25519AndTheKeepAliveAsked()
+    {
+        // Act: sshd offers sntrup761 first; the panel only takes it when asked (it costs CPU at scale).
+        await using var session = await _connector.ConnectAsync(Target(), Options with { KeepAlive = TimeSpan.FromSeconds(7) }, CancellationToken.None);
+
+        // Assert
+        Assert.StartsWith("curve25519-sha256", ((SshNetSession)session).KeyExchange, StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromSeconds(7), ((SshNetSession)session).KeepAliveInterval);
+    }
+
+    [Fact]
+    public async Task UploadAndDownload_Several_OneSftpConnectionPerSession()
+    {
+        // Arrange
+        await using var node = await LocalNode.StartAsync(new NodeDefinition("media-1", NodeRole.Media, "10.5.0.11", null));
+        var target = new SshTarget("media-1", "127.0.0.1", node.Port, "root", new SshCredentials(TestKeys.Ed25519, null, null, null), node.HostKeyFingerprint);
+        await using var session = await _connector.ConnectAsync(target, Options, CancellationToken.None);
+
+        // Act
+        await session.UploadAsync("/tmp/a", [1], CancellationToken.None);
+        await session.UploadAsync("/tmp/b", [2], CancellationToken.None);
+        var read = await session.DownloadAsync("/tmp/a", CancellationToken.None);
+
+        // Assert
+        Assert.Equal([1], read);
+        Assert.Equal(1, node.SftpSessions);
     }
 
     [Fact]

@@ -54,6 +54,9 @@ public sealed class LocalNode : IAsyncDisposable
         }
     }
 
+    /// <summary>How many SFTP sessions the node's sshd started.</summary>
+    public int SftpSessions => (Read($"{StubDirectory}/commands") ?? "").Split('\0').Count(c => c == SftpServer);
+
     /// <param name="sharedLog">A file outside the namespace's own folders where every node's stand-in systemctl writes
     /// "node systemctl verb", so that a test sees the order across nodes.</param>
     public static async Task<LocalNode> StartAsync(NodeDefinition definition, string? sharedLog = null)
