@@ -90,6 +90,40 @@ public sealed class InstallHandlerTests
         Assert.NotNull(rows["master-2"].InstalledAt);
     }
 
+    /// <summary>Every way a master can fail counts against the media nodes' quorum, not only a failed installer.</summary>
+    [Theory]
+    [InlineData("no banner")]
+    [InlineData("unhealthy")]
+    [InlineData("not started")]
+    [InlineData("unreachable")]
+    public async Task Install_TwoMastersFailAfterTheInstaller_MediaNodesSkipped(string how)
+    {
+        // Arrange
+        await using var cluster = await LocalCluster.StartAsync();
+        foreach (var name in new[] { "master-2", "master-3" })
+        {
+            var node = cluster.Node(name);
+            switch (how)
+            {
+                case "no banner": node.InstallerBehaves("Pulling images\nDone\n", 0); break;
+                case "unhealthy": node.HealthAnswers("503"); break;
+                case "not started": node.SystemctlFails(); break;
+                default: cluster.Fail(name, SshFailureKind.ConnectionRefused); break;
+            }
+        }
+
+        // Act
+        var result = await cluster.RunAsync(JobKind.Install);
+
+        // Assert
+        Assert.Equal(JobState.Failed, result.State);
+        Assert.Equal(NodeJobState.Failed, result.NodeState("master-2"));
+        Assert.Equal(NodeJobState.Failed, result.NodeState("master-3"));
+        Assert.Equal((NodeJobState.Skipped, "Not installed: only 2 of 4 masters are up, media nodes need at least 3. Retry after fixing the masters."),
+            (result.NodeState("media-1"), result.NodeMessage("media-1")));
+        Assert.Null(cluster.Node("media-1").InstallerArguments);
+    }
+
     [Fact]
     public async Task Install_OneMasterFails_MediaNodesStillInstalled()
     {
