@@ -11,7 +11,7 @@ namespace OpenViduHa.Core.Tests.Jobs;
 /// <summary>
 /// A job's life around its handler, on the real database: queued to running, the outcome of each node and of the job,
 /// cancel, the panel stopping, redaction. The handlers here are the runner's plug-in point filled with a script (what a
-/// real handler would report), not a stand-in for SSH: the SSH handlers run against the lab in OpenViduHa.Install.Tests.
+/// real handler would report), not a stand-in for SSH: the SSH handlers run against local sshd nodes (LocalCluster) and the lab.
 /// </summary>
 public sealed class JobRunnerTests : IDisposable
 {
