@@ -19,16 +19,18 @@ public sealed class InstallerDigestsHandlerTests
         // Arrange
         await using var cluster = await LocalCluster.StartAsync();
         var digest = Sha256Hex(cluster.Node("master-1").Read($"{LocalNode.StubDirectory}/installer.sh")!);
+        var mediaDigest = Sha256Hex(cluster.Node("master-1").Read($"{LocalNode.StubDirectory}/installer-media.sh")!);
+        Assert.NotEqual(digest, mediaDigest);
 
         // Act
         var result = await cluster.RunAsync(JobKind.FetchInstallerDigests);
 
         // Assert
         Assert.True(result.State == JobState.Succeeded, result.ToString());
-        Assert.Equal($"master {digest}, media {digest}: compare them with what you trust, then pin them on the cluster page", result.NodeMessage("master-1"));
-        Assert.Equal([$"{MasterUrl}: SHA-256 {digest}", $"{MediaUrl}: SHA-256 {digest}"], result.Lines("master-1"));
+        Assert.Equal($"master {digest}, media {mediaDigest}: compare them with what you trust, then pin them on the cluster page", result.NodeMessage("master-1"));
+        Assert.Equal([$"{MasterUrl}: SHA-256 {digest}", $"{MediaUrl}: SHA-256 {mediaDigest}"], result.Lines("master-1"));
         var view = await cluster.Db.Clusters.GetAsync(cluster.ClusterId);
-        Assert.Equal((digest, digest, "master-1"), (view!.FetchedInstallerSha256!.Master, view.FetchedInstallerSha256.Media, view.FetchedInstallerSha256.Via));
+        Assert.Equal((digest, mediaDigest, "master-1"), (view!.FetchedInstallerSha256!.Master, view.FetchedInstallerSha256.Media, view.FetchedInstallerSha256.Via));
         Assert.Equal(new Core.Clusters.InstallerSha256View(null, null), view.InstallerSha256);
         Assert.All(cluster.Nodes.Skip(1), n => Assert.Empty(n.Commands));
     }
@@ -54,6 +56,7 @@ public sealed class InstallerDigestsHandlerTests
         // Arrange
         await using var cluster = await LocalCluster.StartAsync();
         File.Delete(cluster.Node("master-1").HostPath($"{LocalNode.StubDirectory}/installer.sh"));
+        File.Delete(cluster.Node("master-1").HostPath($"{LocalNode.StubDirectory}/installer-media.sh"));
 
         // Act
         var result = await cluster.RunAsync(JobKind.FetchInstallerDigests);
@@ -64,6 +67,22 @@ public sealed class InstallerDigestsHandlerTests
         Assert.Equal($"Could not download {MasterUrl} ({error}) and {MediaUrl} ({error})", result.NodeMessage("master-1"));
         Assert.Equal([$"{MasterUrl}: {error}", $"{MediaUrl}: {error}"], result.Lines("master-1"));
         Assert.Contains("\"error\":\"curl: (22)", result.Node("master-1").Details, StringComparison.Ordinal);
+        Assert.Null((await cluster.Db.Clusters.GetAsync(cluster.ClusterId))!.FetchedInstallerSha256);
+    }
+
+    [Fact]
+    public async Task Fetch_OnlyTheMediaScriptFails_FailedAndNothingRecorded()
+    {
+        // Arrange
+        await using var cluster = await LocalCluster.StartAsync();
+        File.Delete(cluster.Node("master-1").HostPath($"{LocalNode.StubDirectory}/installer-media.sh"));
+
+        // Act
+        var result = await cluster.RunAsync(JobKind.FetchInstallerDigests);
+
+        // Assert
+        Assert.Equal(JobState.Failed, result.State);
+        Assert.Equal($"Could not download {MediaUrl} (curl: (22) The requested URL returned error: 404)", result.NodeMessage("master-1"));
         Assert.Null((await cluster.Db.Clusters.GetAsync(cluster.ClusterId))!.FetchedInstallerSha256);
     }
 

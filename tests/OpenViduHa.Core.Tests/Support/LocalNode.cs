@@ -277,21 +277,25 @@ public sealed class LocalNode : IAsyncDisposable
             #!/bin/bash
             # Stand-in curl: the installer download (-o FILE URL) and the health request (-w FORMAT URL) of this node.
             s={{StubDirectory}}
-            out=""; format=""
+            out=""; format=""; url=""
             while [ $# -gt 0 ]; do
               case "$1" in
                 -o) out="$2"; shift 2 ;;
                 -w) format="$2"; shift 2 ;;
                 --max-time|--proto|--proto-redir) shift 2 ;;
-                *) shift ;;
+                -*) shift ;;
+                *) url="$1"; shift ;;
               esac
             done
             if [ -n "$format" ]; then
               if [ "$(cat "$s/service")" = active ]; then cat "$s/health-code"; else printf 000; fi
               exit 0
             fi
-            if [ ! -e "$s/installer.sh" ]; then echo 'curl: (22) The requested URL returned error: 404' >&2; exit 22; fi
-            if [ -n "$out" ]; then cp "$s/installer.sh" "$out"; else cat "$s/installer.sh"; fi
+            # The media node's script differs from the master's (one more comment line), as OpenVidu's two scripts do.
+            script="$s/installer.sh"
+            case "$url" in *media_node*) script="$s/installer-media.sh" ;; esac
+            if [ ! -e "$script" ]; then echo 'curl: (22) The requested URL returned error: 404' >&2; exit 22; fi
+            if [ -n "$out" ]; then cp "$script" "$out"; else cat "$script"; fi
 
             """, executable);
         Write($"{StubDirectory}/installer.sh", $$"""
@@ -304,6 +308,7 @@ public sealed class LocalNode : IAsyncDisposable
             exit "$(cat "$s/installer-exit")"
 
             """);
+        Write($"{StubDirectory}/installer-media.sh", Read($"{StubDirectory}/installer.sh") + "# media node\n");
     }
 
     public async ValueTask DisposeAsync()
