@@ -24,6 +24,7 @@ public sealed class LocalNode : IAsyncDisposable
     private readonly Process _holder;
     private readonly string _directory;
     private Process? _sshd;
+    private int _sshdPid;
     private bool _stopped;
 
     private LocalNode(NodeDefinition definition, Process holder, string directory)
@@ -65,7 +66,7 @@ public sealed class LocalNode : IAsyncDisposable
         var directory = Directory.CreateDirectory($"/var/tmp/ovha-node-{Guid.NewGuid():N}").FullName;
         var info = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         foreach (var a in new[] { "--mount", "--propagation", "private", "--", "bash", "-c",
-                     "set -e; for d in /tmp /run /opt /root; do mount -t tmpfs ovha-node \"$d\"; done; mkdir -p /run/sshd; echo ready; exec sleep infinity" })
+                     "set -e; for d in /tmp /run /opt /root; do mount -t tmpfs ovha-node \"$d\"; done; mkdir -p /run/sshd; echo ready; exec cat >/dev/null" })
             info.ArgumentList.Add(a);
         var holder = Process.Start(info)!;
         var ready = await holder.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
@@ -163,16 +164,22 @@ public sealed class LocalNode : IAsyncDisposable
             """);
     }
 
+    /// <summary>
+    /// sshd runs under a bash in the node's namespace that holds our pipe on its stdin: when this process ends, even
+    /// killed (Stryker kills test hosts that time out), the pipe closes and bash ends sshd, as the holder ends itself. No
+    /// node outlives its test run.
+    /// </summary>
     private async Task StartSshdAsync()
     {
-        var info = new ProcessStartInfo("/usr/bin/nsenter") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        var info = new ProcessStartInfo("/usr/bin/nsenter") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+        var config = System.IO.Path.Combine(_directory, "sshd_config");
         foreach (var a in new[] { "--target", _holder.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mount", "--",
-                     "/usr/sbin/sshd", "-D", "-e", "-f", System.IO.Path.Combine(_directory, "sshd_config") })
+                     "/bin/bash", "-c", $"/usr/sbin/sshd -D -e -f {config} </dev/null & echo $!; cat >/dev/null; kill -TERM $!; kill -CONT $!" })
             info.ArgumentList.Add(a);
         var errors = new StringBuilder();
         _sshd = Process.Start(info)!;
+        _sshdPid = int.Parse((await _sshd.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)))!, System.Globalization.CultureInfo.InvariantCulture);
         _sshd.ErrorDataReceived += (_, e) => { lock (errors) errors.AppendLine(e.Data); };
-        _sshd.BeginOutputReadLine();
         _sshd.BeginErrorReadLine();
         await FreePort.WaitUntilListeningAsync(Port, TimeSpan.FromSeconds(30), () => { lock (errors) return $"sshd of {Name} did not start: {errors}"; });
     }
@@ -180,7 +187,7 @@ public sealed class LocalNode : IAsyncDisposable
     private void Signal(string signal)
     {
         if (_sshd is null || _sshd.HasExited) return;
-        using var kill = Process.Start("kill", ["-" + signal, _sshd.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var kill = Process.Start("kill", ["-" + signal, _sshdPid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
     }
 
@@ -318,7 +325,7 @@ public sealed class LocalNode : IAsyncDisposable
         _sshd?.Dispose();
         try
         {
-            // The holder is sleep alone (bash exec'd it): its end ends the namespace and its tmpfs mounts.
+            // The holder is cat alone (bash exec'd it): its end ends the namespace and its tmpfs mounts.
             _holder.Kill();
             await _holder.WaitForExitAsync();
         }
