@@ -25,7 +25,6 @@ public sealed class LocalNode : IAsyncDisposable
     private readonly string _directory;
     private Process? _sshd;
     private int _sshdPid;
-    private bool _stopped;
 
     private LocalNode(NodeDefinition definition, Process holder, string directory)
     {
@@ -44,19 +43,17 @@ public sealed class LocalNode : IAsyncDisposable
     public string HostKeyFingerprint { get; private set; } = "";
 
     /// <summary>Every command line the node's sshd was sent, in order (SFTP sessions left out).</summary>
-    public IReadOnlyList<string> Commands
-    {
-        get
-        {
-            var recorded = Read($"{StubDirectory}/commands") ?? "";
-            // command NUL, per session; a record being written (no final NUL yet) is left out.
-            var fields = recorded.Split('\0');
-            return fields.Take(fields.Length - 1).Where(c => c != SftpServer).ToList();
-        }
-    }
+    public IReadOnlyList<string> Commands => Sessions().Where(c => c != SftpServer).ToList();
 
     /// <summary>How many SFTP sessions the node's sshd started.</summary>
-    public int SftpSessions => (Read($"{StubDirectory}/commands") ?? "").Split('\0').Count(c => c == SftpServer);
+    public int SftpSessions => Sessions().Count(c => c == SftpServer);
+
+    /// <summary>What the recorder wrote per session: its command NUL; a record being written (no final NUL yet) is left out.</summary>
+    private IEnumerable<string> Sessions()
+    {
+        var fields = (Read($"{StubDirectory}/commands") ?? "").Split('\0');
+        return fields.Take(fields.Length - 1);
+    }
 
     /// <param name="sharedLog">A file outside the namespace's own folders where every node's stand-in systemctl writes
     /// "node systemctl verb", so that a test sees the order across nodes.</param>
@@ -93,26 +90,26 @@ public sealed class LocalNode : IAsyncDisposable
     public async Task ChangeHostKeyAsync()
     {
         RefuseConnections();
+        await MakeHostKeyAsync();
+        await StartSshdAsync();
+    }
+
+    /// <summary>From now on the node's sshd is frozen (SIGSTOP): it takes the connection and never answers, as a hung host does.</summary>
+    public void Hang() => Signal("STOP");
+
+    /// <summary>A new ed25519 host key in the node's folder (any earlier one replaced), and its fingerprint.</summary>
+    private async Task MakeHostKeyAsync()
+    {
         var host = System.IO.Path.Combine(_directory, "host");
         File.Delete(host);
         File.Delete(host + ".pub");
         await RunAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", Name, "-f", host);
         HostKeyFingerprint = (await RunAsync("ssh-keygen", "-l", "-E", "sha256", "-f", host + ".pub")).Split(' ')[1];
-        await StartSshdAsync();
-    }
-
-    /// <summary>From now on the node's sshd is frozen (SIGSTOP): it takes the connection and never answers, as a hung host does.</summary>
-    public void Hang()
-    {
-        _stopped = true;
-        Signal("STOP");
     }
 
     private async Task ConfigureSshdAsync(string? sharedLog)
     {
-        var host = System.IO.Path.Combine(_directory, "host");
-        await RunAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", Name, "-f", host);
-        HostKeyFingerprint = (await RunAsync("ssh-keygen", "-l", "-E", "sha256", "-f", host + ".pub")).Split(' ')[1];
+        await MakeHostKeyAsync();
         var user = System.IO.Path.Combine(_directory, "user");
         File.WriteAllText(user, TestKeys.Ed25519);
         File.SetUnixFileMode(user, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -143,7 +140,7 @@ public sealed class LocalNode : IAsyncDisposable
         File.WriteAllText(System.IO.Path.Combine(_directory, "sshd_config"), $"""
             Port {Port}
             ListenAddress 127.0.0.1
-            HostKey {host}
+            HostKey {System.IO.Path.Combine(_directory, "host")}
             AuthorizedKeysFile {_directory}/authorized_keys
             PermitRootLogin prohibit-password
             PasswordAuthentication no
@@ -320,7 +317,7 @@ public sealed class LocalNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_stopped) Signal("CONT");
+        // SIGKILL also ends a sshd frozen by Hang.
         RefuseConnections();
         _sshd?.Dispose();
         try
