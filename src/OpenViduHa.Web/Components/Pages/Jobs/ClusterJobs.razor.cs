@@ -15,6 +15,9 @@ public sealed partial class ClusterJobs
 {
     [Parameter, EditorRequired] public int ClusterId { get; set; }
 
+    /// <summary>A job started elsewhere on the page (a node's menu, "Fetch digests"): shown selected, and again whenever it changes.</summary>
+    [Parameter] public int? FollowJobId { get; set; }
+
     /// <summary>Raised when a job ends, so the page can refresh what it shows about nodes.</summary>
     [Parameter] public EventCallback JobFinished { get; set; }
 
@@ -30,16 +33,24 @@ public sealed partial class ClusterJobs
     private readonly List<JobLogLineView> _log = [];
     private IDisposable? _subscription;
     private string? _error;
+    private int? _followed;
 
     protected override async Task OnInitializedAsync()
     {
         _subscription = Notifier.SubscribeCluster(ClusterId, change => InvokeAsync(() => OnChangedAsync(change)));
         await ReloadAsync();
-        if (_jobs.FirstOrDefault() is { } latest) await SelectAsync(latest.Id);
+        if (FollowJobId is null && _jobs.FirstOrDefault() is { } latest) await SelectAsync(latest.Id);
     }
 
-    /// <summary>Starts a job from outside (the nodes tab's per-node buttons).</summary>
-    public async Task StartAsync(JobKind kind, int? nodeId = null)
+    protected override async Task OnParametersSetAsync()
+    {
+        if (FollowJobId is not { } follow || follow == _followed) return;
+        _followed = follow;
+        await ReloadAsync();
+        await SelectAsync(follow);
+    }
+
+    private async Task StartAsync(JobKind kind, int? nodeId = null)
     {
         var actor = (await AuthenticationState).User.Actor();
         var result = await Jobs.EnqueueAsync(ClusterId, kind, nodeId, actor);
