@@ -29,6 +29,11 @@ public sealed class InstallFlowTests : IAsyncLifetime
         await page.GotoAsync($"clusters/{clusterId}");
         var cluster = new ClusterPage(page);
         await cluster.WaitUntilInteractiveAsync();
+        var watcherPage = await context.NewPageAsync();
+        await watcherPage.GotoAsync($"clusters/{clusterId}");
+        var watcher = new ClusterPage(watcherPage);
+        await watcher.WaitUntilInteractiveAsync();
+        await Expect(watcher.Installed("master-1")).ToHaveTextAsync("no");
         await cluster.OpenTabAsync("Jobs");
         var jobs = new JobsTab(page);
 
@@ -54,6 +59,10 @@ public sealed class InstallFlowTests : IAsyncLifetime
         await Expect(lateJobs.SelectedState).ToHaveTextAsync("succeeded");
         Assert.Equal(live, await lateJobs.SeqsAsync());
         Assert.All(_session.Lab.Nodes.Take(6), n => Assert.Equal(1, n.InstallerRuns));
+
+        // A second page left on the nodes tab (no Jobs tab mounted) learned by itself that the install ended.
+        foreach (var node in new[] { "master-1", "media-2" })
+            await Expect(watcher.Installed(node)).Not.ToHaveTextAsync("no", new() { Timeout = 10_000 });
 
         // One more media node, from the nodes tab: stored and installed in one go. OpenVidu 3.8.0 (3.4+): the load
         // balancer targets only the masters, and the page says so, without asking for a reload.

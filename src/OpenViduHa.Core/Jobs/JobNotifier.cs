@@ -3,7 +3,8 @@ using System.Collections.Concurrent;
 namespace OpenViduHa.Core.Jobs;
 
 /// <summary>A job changed (state, a node, new log lines). Carries no values: listeners read what they show.</summary>
-public sealed record JobChanged(int JobId, int ClusterId, int LastSeq);
+/// <summary>A job's state, nodes or log changed; <paramref name="Ended"/> when it reached a final state (views that show nodes reload then).</summary>
+public sealed record JobChanged(int JobId, int ClusterId, int LastSeq, bool Ended = false);
 
 /// <summary>
 /// Live updates for open views: a singleton that hands out <see cref="IDisposable"/> subscriptions, per job and per

@@ -135,7 +135,7 @@ public sealed class JobRunner(
             var job = await db.Jobs.Include(j => j.Nodes).FirstAsync(j => j.Id == jobId, CancellationToken.None);
             await JobService.Interrupt(db, job, clock.GetUtcNow(), CancellationToken.None);
             await db.SaveChangesAsync(CancellationToken.None);
-            notifier.Publish(new JobChanged(jobId, clusterId, 0));
+            notifier.Publish(new JobChanged(jobId, clusterId, 0, Ended: true));
             return;
         }
         await FinishAsync(context, cancellation.IsCancellationRequested, failure);
@@ -167,6 +167,7 @@ public sealed class JobRunner(
         job.FinishedAt = now;
         await db.SaveChangesAsync(CancellationToken.None);
         await context.LogAsync(null, $"{job.Kind.Name()} {job.State.Lower()}: {job.Message}");
+        notifier.Publish(new JobChanged(context.JobId, context.ClusterId, 0, Ended: true));
     }
 
     private async Task<bool> CancelRequestedAsync(int jobId)
@@ -185,7 +186,7 @@ public sealed class JobRunner(
         job.Message = $"Could not start: {reason}";
         foreach (var node in job.Nodes) { node.State = NodeJobState.Failed; node.Message = job.Message; node.UpdatedAt = now; }
         await db.SaveChangesAsync(CancellationToken.None);
-        notifier.Publish(new JobChanged(jobId, clusterId, 0));
+        notifier.Publish(new JobChanged(jobId, clusterId, 0, Ended: true));
     }
 
     private async Task<int> LastSeqAsync(int jobId)

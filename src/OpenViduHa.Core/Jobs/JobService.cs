@@ -146,7 +146,7 @@ public sealed class JobService(
         audit.Add(db, actor, "job.cancel", $"job {jobId}");
         await db.SaveChangesAsync(ct);
         cancellations.Cancel(jobId);
-        notifier.Publish(new JobChanged(jobId, job.ClusterId, 0));
+        notifier.Publish(new JobChanged(jobId, job.ClusterId, 0, Ended: cancelledBeforeStart > 0));
         return new(jobId);
     }
 

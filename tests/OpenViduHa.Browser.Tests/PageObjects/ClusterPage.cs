@@ -9,6 +9,9 @@ public sealed class ClusterPage(IPage page)
     public ILocator Domain => page.GetByTestId("cluster-domain");
     public ILocator NodesTable => page.GetByTestId("nodes-table");
 
+    /// <summary>The nodes tab's "Installed" cell of a node: "no", or when (UTC).</summary>
+    public ILocator Installed(string node) => page.GetByTestId($"installed-{node}");
+
     public ILocator Facts => page.GetByTestId("cluster-facts");
 
     /// <summary>Above the tabs once a media node was added here: what it means for the load balancer.</summary>

@@ -63,6 +63,17 @@ public sealed class JobRunnerTests : IDisposable
         return await db.JobLog.Where(l => l.JobId == jobId).OrderBy(l => l.Seq).Select(l => l.Text).ToListAsync();
     }
 
+    /// <summary>
+    /// The first change the runner publishes for the cluster marked ended (views reload their nodes on it). Publishing is
+    /// asynchronous and unordered, so the test waits for it; the job row is final by the time it is sent.
+    /// </summary>
+    private Task<JobChanged> EndedAsync(int clusterId)
+    {
+        var ended = new TaskCompletionSource<JobChanged>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _notifier.SubscribeCluster(clusterId, change => { if (change.Ended) ended.TrySetResult(change); return Task.CompletedTask; });
+        return ended.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
     private static Func<JobRun, Task> Every(NodeJobState state, string message) => async run =>
     {
         foreach (var node in run.Scope) await run.Context.SetNodeAsync(node.Id, state, message);
@@ -75,11 +86,13 @@ public sealed class JobRunnerTests : IDisposable
         var clusterId = await _db.CreateClusterAsync();
         var jobId = await QueueAsync(clusterId);
         var handler = new ScriptedHandler(JobKind.Install, Every(NodeJobState.Succeeded, "Installed"));
+        var ended = EndedAsync(clusterId);
 
         // Act
         await Runner(handler).RunAsync(jobId, CancellationToken.None);
 
         // Assert
+        Assert.Equal(jobId, (await ended).JobId);
         var job = await JobAsync(jobId);
         Assert.Equal(JobState.Succeeded, job.State);
         Assert.Equal("Done.", job.Message);
@@ -303,11 +316,13 @@ public sealed class JobRunnerTests : IDisposable
         var clusterId = await _db.CreateClusterAsync();
         var jobId = await QueueAsync(clusterId, change: job => job.Nodes.Add(new JobNodeEntity { NodeId = 999, NodeName = "media-9", State = NodeJobState.Pending }));
         var handler = new ScriptedHandler(JobKind.Install, Every(NodeJobState.Succeeded, "Installed"));
+        var ended = EndedAsync(clusterId);
 
         // Act
         await Runner(handler).RunAsync(jobId, CancellationToken.None);
 
         // Assert
+        Assert.Equal(jobId, (await ended).JobId);
         Assert.Equal(0, handler.Runs);
         var job = await JobAsync(jobId);
         Assert.Equal(JobState.Failed, job.State);
@@ -348,6 +363,7 @@ public sealed class JobRunnerTests : IDisposable
             started.SetResult();
             await Task.Delay(Timeout.Infinite, run.Cancellation);
         });
+        var ended = EndedAsync(clusterId);
         var running = Runner(handler).RunAsync(jobId, shutdown.Token);
         await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
@@ -356,6 +372,7 @@ public sealed class JobRunnerTests : IDisposable
         await running.WaitAsync(TimeSpan.FromSeconds(30));
 
         // Assert
+        Assert.Equal(jobId, (await ended).JobId);
         var job = await JobAsync(jobId);
         Assert.Equal(JobState.Interrupted, job.State);
         Assert.Equal((NodeJobState.Interrupted, "Interrupted while running: Running the installer"), (job.Nodes[0].State, job.Nodes[0].Message));

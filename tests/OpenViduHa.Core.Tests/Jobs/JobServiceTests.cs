@@ -333,12 +333,15 @@ public sealed class JobServiceTests : IDisposable
         // Arrange
         var clusterId = await _db.CreateClusterAsync();
         var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice")).JobId!.Value;
+        var changed = new TaskCompletionSource<JobChanged>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var _ = _notifier.SubscribeJob(jobId, change => { changed.TrySetResult(change); return Task.CompletedTask; });
 
         // Act
         var result = await _jobs.CancelAsync(jobId, "bob");
 
         // Assert
         Assert.Equal(jobId, result.JobId);
+        Assert.Equal(new JobChanged(jobId, clusterId, 0, Ended: true), await changed.Task.WaitAsync(TimeSpan.FromSeconds(30)));
         var job = await JobRowAsync(jobId);
         Assert.Equal(JobState.Cancelled, job.State);
         Assert.True(job.CancelRequested);
@@ -356,12 +359,15 @@ public sealed class JobServiceTests : IDisposable
         var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice")).JobId!.Value;
         await SetJobAsync(jobId, JobState.Running, ("master-1", NodeJobState.Running));
         var running = _cancellations.Register(jobId, CancellationToken.None);
+        var changed = new TaskCompletionSource<JobChanged>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var _ = _notifier.SubscribeJob(jobId, change => { changed.TrySetResult(change); return Task.CompletedTask; });
 
         // Act
         var result = await _jobs.CancelAsync(jobId, "bob");
 
         // Assert
         Assert.True(result.Accepted);
+        Assert.Equal(new JobChanged(jobId, clusterId, 0, Ended: false), await changed.Task.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.True(running.IsCancellationRequested);
         var job = await JobRowAsync(jobId);
         Assert.Equal(JobState.Running, job.State);

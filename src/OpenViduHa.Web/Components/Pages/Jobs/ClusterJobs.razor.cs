@@ -18,9 +18,6 @@ public sealed partial class ClusterJobs
     /// <summary>A job started elsewhere on the page (a node's menu, "Fetch digests"): shown selected, and again whenever it changes.</summary>
     [Parameter] public int? FollowJobId { get; set; }
 
-    /// <summary>Raised when a job ends, so the page can refresh what it shows about nodes.</summary>
-    [Parameter] public EventCallback JobFinished { get; set; }
-
     [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
     [Inject] private JobService Jobs { get; set; } = default!;
     [Inject] private JobNotifier Notifier { get; set; } = default!;
@@ -70,11 +67,8 @@ public sealed partial class ClusterJobs
     {
         try
         {
-            var wasRunning = _jobs.FirstOrDefault(j => j.Id == change.JobId)?.State is "queued" or "running";
             await ReloadAsync();
             if (change.JobId == _selectedId) await RefreshSelectedAsync();
-            var now = _jobs.FirstOrDefault(j => j.Id == change.JobId);
-            if (wasRunning && now is not null && now.State is not ("queued" or "running")) await JobFinished.InvokeAsync();
             StateHasChanged();
         }
         catch (Exception e)
