@@ -11,7 +11,7 @@ namespace OpenViduHa.Core.Tests.Ssh;
 
 /// <summary>
 /// The SSH engine (SSH.NET behind ISshConnector) against one real sshd on loopback, as root with a key: pinning, commands,
-/// output, exit status, timeouts, SFTP. Users, passwords, sudo and every key type: OpenViduHa.Install.Tests (the lab).
+/// output, exit status, timeouts, SFTP. Other users, passwords and sudo: SshNetUsersAndSudoTests; every key type: the lab.
 /// </summary>
 public sealed class SshNetAgainstSshdTests(LocalSshd sshd) : IClassFixture<LocalSshd>
 {

@@ -13,14 +13,51 @@ namespace OpenViduHa.Core.Tests.Support;
 /// <see cref="TestKeys.Ed25519"/>, SFTP included. The panel reaches it through its real SSH engine
 /// (<see cref="SshNetConnector"/>, host key pinned); the commands it sends run in real bash with the real coreutils,
 /// while <c>systemctl</c>, <c>curl</c> and the OpenVidu installer are stubs whose state is files under
-/// <see cref="StubDirectory"/>. sudo, passwords and other users are the lab's (OpenViduHa.Install.Tests). Needs root
-/// (unshare, nsenter), as the rest of the suite does.
+/// <see cref="StubDirectory"/>. Besides root, three login users take <see cref="UserPassword"/> (or the test key) and
+/// reach root through the real sudo (the node's own passwd, shadow, group and sudoers are bind-mounted over the
+/// machine's, in its namespace only): <c>deploy</c> (sudo asks its password), <c>nopasswd</c> (NOPASSWD) and
+/// <c>nosudo</c> (not in sudoers). Needs root (unshare, nsenter), as the rest of the suite does.
 /// </summary>
 public sealed class LocalNode : IAsyncDisposable
 {
     public const string StubDirectory = "/opt/ovha-stub";
     private const string Path = $"{StubDirectory}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     private const string SftpServer = "/usr/lib/openssh/sftp-server";
+
+    /// <summary>The SSH password (and, for <c>deploy</c>, the sudo password) of the node's login users other than root.</summary>
+    public const string UserPassword = "local node pass 1";
+
+    /// <summary>
+    /// The namespace: its own /tmp /run /opt /root, and its own user database: the machine's, plus the login users, with
+    /// a sudoers of its own (sudo keeps the stubs' PATH and the variables the stubs read).
+    /// </summary>
+    private const string NamespaceScript = $$"""
+        set -e
+        for d in /tmp /run /opt /root; do mount -t tmpfs ovha-node "$d"; done
+        mkdir -p /run/sshd
+        e="$OVHA_DIR/etc"; mkdir -p "$e"
+        cp /etc/passwd /etc/shadow /etc/group "$e/"
+        hash=$(printf '%s' "$OVHA_PASSWORD" | openssl passwd -6 -stdin)
+        for u in deploy:4242 nopasswd:4243 nosudo:4244; do
+          n=${u%:*}; i=${u#*:}
+          echo "$n:x:$i:$i::/run/home-$n:/bin/bash" >>"$e/passwd"
+          echo "$n:$hash:19000:0:99999:7:::" >>"$e/shadow"
+          echo "$n:x:$i:" >>"$e/group"
+          mkdir -p "/run/home-$n"; chown "$i:$i" "/run/home-$n"
+        done
+        cat >"$e/sudoers" <<SUDOERS
+        Defaults secure_path="{{Path}}"
+        Defaults env_keep += "OVHA_NODE OVHA_SHARED_LOG"
+        Defaults !lecture
+        root ALL=(ALL:ALL) ALL
+        deploy ALL=(ALL:ALL) ALL
+        nopasswd ALL=(ALL:ALL) NOPASSWD: ALL
+        SUDOERS
+        chmod 440 "$e/sudoers"
+        for f in passwd shadow group sudoers; do mount --bind "$e/$f" "/etc/$f"; done
+        echo ready
+        exec cat >/dev/null
+        """;
     private readonly Process _holder;
     private readonly string _directory;
     private Process? _sshd;
@@ -62,9 +99,10 @@ public sealed class LocalNode : IAsyncDisposable
         // Not under /tmp: the node's namespace mounts its own /tmp over it.
         var directory = Directory.CreateDirectory($"/var/tmp/ovha-node-{Guid.NewGuid():N}").FullName;
         var info = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var a in new[] { "--mount", "--propagation", "private", "--", "bash", "-c",
-                     "set -e; for d in /tmp /run /opt /root; do mount -t tmpfs ovha-node \"$d\"; done; mkdir -p /run/sshd; echo ready; exec cat >/dev/null" })
+        foreach (var a in new[] { "--mount", "--propagation", "private", "--", "bash", "-c", NamespaceScript })
             info.ArgumentList.Add(a);
+        info.Environment["OVHA_DIR"] = directory;
+        info.Environment["OVHA_PASSWORD"] = UserPassword;
         var holder = Process.Start(info)!;
         var ready = await holder.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
         if (ready != "ready")
@@ -143,7 +181,7 @@ public sealed class LocalNode : IAsyncDisposable
             HostKey {System.IO.Path.Combine(_directory, "host")}
             AuthorizedKeysFile {_directory}/authorized_keys
             PermitRootLogin prohibit-password
-            PasswordAuthentication no
+            PasswordAuthentication yes
             KbdInteractiveAuthentication no
             UsePAM no
             StrictModes no
@@ -262,6 +300,8 @@ public sealed class LocalNode : IAsyncDisposable
         Service = "inactive";
         HealthAnswers("200");
         InstallerBehaves($"Pulling images\n{banner}\n", 0);
+        // Every login user's session records its command here.
+        Write($"{StubDirectory}/commands", "", (UnixFileMode)0b110_110_110);
         Write($"{StubDirectory}/bin/systemctl", $$"""
             #!/bin/bash
             # Stand-in systemctl: the openvidu service's state is a file.

@@ -4,9 +4,8 @@ namespace OpenViduHa.Core.Tests.Support;
 
 /// <summary>
 /// One <see cref="LocalNode"/> for a test class: a real OpenSSH server (Debian's sshd) on a free port of 127.0.0.1 in a
-/// private mount namespace, root with <see cref="OpenViduHa.Tests.Shared.TestKeys.Ed25519"/>, SFTP included. For the SSH
-/// engine's own tests in the fast suite; sudo, passwords and other users are tested against the lab in
-/// OpenViduHa.Install.Tests.
+/// private mount namespace, root with <see cref="OpenViduHa.Tests.Shared.TestKeys.Ed25519"/>, SFTP included, and the
+/// login users with passwords and sudo that <see cref="LocalNode"/> describes. For the SSH engine's own tests in the fast suite.
 /// </summary>
 public sealed class LocalSshd : IAsyncLifetime
 {
@@ -18,6 +17,9 @@ public sealed class LocalSshd : IAsyncLifetime
 
     /// <summary>The host key's fingerprint as ssh-keygen prints it.</summary>
     public string HostKeyFingerprint => Node.HostKeyFingerprint;
+
+    /// <summary>Every command line the sshd was sent, in order.</summary>
+    public IReadOnlyList<string> Commands => Node.Commands;
 
     public async Task InitializeAsync() =>
         _node = await LocalNode.StartAsync(new NodeDefinition("master-1", NodeRole.Master, "10.5.0.1", null));
