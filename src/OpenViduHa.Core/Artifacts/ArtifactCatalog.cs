@@ -31,6 +31,26 @@ public static class ArtifactCatalog
 
     public static bool IsKnown(string name) => name is not null && _generators.ContainsKey(name);
 
+    /// <summary>
+    /// Whether the file carries secret values (the licence, the installer's passwords, the applications' credentials):
+    /// the UI marks it, and its downloads are audited as credential downloads.
+    /// </summary>
+    public static bool HoldsSecrets(string name) =>
+        name is InstallCommandsArtifact.Name or CredentialsArtifact.EnvName or CredentialsArtifact.JsonName;
+
+    /// <summary>One sentence for the operator: what the file is and where it goes.</summary>
+    public static string Describe(string name) => name switch
+    {
+        InstallCommandsArtifact.Name => "Each node's non-interactive install command: run it as root on the node with the node's name.",
+        FirewallArtifact.MasterName => "ufw rules for the master nodes: the guide's port table for this cluster's modules and options.",
+        FirewallArtifact.MediaName => "ufw rules for the media nodes: WebRTC, TURN and the optional ingest ports.",
+        NginxArtifact.Name => "NGINX as the load balancer, TLS terminated by NGINX; its comments say which port goes where (3.2 and later: only the masters).",
+        HaproxyArtifact.Name => "The same load balancer for HAProxy, with health checks of the masters.",
+        CredentialsArtifact.EnvName => "URLs, users and passwords for applications and operators, as environment variables.",
+        CredentialsArtifact.JsonName => "The same credentials as JSON.",
+        _ => throw new ArgumentException($"Unknown artifact '{ArtifactText.OneLine(name)}'.", nameof(name)),
+    };
+
     /// <exception cref="ArgumentException">The name is unknown, or the cluster holds a value that cannot go into the file.</exception>
     public static GeneratedArtifact Generate(ClusterDefinition cluster, string name)
     {

@@ -21,7 +21,7 @@ public static class ArtifactEndpoints
                 return TypedResults.Ok(ArtifactCatalog.Names.Select(name =>
                 {
                     var artifact = ArtifactCatalog.Generate(cluster, name);
-                    return new ArtifactInfo(name, artifact.FileName, artifact.ContentType, ArtifactSecrets.Contains(name));
+                    return new ArtifactInfo(name, artifact.FileName, artifact.ContentType, ArtifactCatalog.HoldsSecrets(name));
                 }).ToList());
             })
             .Produces<List<ArtifactInfo>>()
@@ -36,17 +36,11 @@ public static class ArtifactEndpoints
                 if (cluster is null) return ClusterEndpoints.NotFound(id);
 
                 var artifact = ArtifactCatalog.Generate(cluster, name);
-                await audit.WriteAsync(http.User.Actor(), ArtifactSecrets.Contains(name) ? "credentials.downloaded" : "artifact.downloaded",
+                await audit.WriteAsync(http.User.Actor(), ArtifactCatalog.HoldsSecrets(name) ? "credentials.downloaded" : "artifact.downloaded",
                     cluster.Name, name, http.Connection.RemoteIpAddress?.ToString(), ct);
                 http.Response.Headers.CacheControl = "no-store";
                 return TypedResults.File(Encoding.UTF8.GetBytes(artifact.Content), artifact.ContentType + "; charset=utf-8", artifact.FileName);
             })
             .WithName("DownloadArtifact");
     }
-}
-
-/// <summary>Which artifacts carry secret values: their downloads are audited as credential downloads.</summary>
-public static class ArtifactSecrets
-{
-    public static bool Contains(string name) => name is "install-commands.sh" or "credentials.env" or "credentials.json";
 }

@@ -165,3 +165,48 @@ public sealed class ArtifactCatalogTests
         Assert.Equal(InstallerGeneration.Current, TestClusters.Full("3.8.0").Generation);
     }
 }
+
+public sealed class ArtifactCatalogMetadataTests
+{
+    [Theory]
+    [InlineData("3.0.0")]
+    [InlineData("3.8.0")]
+    public void HoldsSecrets_EachArtifact_ExactlyTheFilesThatCarryTheLicenceOrASecretValue(string version)
+    {
+        // Arrange: what is secret is the cluster's own values, so look for them in each file.
+        var cluster = TestClusters.Full(version);
+        var values = cluster.Secrets.Values.Where(v => v.Length >= 8).Append(cluster.LicenseKey).ToList();
+
+        // Act
+        var carrying = ArtifactCatalog.Names.Where(name => values.Any(v => ArtifactCatalog.Generate(cluster, name).Content.Contains(v, StringComparison.Ordinal))).ToList();
+        var flagged = ArtifactCatalog.Names.Where(ArtifactCatalog.HoldsSecrets).ToList();
+
+        // Assert
+        Assert.Equal(["install-commands.sh", "credentials.env", "credentials.json"], flagged);
+        Assert.Equal(flagged, carrying);
+    }
+
+    [Fact]
+    public void Describe_EachArtifact_ItsOwnSentence()
+    {
+        // Act
+        var descriptions = ArtifactCatalog.Names.Select(ArtifactCatalog.Describe).ToList();
+
+        // Assert
+        Assert.All(descriptions, d => Assert.EndsWith(".", d, StringComparison.Ordinal));
+        Assert.Equal(descriptions.Count, descriptions.Distinct().Count());
+        Assert.StartsWith("NGINX as the load balancer", ArtifactCatalog.Describe("nginx.conf"), StringComparison.Ordinal);
+        Assert.Contains("3.2 and later: only the masters", ArtifactCatalog.Describe("nginx.conf"), StringComparison.Ordinal);
+        Assert.StartsWith("ufw rules for the media nodes", ArtifactCatalog.Describe("firewall-media.sh"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Describe_UnknownName_Refused()
+    {
+        // Act
+        var failure = Assert.Throws<ArgumentException>(() => ArtifactCatalog.Describe("secrets.txt"));
+
+        // Assert
+        Assert.StartsWith("Unknown artifact 'secrets.txt'.", failure.Message, StringComparison.Ordinal);
+    }
+}
