@@ -1,6 +1,4 @@
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using OpenViduHa.Browser.Tests.Infrastructure;
@@ -39,7 +37,7 @@ public sealed class StatusLayoutTests : IAsyncLifetime
     {
         _server.Start();
         _playwright = await Playwright.CreateAsync();
-        _browser = await BrowserFixture.LaunchChromiumAsync(_playwright);
+        _browser = await Chromium.LaunchAsync(_playwright);
     }
 
     public async Task DisposeAsync()
@@ -56,12 +54,7 @@ public sealed class StatusLayoutTests : IAsyncLifetime
         var cluster = await CreateClusterAsync();
         var store = _server.Services.GetRequiredService<StatusStore>();
         store.Update(Status(cluster, media57: NodeHealth.Red));
-        var context = await _browser.NewContextAsync(new() { BaseURL = _server.BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 900 } });
-        context.SetDefaultTimeout(20_000);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("login");
-        await new LoginPage(page).SignInAsync(Admin, Password);
-        await page.WaitForURLAsync("**/clusters");
+        var page = await Chromium.SignedInPageAsync(_browser, _server.BaseAddress, Admin, Password);
         var list = new ClusterListPage(page);
         await list.WaitUntilInteractiveAsync();
         await Expect(list.Health("layout")).ToHaveAttributeAsync("data-health", "degraded");
@@ -120,22 +113,12 @@ public sealed class StatusLayoutTests : IAsyncLifetime
 
     private async Task<ClusterView> CreateClusterAsync()
     {
-        var key = await SshKeys.GenerateEd25519Async();
+        var key = (await SshKeys.GenerateEd25519Async()).PrivateKey;
         using var api = new HttpClient { BaseAddress = _server.BaseAddress };
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
-        object Node(string role, int i) => new
-        {
-            role, privateIp = $"10.20.{i / 250}.{i % 250 + 1}",
-            ssh = new { host = $"10.20.{i / 250}.{i % 250 + 1}", port = 22, username = "root", privateKey = key.PrivateKey },
-        };
-        var response = await api.PostAsJsonAsync("api/clusters", new
-        {
-            name = "layout", openviduVersion = "3.8.0", domainName = "openvidu.example.io", licenseKey = "LAYOUTLICENSE",
-            modules = new[] { "observability" }, installerBaseUrl = "http://127.0.0.1:9/",
-            nodes = Enumerable.Range(0, 4).Select(i => Node("master", i)).Concat(Enumerable.Range(4, MediaCount).Select(i => Node("media", i))).ToArray(),
-        });
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        var id = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+        ClusterApi.Node Node(int i) => new($"10.20.{i / 250}.{i % 250 + 1}", key);
+        var id = await ClusterApi.CreateAsync(api, "layout", "3.8.0", ["observability"], "http://127.0.0.1:9/",
+            Enumerable.Range(0, 4).Select(Node).ToList(), Enumerable.Range(4, MediaCount).Select(Node).ToList(), licenseKey: "LAYOUTLICENSE");
         return (await _server.Services.GetRequiredService<ClusterService>().GetAsync(id))!;
     }
 

@@ -1,9 +1,6 @@
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Runtime.Versioning;
-using System.Text.Json.Nodes;
 using Microsoft.Playwright;
-using OpenViduHa.Browser.Tests.PageObjects;
 using OpenViduHa.Lab;
 
 namespace OpenViduHa.Browser.Tests.Infrastructure;
@@ -40,20 +37,12 @@ public sealed class LabSession : IAsyncDisposable
         var server = new PanelServer { Bootstrap = (Admin, Password, Token), Settings = settings ?? new Dictionary<string, string>() };
         server.Start();
         var playwright = await Playwright.CreateAsync();
-        return new LabSession(server, await labTask, playwright, await BrowserFixture.LaunchChromiumAsync(playwright));
+        return new LabSession(server, await labTask, playwright, await Chromium.LaunchAsync(playwright));
     }
 
     /// <summary>A new browser context, signed in, on the cluster list.</summary>
-    public async Task<IPage> SignedInPageAsync(int width = 1280, int height = 900)
-    {
-        var context = await Browser.NewContextAsync(new() { BaseURL = Server.BaseAddress.ToString(), ViewportSize = new() { Width = width, Height = height } });
-        context.SetDefaultTimeout(30_000);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("login");
-        await new LoginPage(page).SignInAsync(Admin, Password);
-        await page.WaitForURLAsync("**/clusters");
-        return page;
-    }
+    public Task<IPage> SignedInPageAsync(int width = 1280, int height = 900) =>
+        Chromium.SignedInPageAsync(Browser, Server.BaseAddress, Admin, Password, width, height);
 
     /// <summary>The API with the bootstrapped token.</summary>
     public HttpClient Api()
@@ -69,20 +58,10 @@ public sealed class LabSession : IAsyncDisposable
     /// </summary>
     public async Task<int> CreateClusterAsync(string name, string version, IReadOnlyList<string> modules, int media)
     {
-        object Node(string role, LabNode n) => new
-        {
-            role, privateIp = n.Address,
-            ssh = new { host = n.Address, port = n.Port, username = "root", privateKey = Lab.Keys.Ed25519.PrivateKey, hostKeyFingerprint = n.HostKeyFingerprint },
-        };
+        ClusterApi.Node Node(LabNode n) => new(n.Address, Lab.Keys.Ed25519.PrivateKey, n.Port, n.HostKeyFingerprint);
         using var api = Api();
-        var response = await api.PostAsJsonAsync("api/clusters", new
-        {
-            name, openviduVersion = version, domainName = "openvidu.example.io", licenseKey = "BROWSERLICENSE",
-            modules, installerBaseUrl = Lab.InstallerHttpsBaseUrl,
-            nodes = Lab.Nodes.Take(4).Select(n => Node("master", n)).Concat(Lab.Nodes.Skip(4).Take(media).Select(n => Node("media", n))).ToArray(),
-        });
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+        return await ClusterApi.CreateAsync(api, name, version, modules, Lab.InstallerHttpsBaseUrl,
+            Lab.Nodes.Take(4).Select(Node).ToList(), Lab.Nodes.Skip(4).Take(media).Select(Node).ToList());
     }
 
     public async ValueTask DisposeAsync()
