@@ -6,6 +6,8 @@
 #   bench/mutation.sh                          every folder below
 #   bench/mutation.sh --folder Jobs            one folder (repeatable), or one file: --folder Jobs/JobRules.cs
 #   bench/mutation.sh --concurrency 1          test sessions at once (default 2)
+#   bench/mutation.sh --folder Jobs --tests Jobs   only the tests under tests/OpenViduHa.Core.Tests/Jobs (repeatable):
+#                                              a lower bound of the score, for folders every job test covers
 #   bench/mutation.sh --table [report.json]    print the table (and the survivors) of the last run again, run nothing
 #   bench/mutation.sh --survivors              also list each surviving or uncovered mutant (file:line, mutation)
 set -euo pipefail
@@ -23,13 +25,15 @@ concurrency=2
 table_only=""
 report=""
 survivors=""
+tests=()
 while (($#)); do
   case "$1" in
     --folder) folders+=("${2:?--folder needs a folder or file of src/OpenViduHa.Core}"); shift 2 ;;
     --concurrency) concurrency="${2:?--concurrency needs a number}"; shift 2 ;;
     --table) table_only=1; shift; if (($#)) && [[ "$1" != --* ]]; then report="$1"; shift; fi ;;
     --survivors) survivors=1; shift ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --tests) tests+=("${2:?--tests needs a folder of tests/OpenViduHa.Core.Tests}"); shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -66,13 +70,25 @@ done
 
 rm -rf "$out"
 mkdir -p "$out"
-echo "Stryker $stryker_version on src/OpenViduHa.Core (${folders[*]}), tests/OpenViduHa.Core.Tests, concurrency $concurrency"
+# The configuration, narrowed to the chosen test folders (namespaces follow folders) when --tests is given.
+config="$out/stryker-config.json"
+python3 - "$root/bench/stryker-config.json" "$config" "${tests[@]}" <<'PY'
+import json, sys
+source, target, folders = sys.argv[1], sys.argv[2], sys.argv[3:]
+config = json.load(open(source))
+if folders:
+    inner = config["stryker-config"]
+    only = "|".join(f"FullyQualifiedName~OpenViduHa.Core.Tests.{f.replace('/', '.')}." for f in folders)
+    inner["test-case-filter"] = f"({inner['test-case-filter']})&({only})"
+json.dump(config, open(target, "w"), indent=2)
+PY
+echo "Stryker $stryker_version on src/OpenViduHa.Core (${folders[*]}), tests/OpenViduHa.Core.Tests${tests:+ (only ${tests[*]})}, concurrency $concurrency"
 echo "Log: bench/.mutation/stryker.log"
 start=$(date +%s)
 status=0
 # Stryker builds the projects itself (without -warnaserror: Directory.Build.props keeps NuGet's NU1603 a warning).
 (cd src/OpenViduHa.Core &&
-  "$tools/dotnet-stryker" --config-file ../../bench/stryker-config.json "${mutate[@]}" \
+  "$tools/dotnet-stryker" --config-file "$config" "${mutate[@]}" \
     --concurrency "$concurrency" --output "$out" --skip-version-check) >"$out/stryker.log" 2>&1 || status=$?
 seconds=$(($(date +%s) - start))
 grep -E '^\[[0-9:]+ (INF|WRN|ERR)\]' "$out/stryker.log" | grep -v 'Using a concurrency of' || true
