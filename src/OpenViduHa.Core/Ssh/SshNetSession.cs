@@ -32,7 +32,12 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
         var stderr = new StringBuilder();
         try
         {
-            var execution = cmd.ExecuteAsync(timeout.Token);
+            // ExecuteAsync can hold its caller through the channel open and the exec request, deaf to the token (only the
+            // connection's timeout ends that wait): on a node that hangs after connecting, a sweep's probes would wait
+            // there holding threads. It starts on a thread of its own, and the step's timeout bounds the wait.
+            var starting = Task.Factory.StartNew(() => cmd.ExecuteAsync(timeout.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            _ = starting.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            var execution = await starting.WaitAsync(timeout.Token);
             if (stdin is not null)
             {
                 await using var input = cmd.CreateInputStream();
@@ -50,6 +55,11 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
         catch (SshConnectionException e)
         {
             throw new SshFailureException(SshFailureKind.Disconnected, $"The SSH connection to {target.Host}:{target.Port} dropped while {options.Description ?? "running a command"}.", e);
+        }
+        catch (SshOperationTimeoutException)
+        {
+            // The node took the connection's own timeout to open a channel: it is alive at the TCP level only.
+            throw SshFailureException.TimedOut(target, info.Timeout, $"opening a channel for {options.Description ?? "the command"}");
         }
 
         var result = new SshCommandResult(cmd.ExitStatus ?? -1, stdout.ToString(), stderr.ToString());

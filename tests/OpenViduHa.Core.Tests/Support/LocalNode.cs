@@ -135,6 +135,27 @@ public sealed class LocalNode : IAsyncDisposable
     /// <summary>From now on the node's sshd is frozen (SIGSTOP): it takes the connection and never answers, as a hung host does.</summary>
     public void Hang() => Signal("STOP");
 
+    /// <summary>
+    /// From now on the node's sshd and every session it runs are frozen (SIGSTOP): open connections stay open and
+    /// nothing on them is answered, as on a host that hangs under load.
+    /// </summary>
+    public void HangSessions()
+    {
+        if (_sshd is null || _sshd.HasExited) return;
+        var pids = new List<int> { _sshdPid };
+        for (var i = 0; i < pids.Count; i++) pids.AddRange(ChildrenOf(pids[i]));
+        using var kill = Process.Start("kill", ["-STOP", .. pids.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        kill.WaitForExit();
+    }
+
+    private static IEnumerable<int> ChildrenOf(int pid)
+    {
+        var children = $"/proc/{pid}/task/{pid}/children";
+        return File.Exists(children)
+            ? File.ReadAllText(children).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToList()
+            : [];
+    }
+
     /// <summary>A new ed25519 host key in the node's folder (any earlier one replaced), and its fingerprint.</summary>
     private async Task MakeHostKeyAsync()
     {
