@@ -12,7 +12,7 @@ public sealed class SshEngineTests(LabFixture fixture) : IClassFixture<LabFixtur
     private readonly SshNetConnector _ssh = new(NullLogger<SshNetConnector>.Instance);
     private static readonly SshConnectOptions Fast = new() { ConnectTimeout = TimeSpan.FromSeconds(5) };
 
-    private SshTarget Target(LabNode node, string user, SshCredentials credentials, string? pin = "node") =>
+    private static SshTarget Target(LabNode node, string user, SshCredentials credentials, string? pin = "node") =>
         new(node.Name, node.Address, node.Port, user, credentials, pin == "node" ? node.HostKeyFingerprint : pin);
 
     private async Task<SshCommandResult> RunAsync(SshTarget target, string command = "id -u", bool asRoot = true)

@@ -67,18 +67,16 @@ public sealed class FaultTests(TwoNodeLab fixture) : IClassFixture<TwoNodeLab>
             Assert.Equal(new[] { 5349 }, node.ClosedPorts);
 
             node.ClosePort(7880);  // the health port too: the service still runs, its API is unreachable
-            using (var http = new HttpClient(new HttpClientHandler { UseProxy = false }))
-            {
-                var refused = await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync($"http://{node.Address}:7880/"));
-                Assert.Equal(SocketError.ConnectionRefused, (refused.InnerException as SocketException)?.SocketErrorCode);
-                Assert.True(node.ServiceActive);
+            using var http = new HttpClient(new HttpClientHandler { UseProxy = false });
+            var refused = await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync($"http://{node.Address}:7880/"));
+            Assert.Equal(SocketError.ConnectionRefused, (refused.InnerException as SocketException)?.SocketErrorCode);
+            Assert.True(node.ServiceActive);
 
-                node.ClearFaults();
+            node.ClearFaults();
 
-                Assert.Empty(node.ClosedPorts);
-                Assert.Equal(Tcp.MediaPorts, await Tcp.ListeningAsync(node.Address, Tcp.MediaPorts));
-                Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"http://{node.Address}:7880/")).StatusCode);
-            }
+            Assert.Empty(node.ClosedPorts);
+            Assert.Equal(Tcp.MediaPorts, await Tcp.ListeningAsync(node.Address, Tcp.MediaPorts));
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"http://{node.Address}:7880/")).StatusCode);
         }
         finally
         {

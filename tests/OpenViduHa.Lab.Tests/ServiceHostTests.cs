@@ -36,7 +36,7 @@ public sealed class ServiceHostTests
         }
         finally
         {
-            Native.Kill(host, Native.SigCont);
+            Assert.Equal(0, Native.Kill(host, Native.SigCont));
         }
 
         // Act

@@ -46,7 +46,7 @@ public sealed class LabNode
     /// <summary>The SSH address, also the node's private IP: 127.&lt;lab id&gt;.x.y.</summary>
     public string Address { get; }
 
-    public int Port => 22;
+    public int Port { get; } = 22;
 
     /// <summary>The (ECDSA P-256) host key's SHA-256 fingerprint as <c>ssh-keygen -lf</c> prints it: <c>SHA256:</c> + unpadded base64.</summary>
     public string HostKeyFingerprint { get; private set; }

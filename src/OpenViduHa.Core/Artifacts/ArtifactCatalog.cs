@@ -5,7 +5,7 @@ namespace OpenViduHa.Core.Artifacts;
 /// <summary>Every file the panel generates from a cluster, by name. Pure functions: same cluster, same bytes.</summary>
 public static class ArtifactCatalog
 {
-    private static readonly IReadOnlyDictionary<string, Func<ClusterDefinition, GeneratedArtifact>> _generators =
+    private static readonly Dictionary<string, Func<ClusterDefinition, GeneratedArtifact>> _generators =
         new Dictionary<string, Func<ClusterDefinition, GeneratedArtifact>>(StringComparer.Ordinal)
         {
             [InstallCommandsArtifact.Name] = InstallCommandsArtifact.Generate,

@@ -16,9 +16,9 @@ internal static partial class ArtifactInput
     public static void Check(ClusterDefinition cluster)
     {
         ArgumentNullException.ThrowIfNull(cluster);
-        Hostname(cluster.DomainName, "domain name");
-        if (cluster.TurnDomainName is not null) Hostname(cluster.TurnDomainName, "TURN domain name");
-        if (cluster.LoadBalancerIp is not null) Ipv4(cluster.LoadBalancerIp, "load balancer IP");
+        Hostname(cluster.DomainName, "domain name", nameof(cluster));
+        if (cluster.TurnDomainName is not null) Hostname(cluster.TurnDomainName, "TURN domain name", nameof(cluster));
+        if (cluster.LoadBalancerIp is not null) Ipv4(cluster.LoadBalancerIp, "load balancer IP", nameof(cluster));
         if (!Uri.TryCreate(cluster.InstallerBaseUrl, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
             throw new ArgumentException("The installer base URL must be an absolute http or https URL.", nameof(cluster));
         foreach (var digest in new[] { cluster.MasterInstallerSha256, cluster.MediaInstallerSha256 })
@@ -34,8 +34,8 @@ internal static partial class ArtifactInput
         {
             if (!NodeName().IsMatch(node.Name))
                 throw new ArgumentException("Node names are lower-case letters, digits and dashes (master-1, media-1...).", nameof(cluster));
-            Ipv4(node.PrivateIp, $"{node.Name} private IP");
-            if (node.PublicIp is not null) Ipv4(node.PublicIp, $"{node.Name} public IP");
+            Ipv4(node.PrivateIp, $"{node.Name} private IP", nameof(cluster));
+            if (node.PublicIp is not null) Ipv4(node.PublicIp, $"{node.Name} public IP", nameof(cluster));
         }
         if (cluster.Nodes.Select(n => n.Name).Distinct(StringComparer.Ordinal).Count() != cluster.Nodes.Count)
             throw new ArgumentException("Node names must be unique.", nameof(cluster));
@@ -51,17 +51,17 @@ internal static partial class ArtifactInput
         return safe.Length == 0 ? "cluster" : safe;
     }
 
-    private static void Ipv4(string value, string field)
+    private static void Ipv4(string value, string field, string paramName)
     {
         if (!IPAddress.TryParse(value, out var address) || address.AddressFamily != AddressFamily.InterNetwork ||
             !string.Equals(address.ToString(), value, StringComparison.Ordinal))
-            throw new ArgumentException($"The {field} must be an IPv4 address in dotted form.", "cluster");
+            throw new ArgumentException($"The {field} must be an IPv4 address in dotted form.", paramName);
     }
 
-    private static void Hostname(string value, string field)
+    private static void Hostname(string value, string field, string paramName)
     {
         if (value.Length > 253 || !HostnamePattern().IsMatch(value))
-            throw new ArgumentException($"The {field} must be a host name (letters, digits, dashes and dots).", "cluster");
+            throw new ArgumentException($"The {field} must be a host name (letters, digits, dashes and dots).", paramName);
     }
 
     [GeneratedRegex(@"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$", RegexOptions.CultureInvariant)]

@@ -284,7 +284,7 @@ public sealed class ClusterService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var entity = await db.Clusters.FirstOrDefaultAsync(c => c.Id == id, ct);
         if (entity is null) return false;
-        if (await BusyAsync(db, id, ct) is { } busy) throw new InvalidOperationException(busy.For("").First());
+        if (await BusyAsync(db, id, ct) is { } busy) throw new InvalidOperationException(busy.For("")[0]);
         db.Clusters.Remove(entity);
         audit.Add(db, actor, "cluster.deleted", entity.Name);
         await db.SaveChangesAsync(ct);

@@ -15,40 +15,40 @@ public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : D
     public DbSet<JobLogLine> JobLog => Set<JobLogLine>();
     public DbSet<StatusChangeEntity> StatusChanges => Set<StatusChangeEntity>();
 
-    protected override void ConfigureConventions(ModelConfigurationBuilder builder)
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // SQLite cannot order or compare DateTimeOffset; store UTC ticks.
-        builder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
-        builder.Properties<DateTimeOffset?>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+        configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<DateTimeOffsetToBinaryConverter>();
     }
 
-    protected override void OnModelCreating(ModelBuilder model)
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
-        model.Entity<ClusterEntity>(e =>
+        modelBuilder.Entity<ClusterEntity>(e =>
         {
             e.ToTable("Clusters");
             e.HasIndex(c => c.Name).IsUnique();
             e.Property(c => c.RtcEngine).HasConversion<string>();
             e.HasMany(c => c.Nodes).WithOne(n => n.Cluster).HasForeignKey(n => n.ClusterId).OnDelete(DeleteBehavior.Cascade);
         });
-        model.Entity<NodeEntity>(e =>
+        modelBuilder.Entity<NodeEntity>(e =>
         {
             e.ToTable("Nodes");
             e.Property(n => n.Role).HasConversion<string>();
             e.HasIndex(n => new { n.ClusterId, n.Ordinal });
         });
-        model.Entity<UserEntity>(e =>
+        modelBuilder.Entity<UserEntity>(e =>
         {
             e.ToTable("Users");
             e.HasIndex(u => u.UserName).IsUnique();
         });
-        model.Entity<ApiTokenEntity>(e =>
+        modelBuilder.Entity<ApiTokenEntity>(e =>
         {
             e.ToTable("ApiTokens");
             e.HasIndex(t => t.TokenHash).IsUnique();
             e.HasOne(t => t.User).WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
         });
-        model.Entity<JobEntity>(e =>
+        modelBuilder.Entity<JobEntity>(e =>
         {
             e.ToTable("Jobs");
             e.Property(j => j.Kind).HasConversion<string>();
@@ -57,24 +57,24 @@ public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : D
             e.HasOne<ClusterEntity>().WithMany().HasForeignKey(j => j.ClusterId).OnDelete(DeleteBehavior.Cascade);
             e.HasMany(j => j.Nodes).WithOne().HasForeignKey(n => n.JobId).OnDelete(DeleteBehavior.Cascade);
         });
-        model.Entity<JobNodeEntity>(e =>
+        modelBuilder.Entity<JobNodeEntity>(e =>
         {
             e.ToTable("JobNodes");
             e.Property(n => n.State).HasConversion<string>();
         });
-        model.Entity<JobLogLine>(e =>
+        modelBuilder.Entity<JobLogLine>(e =>
         {
             e.ToTable("JobLog");
             e.HasIndex(l => new { l.JobId, l.Seq }).IsUnique();
             e.HasOne<JobEntity>().WithMany().HasForeignKey(l => l.JobId).OnDelete(DeleteBehavior.Cascade);
         });
-        model.Entity<StatusChangeEntity>(e =>
+        modelBuilder.Entity<StatusChangeEntity>(e =>
         {
             e.ToTable("StatusChanges");
             e.HasIndex(c => new { c.ClusterId, c.NodeId, c.Id });
             e.HasOne<ClusterEntity>().WithMany().HasForeignKey(c => c.ClusterId).OnDelete(DeleteBehavior.Cascade);
         });
-        model.Entity<AuditEntry>(e =>
+        modelBuilder.Entity<AuditEntry>(e =>
         {
             e.ToTable("AuditLog");
             e.HasIndex(a => a.At);

@@ -17,9 +17,9 @@ public sealed class JobContext(
     JobNotifier notifier,
     TimeProvider clock,
     IReadOnlyCollection<string> secretValues,
+    int lastSeq,
     CancellationToken cancellation,
-    CancellationToken stopping = default,
-    int lastSeq = 0)
+    CancellationToken stopping = default) : IDisposable
 {
     private readonly SemaphoreSlim _write = new(1, 1);
     private readonly object _gate = new();
@@ -105,4 +105,6 @@ public sealed class JobContext(
         }
         return text;
     }
+
+    public void Dispose() => _write.Dispose();
 }

@@ -19,7 +19,7 @@ public sealed class JobService(
 {
     private static readonly SemaphoreSlim EnqueueLock = new(1, 1);
 
-    public async Task<JobRequestResult> EnqueueAsync(int clusterId, JobKind kind, int? nodeId, string actor, CancellationToken ct = default, IReadOnlyCollection<int>? onlyNodes = null, int? retryOf = null)
+    public async Task<JobRequestResult> EnqueueAsync(int clusterId, JobKind kind, int? nodeId, string actor, IReadOnlyCollection<int>? onlyNodes = null, int? retryOf = null, CancellationToken ct = default)
     {
         // One writer at a time decides "is another changing job running?", so two clicks cannot both pass.
         await EnqueueLock.WaitAsync(ct);
@@ -161,7 +161,7 @@ public sealed class JobService(
             return new(null, Conflict: $"Job {jobId} is {job.State.Lower()}: only failed, cancelled or interrupted jobs are retried.");
         var failed = job.Nodes.Where(n => n.State is not (NodeJobState.Succeeded or NodeJobState.Warning)).Select(n => n.NodeId).ToList();
         if (failed.Count == 0) return new(null, Conflict: $"Every node of job {jobId} succeeded: nothing to retry.");
-        return await EnqueueAsync(job.ClusterId, job.Kind, job.NodeId, actor, ct, failed, jobId);
+        return await EnqueueAsync(job.ClusterId, job.Kind, job.NodeId, actor, failed, jobId, ct);
     }
 
     /// <summary>At start: a job that was running when the panel stopped did not finish. Mark it so, keep node states.</summary>

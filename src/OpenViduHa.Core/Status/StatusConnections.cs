@@ -14,7 +14,7 @@ namespace OpenViduHa.Core.Status;
 /// </summary>
 public sealed class StatusConnections(ISshConnector ssh, IOptions<StatusOptions> options, TimeProvider clock) : IAsyncDisposable
 {
-    private sealed class Slot
+    private sealed class Slot : IDisposable
     {
         public readonly SemaphoreSlim Gate = new(1, 1);
         public ISshSession? Session;
@@ -23,6 +23,8 @@ public sealed class StatusConnections(ISshConnector ssh, IOptions<StatusOptions>
         public DateTimeOffset NextAttempt;
         public string? LastError;
         public string? LastPresented;
+
+        public void Dispose() => Gate.Dispose();
     }
 
     private readonly ConcurrentDictionary<int, Slot> _slots = new();
@@ -117,6 +119,7 @@ public sealed class StatusConnections(ISshConnector ssh, IOptions<StatusOptions>
     public async ValueTask DisposeAsync()
     {
         await Task.WhenAll(_slots.Values.Select(slot => Task.Run(() => CloseAsync(slot))));
+        foreach (var slot in _slots.Values) slot.Dispose();
         _slots.Clear();
     }
 }

@@ -110,7 +110,7 @@ public static class ClusterEndpoints
     private static IReadOnlyList<string> Warnings(ClusterSaveResult result) => result.Warnings.Select(w => $"{w.Field}: {w.Message}").ToList();
 
     internal static ProblemHttpResult Busy(ClusterSaveResult result) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "A job is changing this cluster.", detail: result.Errors.For("").FirstOrDefault());
+        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "A job is changing this cluster.", detail: result.Errors.For("") is [var first, ..] ? first : null);
 
     internal static ProblemHttpResult NotFound(int id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Cluster not found.", detail: $"There is no cluster {id}.");

@@ -21,7 +21,7 @@ public static class JobEndpoints
             {
                 if (!JobKinds.TryParse(request.Kind, out var kind))
                     return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["kind"] = [$"Use one of: {string.Join(", ", JobKinds.All)}."] }, title: "Unknown job kind.");
-                var result = await jobs.EnqueueAsync(id, kind, request.NodeId, http.User.Actor(), ct);
+                var result = await jobs.EnqueueAsync(id, kind, request.NodeId, http.User.Actor(), ct: ct);
                 return Answer(result, jobId => TypedResults.Accepted($"/api/jobs/{jobId}", new JobAccepted(jobId)));
             })
             .Produces<JobAccepted>(StatusCodes.Status202Accepted)

@@ -30,7 +30,7 @@ public sealed class JobContextTests : IDisposable
 
     private JobContext Context(int jobId, int clusterId, IReadOnlyCollection<string>? secrets = null, int lastSeq = 0,
         CancellationToken cancellation = default, CancellationToken stopping = default) =>
-        new(jobId, clusterId, _db.Factory, _notifier, TimeProvider.System, secrets ?? [], cancellation, stopping, lastSeq);
+        new(jobId, clusterId, _db.Factory, _notifier, TimeProvider.System, secrets ?? [], lastSeq, cancellation, stopping);
 
     private async Task<List<JobLogLine>> LinesAsync(int jobId)
     {

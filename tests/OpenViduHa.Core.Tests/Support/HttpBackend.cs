@@ -109,8 +109,7 @@ internal sealed class HttpBackend : IDisposable
             if (read == 0) return null;
             length += read;
             var text = Encoding.ASCII.GetString(buffer, 0, length);
-            var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-            if (end >= 0) return text[..text.IndexOf("\r\n", StringComparison.Ordinal)];
+            if (text.Contains("\r\n\r\n", StringComparison.Ordinal)) return text[..text.IndexOf("\r\n", StringComparison.Ordinal)];
         }
         return null;
     }

@@ -118,7 +118,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         var rows = await Db.NodesAsync(ClusterId);
         var nodes = rows.Select(n => new JobNode(n.Id, Definition.Nodes.Single(d => d.Name == n.Name),
             new Core.Ssh.SshTarget(n.Name, n.SshHost, n.SshPort, n.SshUsername, Db.Protector.Unprotect<Core.Nodes.SshCredentials>(n.ProtectedCredentials), n.HostKeyFingerprint))).ToList();
-        var context = new JobContext(jobId, ClusterId, Db.Factory, new JobNotifier(), TimeProvider.System, [], cancellation);
+        var context = new JobContext(jobId, ClusterId, Db.Factory, new JobNotifier(), TimeProvider.System, [], 0, cancellation);
         return new JobRun(context, kind, Definition, nodes, nodes);
     }
 

@@ -148,7 +148,7 @@ public sealed class LocalNode : IAsyncDisposable
         kill.WaitForExit();
     }
 
-    private static IEnumerable<int> ChildrenOf(int pid)
+    private static List<int> ChildrenOf(int pid)
     {
         var children = $"/proc/{pid}/task/{pid}/children";
         return File.Exists(children)

@@ -88,7 +88,7 @@ public sealed partial class ClusterWizard : IFieldErrors
         return !_errors.Fields.Any(f => WizardFields.StepOf(f) == step);
     }
 
-    private void NextAsync()
+    private void Next()
     {
         if (_step < WizardFields.ReviewStep && TryLeave(_step)) _step++;
         if (_step == WizardFields.ReviewStep) Revalidate();

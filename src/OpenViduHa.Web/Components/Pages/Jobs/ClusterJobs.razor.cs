@@ -36,7 +36,7 @@ public sealed partial class ClusterJobs
     {
         _subscription = Notifier.SubscribeCluster(ClusterId, change => InvokeAsync(() => OnChangedAsync(change)));
         await ReloadAsync();
-        if (FollowJobId is null && _jobs.FirstOrDefault() is { } latest) await SelectAsync(latest.Id);
+        if (FollowJobId is null && _jobs.Count > 0) await SelectAsync(_jobs[0].Id);
     }
 
     protected override async Task OnParametersSetAsync()
