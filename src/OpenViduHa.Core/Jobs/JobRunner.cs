@@ -121,7 +121,9 @@ public sealed class JobRunner(
         catch (Exception e)
         {
             failure = context.Redact(e.Message);
-            logger.LogError(e, "Job {JobId} failed", jobId);
+            // The panel's log gets the redacted reason and where it came from, never the raw exception: its message can
+            // carry what a node printed (a password among it).
+            logger.LogError("Job {JobId} failed: {Reason} ({ExceptionType}){NewLine}{StackTrace}", jobId, failure, e.GetType().Name, Environment.NewLine, e.StackTrace);
         }
         finally
         {

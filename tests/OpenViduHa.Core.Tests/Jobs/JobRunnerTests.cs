@@ -33,8 +33,10 @@ public sealed class JobRunnerTests : IDisposable
         }
     }
 
+    private readonly ListLogger<JobRunner> _log = new();
+
     private JobRunner Runner(params IJobHandler[] handlers) =>
-        new(_db.Factory, _db.Clusters, _db.Protector, handlers, _cancellations, _notifier, TimeProvider.System, NullLogger<JobRunner>.Instance);
+        new(_db.Factory, _db.Clusters, _db.Protector, handlers, _cancellations, _notifier, TimeProvider.System, _log);
 
     private async Task<int> QueueAsync(int clusterId, JobKind kind = JobKind.Install, Action<JobEntity>? change = null)
     {
@@ -185,9 +187,11 @@ public sealed class JobRunnerTests : IDisposable
         // Arrange
         var clusterId = await _db.CreateClusterAsync(media: 1);
         var jobId = await QueueAsync(clusterId);
+        var licence = "";
         var handler = new ScriptedHandler(JobKind.Install, async run =>
         {
             await run.Context.SetNodeAsync(run.Scope[0].Id, NodeJobState.Succeeded, "Installed");
+            licence = run.Cluster.LicenseKey;
             throw new InvalidOperationException($"broke near {run.Cluster.LicenseKey}");
         });
 
@@ -201,6 +205,10 @@ public sealed class JobRunnerTests : IDisposable
         Assert.Equal(NodeJobState.Succeeded, job.Nodes[0].State);
         Assert.All(job.Nodes.Skip(1), n => Assert.Equal((NodeJobState.Failed, "broke near ***"), (n.State, n.Message)));
         Assert.Equal("install failed: broke near ***", (await LogAsync(jobId))[^1]);
+        var error = Assert.Single(_log.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Error);
+        Assert.StartsWith($"Job {jobId} failed: broke near *** (InvalidOperationException)", error.Message, StringComparison.Ordinal);
+        Assert.NotEqual("", licence);
+        Assert.DoesNotContain(licence, string.Join('\n', _log.Entries.Select(e => e.Message)), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -293,6 +301,7 @@ public sealed class JobRunnerTests : IDisposable
         Assert.Equal(state, job.State);
         Assert.Null(job.StartedAt);
         Assert.Empty(await LogAsync(jobId));
+        Assert.Contains((Microsoft.Extensions.Logging.LogLevel.Information, $"Job {jobId} is {state}: not run"), _log.Entries);
     }
 
     [Fact]

@@ -36,7 +36,9 @@ public sealed class JobServiceTests : IDisposable
     }
 
     private JobService Service(IBackgroundJobClient client) =>
-        new(_db.Factory, client, _cancellations, _notifier, _db.Audit, TimeProvider.System, NullLogger<JobService>.Instance);
+        new(_db.Factory, client, _cancellations, _notifier, _db.Audit, TimeProvider.System, _log);
+
+    private readonly ListLogger<JobService> _log = new();
 
     private async Task<JobEntity> JobRowAsync(int jobId)
     {
@@ -78,6 +80,7 @@ public sealed class JobServiceTests : IDisposable
         Assert.Equal(result.JobId, enqueued.Value.Job.Args[0]);
         Assert.Contains(await _db.Audit.RecentAsync(), a => a.Action == "job.install" && a.Target == "prod" && a.Detail == "6 nodes");
         Assert.Equal(new JobChanged(result.JobId.Value, clusterId, 0), await heard.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains((Microsoft.Extensions.Logging.LogLevel.Information, $"Job {result.JobId} install queued for cluster prod by alice"), _log.Entries);
     }
 
     [Fact]
@@ -522,6 +525,7 @@ public sealed class JobServiceTests : IDisposable
         Assert.Equal([9, 10], log.Select(l => l.Seq));
         Assert.Equal("Interrupted: the panel stopped while this job ran.", log[^1].Text);
         Assert.Equal(JobState.Queued, (await JobRowAsync(queuedId)).State);
+        Assert.Contains((Microsoft.Extensions.Logging.LogLevel.Warning, "Marked 1 jobs interrupted after a restart"), _log.Entries);
     }
 
     [Fact]
@@ -536,5 +540,6 @@ public sealed class JobServiceTests : IDisposable
 
         // Assert
         Assert.Equal(0, count);
+        Assert.DoesNotContain(_log.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning);
     }
 }

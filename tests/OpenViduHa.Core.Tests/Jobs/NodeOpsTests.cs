@@ -212,6 +212,43 @@ public sealed class NodeOpsTests
     }
 
     [Fact]
+    public async Task ControlAndWaitHealthyAsync_SystemctlFails_NotStartedWithSystemctlsReasonAndNoHealthPoll()
+    {
+        // Arrange
+        await using var cluster = await LocalCluster.StartAsync();
+        var run = await cluster.JobRunAsync(JobKind.RollingRestart);
+        var node = run.AllNodes[0];
+        cluster.Node("master-1").SystemctlFails();
+        await using var session = await cluster.Ops.ConnectAsync(run, node);
+
+        // Act
+        var (started, healthy, message) = await cluster.Ops.ControlAndWaitHealthyAsync(run, session, node, "restart");
+
+        // Assert
+        Assert.Equal((false, false), (started, healthy));
+        Assert.Equal("systemctl restart openvidu failed: Job for openvidu.service failed because the control process exited with error code.", message);
+        Assert.Equal("inactive", cluster.Node("master-1").Service);
+    }
+
+    [Fact]
+    public async Task ControlAndWaitHealthyAsync_Healthy_StartedHealthyAndSaysSo()
+    {
+        // Arrange
+        await using var cluster = await LocalCluster.StartAsync();
+        var run = await cluster.JobRunAsync(JobKind.RollingRestart);
+        var node = run.AllNodes[0];
+        await using var session = await cluster.Ops.ConnectAsync(run, node);
+
+        // Act
+        var (started, healthy, message) = await cluster.Ops.ControlAndWaitHealthyAsync(run, session, node, "start");
+
+        // Assert
+        Assert.Equal((true, true, "Healthy (HTTP 200)"), (started, healthy, message));
+        Assert.Equal(["start"], cluster.Node("master-1").SystemctlCalls);
+        Assert.Contains(cluster.Node("master-1").Commands, c => c.Contains("/health/caddy", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ForEachAsync_OneAtATime_NeverTwoAtOnce()
     {
         // Arrange

@@ -35,6 +35,33 @@ public sealed class PrivateFilesTests
     }
 
     [Fact]
+    public async Task PutAndRemove_LoginUserWithSudo_UploadsAsItselfMovesAndRemovesAsRoot()
+    {
+        // Arrange: a node reached as "deploy", whose sudo asks its password.
+        await using var cluster = await LocalCluster.StartAsync();
+        var run = await cluster.JobRunAsync(JobKind.Install);
+        var node = cluster.Node("master-1");
+        var deploy = run.AllNodes[0].Ssh with { Username = "deploy", Credentials = new(null, null, LocalNode.UserPassword, LocalNode.UserPassword) };
+        await using var session = await cluster.Connector.ConnectAsync(deploy, new SshConnectOptions(), CancellationToken.None);
+        var before = node.Commands.Count;
+
+        // Act
+        var path = await cluster.PrivateFiles.PutAsync(run, session, "install.sh", "SECRET=TopSecretValue\n");
+        var written = node.Read(path);
+        var owner = File.GetUnixFileMode(node.HostPath(path));
+        await cluster.PrivateFiles.RemoveAsync(session, path);
+
+        // Assert: the upload folder is the user's own (made and removed without sudo), the move and the removal are root's.
+        Assert.Equal("SECRET=TopSecretValue\n", written);
+        Assert.Equal((UnixFileMode)0b111_000_000, owner);
+        Assert.False(node.Exists(path));
+        Assert.DoesNotContain(node.List("/tmp"), e => e.StartsWith(".ovha-", StringComparison.Ordinal));
+        var sent = node.Commands.Skip(before).Select(c => c.StartsWith("sudo ", StringComparison.Ordinal) ? "sudo" : "user").ToList();
+        Assert.Equal(["user", "sudo", "user", "sudo"], sent);
+        Assert.DoesNotContain(node.Commands, c => c.Contains("TopSecretValue", StringComparison.Ordinal) || c.Contains(LocalNode.UserPassword, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task PutAsync_SameNameTwice_TwoFilesWithUnguessableNames()
     {
         // Arrange
