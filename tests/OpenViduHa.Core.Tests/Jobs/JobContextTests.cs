@@ -162,6 +162,46 @@ public sealed class JobContextTests : IDisposable
     }
 
     [Fact]
+    public async Task SetNodeAsync_NoMessageWithSecretsToRedact_MessageCleared()
+    {
+        // Arrange: redaction applies to messages, and a node may end with none.
+        var (jobId, clusterId, nodeIds) = await JobAsync();
+        var context = Context(jobId, clusterId, ["TopSecretValue"]);
+
+        // Act
+        await context.SetNodeAsync(nodeIds[0], NodeJobState.Succeeded, null);
+
+        // Assert
+        Assert.Equal((NodeJobState.Succeeded, (string?)null), ((await NodeRowAsync(jobId, nodeIds[0])).State, (await NodeRowAsync(jobId, nodeIds[0])).Message));
+    }
+
+    [Fact]
+    public async Task SetNodeAsync_AnotherJobOnTheSameNodes_OnlyThisJobsRowsChange()
+    {
+        // Arrange: two jobs of one cluster share every node.
+        var (firstId, clusterId, nodeIds) = await JobAsync();
+        int secondId;
+        await using (var db = _db.Open())
+        {
+            var second = new JobEntity
+            {
+                ClusterId = clusterId, Kind = JobKind.Preflight, State = JobState.Running, CreatedBy = "tester", CreatedAt = DateTimeOffset.UtcNow,
+                Nodes = nodeIds.Select(id => new JobNodeEntity { NodeId = id, NodeName = $"node-{id}", State = NodeJobState.Pending }).ToList(),
+            };
+            db.Jobs.Add(second);
+            await db.SaveChangesAsync();
+            secondId = second.Id;
+        }
+
+        // Act
+        await Context(secondId, clusterId).SetNodeAsync(nodeIds[1], NodeJobState.Failed, "unreachable");
+
+        // Assert
+        Assert.Equal((NodeJobState.Failed, "unreachable"), ((await NodeRowAsync(secondId, nodeIds[1])).State, (await NodeRowAsync(secondId, nodeIds[1])).Message));
+        Assert.Equal(NodeJobState.Pending, (await NodeRowAsync(firstId, nodeIds[1])).State);
+    }
+
+    [Fact]
     public async Task SetNodeAsync_ManyNodesAtOnce_EveryStateCommitted()
     {
         // Arrange
