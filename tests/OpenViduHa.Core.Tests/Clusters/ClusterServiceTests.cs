@@ -174,6 +174,28 @@ public sealed class ClusterServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task GetAsync_InstalledNodeThatPresentedAnotherKey_ShowsWhenAndWhat()
+    {
+        // Arrange
+        var id = (await Service.CreateAsync(Specs.Valid(), "alice")).Id!.Value;
+        var installedAt = new DateTimeOffset(2026, 11, 29, 1, 2, 3, TimeSpan.Zero);
+        await using (var db = _db.Open())
+        {
+            var node = await db.Nodes.SingleAsync(n => n.ClusterId == id && n.Name == "media-1");
+            (node.InstalledAt, node.PresentedHostKeyFingerprint) = (installedAt, PanelDatabase.Fingerprint("presented"));
+            await db.SaveChangesAsync();
+        }
+
+        // Act
+        var view = await Service.GetAsync(id);
+
+        // Assert
+        var media1 = view!.Nodes.Single(n => n.Name == "media-1");
+        Assert.Equal((installedAt, PanelDatabase.Fingerprint("presented")), (media1.InstalledAt, media1.PresentedHostKeyFingerprint));
+        Assert.All(view.Nodes.Where(n => n.Name != "media-1"), n => Assert.Equal((null, null), (n.InstalledAt, n.PresentedHostKeyFingerprint)));
+    }
+
+    [Fact]
     public async Task GetAsync_PasswordNodeWithSudo_SaysPasswordAndSudoSet()
     {
         // Arrange
