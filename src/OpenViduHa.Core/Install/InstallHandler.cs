@@ -57,7 +57,7 @@ public sealed class InstallHandler(NodeOps ops, PrivateFiles privateFiles, Servi
         run.Cancellation.ThrowIfCancellationRequested(); // a cancel during the masters leaves the media nodes cancelled, not skipped
         // Masters outside this run (a retry of media nodes only) count when they were installed before.
         var installedElsewhere = await InstalledMastersOutsideAsync(run, masters);
-        if (masters.Count > 0 && mastersUp + installedElsewhere < MastersNeededForMedia)
+        if (mastersUp + installedElsewhere < MastersNeededForMedia)
         {
             foreach (var node in media)
                 await run.Context.SetNodeAsync(node.Id, NodeJobState.Skipped, $"Not installed: only {mastersUp + installedElsewhere} of 4 masters are up, media nodes need at least {MastersNeededForMedia}. Retry after fixing the masters.");

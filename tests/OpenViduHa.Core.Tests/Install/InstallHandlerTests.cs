@@ -264,6 +264,23 @@ public sealed class InstallHandlerTests
     }
 
     [Fact]
+    public async Task Install_RetryOfTheMediaNodesWithTwoMastersInstalled_SkippedNotInstalled()
+    {
+        // Arrange: a media-only retry while two masters never installed: the media nodes would join no cluster.
+        await using var cluster = await LocalCluster.StartAsync(media: 2);
+        await cluster.Db.SetInstalledAsync(cluster.ClusterId, n => n.Name is "master-1" or "master-2");
+
+        // Act
+        var result = await cluster.RunAsync(JobKind.Install, only: ["media-1"]);
+
+        // Assert
+        Assert.Equal(JobState.Failed, result.State);
+        Assert.Equal(NodeJobState.Skipped, result.NodeState("media-1"));
+        Assert.Equal("Not installed: only 2 of 4 masters are up, media nodes need at least 3. Retry after fixing the masters.", result.NodeMessage("media-1"));
+        Assert.Null(cluster.Node("media-1").InstallerArguments);
+    }
+
+    [Fact]
     public async Task Install_RetryOfOneMasterAndTheMedia_NeedsThreeMastersCountingEarlierOnes()
     {
         // Arrange: only master-1 was installed before; master-2 is retried and fails again: 1 + 0 masters up.
