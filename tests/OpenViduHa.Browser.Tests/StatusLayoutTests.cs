@@ -127,10 +127,10 @@ public sealed class StatusLayoutTests : IAsyncLifetime
     private static ClusterStatus Status(ClusterView cluster, NodeHealth media57)
     {
         var at = DateTimeOffset.UtcNow;
-        var masters = cluster.Nodes.Where(n => n.Role == "master").Select(n => n.Name).ToList();
+        var masters = cluster.Nodes.Where(n => n.Role == NodeRole.Master).Select(n => n.Name).ToList();
         var nodes = cluster.Nodes.Select(n =>
         {
-            var role = n.Role == "master" ? NodeRole.Master : NodeRole.Media;
+            var role = n.Role;
             if (n.Name == "media-100")
                 return new NodeStatus { NodeId = n.Id, Name = n.Name, Role = role, PrivateIp = n.PrivateIp, NotWatched = "not installed yet" };
             var containers = role == NodeRole.Master

@@ -79,6 +79,7 @@ public sealed class ClusterApiTests : IClassFixture<PanelFactory>
         Assert.True(view["licenseKeySet"]!.GetValue<bool>());
         Assert.Equal(6, view["nodes"]!.AsArray().Count);
         Assert.Equal("key", view["nodes"]![0]!["ssh"]!["auth"]!.GetValue<string>());
+        Assert.Equal(["master", "master", "master", "master", "media", "media"], view["nodes"]!.AsArray().Select(n => n!["role"]!.GetValue<string>()));
         var text = view.ToJsonString();
         Assert.DoesNotContain("TESTLICENSE", text, StringComparison.Ordinal);
         Assert.DoesNotContain("PRIVATE KEY", text, StringComparison.Ordinal);

@@ -45,7 +45,7 @@ public sealed class ClusterService(
             cluster.LoadBalancerIp,
             new ClusterOptionsSpec { Rtmp = cluster.Rtmp, Whip = cluster.Whip, WebrtcOverTcp = cluster.WebrtcOverTcp },
             SecretNames.For(secrets.Secrets),
-            cluster.Nodes.Select(n => new NodeView(n.Id, n.Name, n.Role.ToString().ToLowerInvariant(), n.PrivateIp, n.PublicIp,
+            cluster.Nodes.Select(n => new NodeView(n.Id, n.Name, n.Role, n.PrivateIp, n.PublicIp,
                 new SshView(n.SshHost, n.SshPort, n.SshUsername, n.SshUsesKey ? "key" : "password",
                     !string.IsNullOrEmpty(protector.Unprotect<SshCredentials>(n.ProtectedCredentials).SudoPassword), n.HostKeyFingerprint))
             {
@@ -80,7 +80,7 @@ public sealed class ClusterService(
             Secrets = new Dictionary<string, string?>(),
             Nodes = view.Nodes.Select(n => new NodeSpec
             {
-                Id = n.Id, Role = n.Role, PrivateIp = n.PrivateIp, PublicIp = n.PublicIp,
+                Id = n.Id, Role = n.Role.ToString().ToLowerInvariant(), PrivateIp = n.PrivateIp, PublicIp = n.PublicIp,
                 Ssh = new SshSpec { Host = n.Ssh.Host, Port = n.Ssh.Port, Username = n.Ssh.Username, HostKeyFingerprint = n.Ssh.HostKeyFingerprint },
             }).ToList(),
         };

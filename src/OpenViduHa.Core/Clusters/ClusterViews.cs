@@ -34,7 +34,7 @@ public sealed record InstallerSha256View(string? Master, string? Media);
 
 public sealed record FetchedInstallerSha256View(string? Master, string? Media, DateTimeOffset FetchedAt, string Via);
 
-public sealed record NodeView(int Id, string Name, string Role, string PrivateIp, string? PublicIp, SshView Ssh)
+public sealed record NodeView(int Id, string Name, NodeRole Role, string PrivateIp, string? PublicIp, SshView Ssh)
 {
     /// <summary>What the host presented on first contact or at a mismatch, waiting for the operator's decision.</summary>
     public string? PresentedHostKeyFingerprint { get; init; }

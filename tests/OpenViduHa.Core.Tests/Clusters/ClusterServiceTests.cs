@@ -48,7 +48,7 @@ public sealed class ClusterServiceTests : IDisposable
         Assert.Equal("pion", view.RtcEngine);
         Assert.Equal(["observability", "v2compatibility", "app"], view.Modules);
         Assert.Equal(SecretCatalog.For(InstallerGeneration.V30).Select(s => s.Key), view.Secrets);
-        Assert.Equal(["master", "master", "master", "master", "media", "media"], view.Nodes.Select(n => n.Role));
+        Assert.Equal([NodeRole.Master, NodeRole.Master, NodeRole.Master, NodeRole.Master, NodeRole.Media, NodeRole.Media], view.Nodes.Select(n => n.Role));
         Assert.Equal("203.0.113.11", view.Nodes[4].PublicIp);
         Assert.Equal(new SshView("10.5.0.1", 22, "root", "key", false, null), view.Nodes[0].Ssh);
         Assert.Equal(PanelDatabase.Fingerprint("m2"), view.Nodes[1].Ssh.HostKeyFingerprint);
