@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using OpenViduHa.Core.Audit;
 using OpenViduHa.Core.Data;
+using OpenViduHa.Core.Jobs;
 using OpenViduHa.Core.Nodes;
 using OpenViduHa.Core.Security;
 
@@ -80,7 +81,7 @@ public sealed class ClusterService(
             Secrets = new Dictionary<string, string?>(),
             Nodes = view.Nodes.Select(n => new NodeSpec
             {
-                Id = n.Id, Role = n.Role.ToString().ToLowerInvariant(), PrivateIp = n.PrivateIp, PublicIp = n.PublicIp,
+                Id = n.Id, Role = n.Role.Lower(), PrivateIp = n.PrivateIp, PublicIp = n.PublicIp,
                 Ssh = new SshSpec { Host = n.Ssh.Host, Port = n.Ssh.Port, Username = n.Ssh.Username, HostKeyFingerprint = n.Ssh.HostKeyFingerprint },
             }).ToList(),
         };

@@ -103,7 +103,7 @@ public sealed class JobRunner(
             .Concat(allNodes.SelectMany(n => new[] { n.Ssh.Credentials.Password, n.Ssh.Credentials.SudoPassword, n.Ssh.Credentials.PrivateKeyPassphrase }).OfType<string>())
             .ToList();
         var lastSeq = await LastSeqAsync(jobId);
-        using var context = new JobContext(jobId, clusterId, dbFactory, notifier, clock, secrets, lastSeq, cancellation.Token, ct);
+        var context = new JobContext(jobId, clusterId, dbFactory, notifier, clock, secrets, lastSeq, cancellation.Token, ct);
         var run = new JobRun(context, kind, cluster, scopeIds.Select(id => allNodes.First(n => n.Id == id)).ToList(), allNodes);
         if (await CancelRequestedAsync(jobId)) cancellations.Cancel(jobId);
 

@@ -123,8 +123,8 @@ internal sealed class PanelChecks : IDisposable
             },
             SslOptions = new SslClientAuthenticationOptions
             {
-                // The operator's certificate is reported, not required: the check is about reachability (the node is
-                // reached by its private IP, which no certificate names), and nothing secret is sent over it.
+                // The operator's certificate is reported, not required: the check is about reachability through the
+                // load balancer (its verdict goes into the answer), and nothing secret is sent over it.
 #pragma warning disable CA5359
                 RemoteCertificateValidationCallback = (_, _, _, errors) =>
                 {

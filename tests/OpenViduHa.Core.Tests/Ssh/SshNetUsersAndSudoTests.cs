@@ -68,32 +68,20 @@ public sealed class SshNetUsersAndSudoTests(LocalSshd sshd) : IClassFixture<Loca
         Assert.Equal(new SshCommandResult(1, "", ""), await session.RunAsync("test -e /tmp/ran", AsUser, CancellationToken.None));
     }
 
-    [Fact]
-    public async Task RunAsync_SudoAsksButNoPasswordGiven_SudoFailureAskingForOne()
+    [Theory]
+    [InlineData("deploy", null, "sudo failed for deploy@127.0.0.1: it asks for a password: give the node's sudo password, or allow NOPASSWD for this user.")]
+    [InlineData("nosudo", LocalNode.UserPassword, "sudo failed for nosudo@127.0.0.1: the user may not use sudo: add it to the sudoers.")]
+    public async Task RunAsync_SudoRefuses_SudoFailureSayingWhatToDo(string user, string? sudoPassword, string expected)
     {
-        // Arrange
-        await using var session = await ConnectAsync(Target("deploy"));
+        // Arrange: deploy's sudo asks for a password none was given for; nosudo is not in the sudoers.
+        await using var session = await ConnectAsync(Target(user, sudoPassword: sudoPassword));
 
         // Act
         var failure = await Assert.ThrowsAsync<SshFailureException>(() => session.RunAsync("id -u", AsRoot, CancellationToken.None));
 
         // Assert
         Assert.Equal(SshFailureKind.SudoFailed, failure.Kind);
-        Assert.Equal("sudo failed for deploy@127.0.0.1: it asks for a password: give the node's sudo password, or allow NOPASSWD for this user.", failure.Message);
-    }
-
-    [Fact]
-    public async Task RunAsync_UserNotInSudoers_SudoFailureNamingTheSudoers()
-    {
-        // Arrange
-        await using var session = await ConnectAsync(Target("nosudo", sudoPassword: LocalNode.UserPassword));
-
-        // Act
-        var failure = await Assert.ThrowsAsync<SshFailureException>(() => session.RunAsync("id -u", AsRoot, CancellationToken.None));
-
-        // Assert
-        Assert.Equal(SshFailureKind.SudoFailed, failure.Kind);
-        Assert.Equal("sudo failed for nosudo@127.0.0.1: the user may not use sudo: add it to the sudoers.", failure.Message);
+        Assert.Equal(expected, failure.Message);
     }
 
     [Fact]
