@@ -102,6 +102,15 @@ public sealed class StatusFlowTests : IAsyncLifetime
         await Expect(status.Checked).Not.ToHaveAttributeAsync("data-checked-at", before.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Expect(status.Refresh).ToBeEnabledAsync(new() { Timeout = 30_000 });
         await Expect(page.Locator(".mud-snackbar")).ToHaveCountAsync(0);
+
+        // The port matrix runs on its own tier: "Check ports now" runs all of it, and every cell says when it ran.
+        var portsBefore = await status.PortsChecked.GetAttributeAsync("data-checked-at");
+        Assert.Equal(portsBefore, await status.Port("master-2", 7000, "masters").GetAttributeAsync("data-checked-at"));
+        await status.CheckPorts.ClickAsync();
+        await Expect(status.PortsChecked).Not.ToHaveAttributeAsync("data-checked-at", portsBefore!, Sweeps);
+        var portsAfter = await status.PortsChecked.GetAttributeAsync("data-checked-at");
+        await Expect(status.Port("master-2", 7000, "masters")).ToHaveAttributeAsync("data-checked-at", portsAfter!);
+        await Expect(status.CheckPorts).ToBeEnabledAsync(new() { Timeout = 30_000 });
         Assert.Equal("same page", await page.EvaluateAsync<string>("() => window.__statusMarker"));
     }
 

@@ -171,20 +171,41 @@ public sealed class StatusTests(StatusLabFixture fixture) : IClassFixture<Status
     }
 
     [Fact]
-    public async Task ClosedPort_TheMatrixShowsItFromEveryNodeThatNeedsIt()
+    public async Task ClosedPort_NotSeenBetweenPortChecks_CheckPortsNowShowsItFromEveryNodeThatNeedsIt_ThenEverySweepUntilMended()
     {
+        // Arrange: a healthy cluster whose port matrix ran a moment ago (the fixture keeps the 5-minute port tier).
+        var before = await RefreshAsync(ports: true);
+        var portsAt = before["portsCheckedAt"]!.GetValue<DateTimeOffset>();
         Lp.Lab.Nodes[0].ClosePort(7000);
 
-        // A sweep already under way when the port closed may still see it open from some nodes: wait for a whole one.
-        var status = await WaitStatusAsync(s => NodeOf(s, "master-1")["ports"]!.AsArray().Count(p => p!["port"]!.GetValue<int>() == 7000 && !p["open"]!.GetValue<bool>()) == 5, "7000 closed from 5 nodes");
+        // Act 1: sweeps go on (every second) without running the matrix: the closed port is not seen yet.
+        var checkedAt = before["checkedAt"]!.GetValue<DateTimeOffset>();
+        var later = await WaitStatusAsync(s => s["checkedAt"]!.GetValue<DateTimeOffset>() > checkedAt.AddSeconds(2), "two more sweeps");
 
+        // Assert 1: the cells still show the answers of the port check, with its time; no port check ran.
+        Assert.Equal("green", NodeHealth(later, "master-1"));
+        Assert.Equal(0, later["portChecksRun"]!.GetValue<int>());
+        Assert.Equal(portsAt, later["portsCheckedAt"]!.GetValue<DateTimeOffset>());
+        var stale = NodeOf(later, "master-1")["ports"]!.AsArray().Where(p => p!["port"]!.GetValue<int>() == 7000).ToList();
+        Assert.Equal(5, stale.Count);
+        Assert.All(stale, p => Assert.True(p!["checkedAt"]!.GetValue<DateTimeOffset>() <= portsAt.AddSeconds(1)));
+
+        // Act 2: "check ports now".
+        var status = await RefreshAsync(ports: true);
+
+        // Assert 2: closed from every node that needs it, checked in this sweep.
         var redis = NodeOf(status, "master-1")["ports"]!.AsArray().Where(p => p!["port"]!.GetValue<int>() == 7000).ToList();
         Assert.Equal(5, redis.Count);
         Assert.All(redis, p => Assert.False(p!["open"]!.GetValue<bool>()));
+        Assert.All(redis, p => Assert.Equal(status["checkedAt"]!.GetValue<DateTimeOffset>(), p!["checkedAt"]!.GetValue<DateTimeOffset>()));
+        Assert.True(status["portChecksRun"]!.GetValue<int>() > 100, status["portChecksRun"]!.ToJsonString()); // the whole matrix of 6 nodes
         Assert.Equal("amber", NodeHealth(status, "master-1"));
         Assert.Equal("port 7000/tcp closed from master-2, master-3, master-4, media-1, media-2", Reasons(status, "master-1"));
         Assert.All(NodeOf(status, "master-1")["ports"]!.AsArray().Where(p => p!["port"]!.GetValue<int>() != 7000), p => Assert.True(p!["open"]!.GetValue<bool>()));
 
+        // Act 3, Assert 3: the failed checks run every sweep, so mending it turns the node green without asking; only they run.
+        var failing = await WaitStatusAsync(s => s["checkedAt"]!.GetValue<DateTimeOffset>() > status["checkedAt"]!.GetValue<DateTimeOffset>(), "the next sweep");
+        Assert.Equal(5, failing["portChecksRun"]!.GetValue<int>());
         Lp.Lab.Nodes[0].OpenPort(7000);
         await WaitStatusAsync(s => NodeHealth(s, "master-1") == "green", "master-1 green again");
     }
@@ -241,9 +262,9 @@ public sealed class StatusTests(StatusLabFixture fixture) : IClassFixture<Status
         Assert.Equal(HttpStatusCode.NotFound, (await Lp.Api.PostAsync("/api/clusters/999/status/refresh", null)).StatusCode);
     }
 
-    private async Task<JsonObject> RefreshAsync()
+    private async Task<JsonObject> RefreshAsync(bool ports = false)
     {
-        var response = await Lp.Api.PostAsync($"/api/clusters/{Id}/status/refresh", null);
+        var response = await Lp.Api.PostAsync($"/api/clusters/{Id}/status/refresh{(ports ? "?ports=true" : "")}", null);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, text);
         return JsonNode.Parse(text)!.AsObject();

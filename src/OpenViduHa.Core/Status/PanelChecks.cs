@@ -31,14 +31,6 @@ internal sealed class PanelChecks : IDisposable
         }) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    /// <summary>The node's health endpoint, then each of <paramref name="tcpPorts"/>: the health check always comes first.</summary>
-    public async Task<IReadOnlyList<PortCheck>> NodeAsync(WatchedNode node, IEnumerable<int> tcpPorts, CancellationToken ct)
-    {
-        var tcp = tcpPorts.Select(port => TcpAsync(node.PrivateIp, port, ct)).ToList();
-        var health = await HealthAsync(node, ct);
-        return [health, .. await Task.WhenAll(tcp)];
-    }
-
     /// <summary>The role's health endpoint over HTTP, from the panel.</summary>
     public async Task<PortCheck> HealthAsync(WatchedNode node, CancellationToken ct)
     {

@@ -20,13 +20,11 @@ public sealed class PortPlan
     private readonly Dictionary<int, List<ProbeTarget>> _fromNode = [];
     private readonly Dictionary<int, List<int>> _fromPanel = [];
     private readonly Dictionary<int, List<(int Port, WatchedNode Source)>> _expected = [];
-    private readonly Dictionary<int, WatchedNode> _targets = [];
 
     public PortPlan(ClusterDefinition cluster, IReadOnlyList<WatchedNode> nodes)
     {
         foreach (var node in nodes)
         {
-            _targets[node.Id] = node;
             _fromNode[node.Id] = [];
             _fromPanel[node.Id] = [];
             _expected[node.Id] = [];
@@ -72,20 +70,4 @@ public sealed class PortPlan
 
     /// <summary>Every node-to-node check toward <paramref name="nodeId"/>: port and the node it is run from.</summary>
     public IReadOnlyList<(int Port, WatchedNode Source)> Expected(int nodeId) => _expected.GetValueOrDefault(nodeId) ?? [];
-
-    /// <summary>
-    /// The node-to-node checks toward <paramref name="nodeId"/>, each read from the probe of the node it ran from
-    /// (<paramref name="resultOf"/>: null when that node was not reached, and then nothing is known from there).
-    /// </summary>
-    public IEnumerable<PortCheck> FromOtherNodes(int nodeId, Func<int, ProbeResult?> resultOf, TimeSpan portTimeout)
-    {
-        var target = _targets[nodeId];
-        foreach (var (port, source) in Expected(nodeId))
-        {
-            if (resultOf(source.Id) is not { } from) continue;
-            var open = from.Ports.TryGetValue((target.PrivateIp, port), out var o) ? (bool?)o : null;
-            yield return new PortCheck(port, "tcp", source.Name, open == true,
-                open is null ? $"no answer within {portTimeout.TotalSeconds:0.#} s" : open.Value ? null : "refused or unreachable");
-        }
-    }
 }

@@ -33,6 +33,10 @@ public sealed class StatusCollector : IAsyncDisposable
     private readonly SemaphoreSlim _nodeSlots;
     private readonly ConcurrentDictionary<int, SemaphoreSlim> _clusterGates = new();
     private readonly ConcurrentDictionary<int, IReadOnlyDictionary<string, int>> _restarts = new();
+    private readonly ConcurrentDictionary<int, PortResults> _portResults = new();
+
+    /// <summary>Job kinds that leave the nodes as they were (their end does not make port answers stale).</summary>
+    private static readonly JobKind[] ReadOnlyKinds = Enum.GetValues<JobKind>().Where(k => !k.Changes()).ToArray();
     private long _sweeps;
 
     public StatusCollector(
@@ -82,7 +86,7 @@ public sealed class StatusCollector : IAsyncDisposable
         foreach (var gone in _store.All.Select(c => c.ClusterId).Where(c => !ids.Contains(c)).ToList()) _store.Remove(gone);
         await Task.WhenAll(ids.Select(async id =>
         {
-            try { await SweepClusterAsync(id, force: false, ct); }
+            try { await SweepClusterAsync(id, force: false, allPorts: false, ct); }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
             catch (Exception e) { _logger.LogError(e, "Status sweep of cluster {ClusterId} failed", id); }
         }));
@@ -90,15 +94,16 @@ public sealed class StatusCollector : IAsyncDisposable
 
     /// <summary>
     /// Sweeps one cluster now and returns its fresh status (null: no such cluster). <paramref name="force"/> retries
-    /// connections that are waiting out their backoff (an operator's refresh).
+    /// connections that are waiting out their backoff (an operator's refresh); <paramref name="allPorts"/> runs the whole
+    /// port matrix, not only the checks that are due.
     /// </summary>
-    public async Task<ClusterStatus?> SweepClusterAsync(int clusterId, bool force, CancellationToken ct)
+    public async Task<ClusterStatus?> SweepClusterAsync(int clusterId, bool force, bool allPorts, CancellationToken ct)
     {
         var gate = _clusterGates.GetOrAdd(clusterId, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
         try
         {
-            return await SweepAsync(clusterId, force, ct);
+            return await SweepAsync(clusterId, force, allPorts, ct);
         }
         finally
         {
@@ -109,25 +114,35 @@ public sealed class StatusCollector : IAsyncDisposable
     /// <summary>Recent verdict changes of a cluster's nodes (and of the cluster, NodeId null), newest first.</summary>
     public Task<IReadOnlyList<StatusChange>> HistoryAsync(int clusterId, int take, CancellationToken ct) => _history.RecentAsync(clusterId, take, ct);
 
-    private sealed record NodeRow(NodeEntity Entity, WatchedNode Watched, SshTarget Target, string Key);
+    /// <summary>A watched node and what it checks this sweep: toward other nodes (in its probe) and from the panel.</summary>
+    private sealed record NodeRow(NodeEntity Entity, WatchedNode Watched, SshTarget Target, string Key)
+    {
+        public IReadOnlyList<ProbeTarget> DueFromNode { get; set; } = [];
+        public IReadOnlyList<int> DueFromPanel { get; set; } = [];
+    }
 
-    private async Task<ClusterStatus?> SweepAsync(int clusterId, bool force, CancellationToken ct)
+    private async Task<ClusterStatus?> SweepAsync(int clusterId, bool force, bool allPorts, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
         var definition = await _clusters.LoadDefinitionAsync(clusterId, ct);
         if (definition is null)
         {
             _store.Remove(clusterId);
+            _portResults.TryRemove(clusterId, out _);
             return null;
         }
         List<NodeEntity> entities;
         List<(int Id, JobKind Kind, int? NodeId)> jobs;
+        int? lastChangingJob;
         await using (var db = await _dbFactory.CreateDbContextAsync(ct))
         {
             entities = await db.Nodes.AsNoTracking().Where(n => n.ClusterId == clusterId).OrderBy(n => n.Ordinal).ToListAsync(ct);
             var running = await db.Jobs.AsNoTracking().Where(j => j.ClusterId == clusterId && j.State == JobState.Running)
                 .Select(j => new { j.Id, j.Kind, j.NodeId }).ToListAsync(ct);
             jobs = running.Where(j => j.Kind.Changes()).Select(j => (j.Id, j.Kind, j.NodeId)).ToList();
+            // A changing job that ended since the last sweep (install, restart, add node…) may have changed what answers.
+            lastChangingJob = await db.Jobs.Where(j => j.ClusterId == clusterId && j.FinishedAt != null && !ReadOnlyKinds.Contains(j.Kind))
+                .MaxAsync(j => (int?)j.Id, ct);
         }
         await _history.LoadAsync(clusterId, ct);
 
@@ -147,14 +162,35 @@ public sealed class StatusCollector : IAsyncDisposable
             rows.Add(new NodeRow(n, new WatchedNode(n.Id, n.Name, n.Role, n.PrivateIp), target, StatusConnections.KeyOf(target, n.ProtectedCredentials)));
         }
 
-        var plan = new PortPlan(definition, rows.Select(r => r.Watched).ToList());
+        var watched = rows.Select(r => r.Watched).ToList();
+        var plan = new PortPlan(definition, watched);
+        var portResults = _portResults.GetOrAdd(clusterId, _ => new PortResults());
+        portResults.Begin(plan, watched, lastChangingJob);
+        var begun = _clock.GetUtcNow();
+        foreach (var row in rows)
+        {
+            row.DueFromNode = portResults.DueFromNode(row.Watched.Id, plan.FromNode(row.Watched.Id), begun, _options.PortCheckInterval, allPorts);
+            row.DueFromPanel = portResults.DueFromPanel(row.Watched, plan.FromPanel(row.Watched.Id), begun, _options.PortCheckInterval, allPorts);
+        }
         var loadBalancer = _panelChecks.LoadBalancerAsync(definition, ct);
-        var probes = await Task.WhenAll(rows.Select(row => ProbeNodeAsync(row, plan, force, ct)));
+        var probes = await Task.WhenAll(rows.Select(row => ProbeNodeAsync(row, force, ct)));
         var now = _clock.GetUtcNow();
 
         var outcomes = rows.Zip(probes).ToDictionary(x => x.First.Watched.Id, x => x.Second);
-        var ports = rows.ToDictionary(r => r.Watched.Id, r =>
-            outcomes[r.Watched.Id].PanelChecks.Concat(plan.FromOtherNodes(r.Watched.Id, id => outcomes[id].Result, _options.PortTimeout)).ToList());
+        foreach (var row in rows)
+        {
+            var outcome = outcomes[row.Watched.Id];
+            if (outcome.Result is { } result) portResults.RecordNode(row.Watched.Id, row.DueFromNode, result, now, _options.PortTimeout);
+            portResults.RecordPanel(row.Watched, outcome.PanelTcp, now);
+        }
+        portResults.End(rows.ToDictionary(r => r.Watched.Id, r => outcomes[r.Watched.Id].Result is { } result ? PortResults.Facts(result) : null));
+        bool Reached(int id) => outcomes[id].Result is not null;
+        var ports = rows.ToDictionary(r => r.Watched.Id, r => (IReadOnlyList<PortCheck>)
+        [
+            outcomes[r.Watched.Id].Health with { CheckedAt = now },
+            .. portResults.FromPanel(r.Watched, plan.FromPanel(r.Watched.Id)),
+            .. portResults.TowardNode(plan, r.Watched.Id, r.Watched.PrivateIp, Reached),
+        ]);
 
         var judged = new List<(NodeStatus Node, bool Down)>();
         foreach (var row in rows)
@@ -168,7 +204,7 @@ public sealed class StatusCollector : IAsyncDisposable
                 Reachable = outcome.Result is not null,
                 SshError = outcome.Error,
                 Probe = outcome.Result,
-                Health = outcome.PanelChecks[0],
+                Health = outcome.Health,
                 Ports = ports[id],
                 PreviousRestarts = _restarts.GetValueOrDefault(id),
                 RunningJob = job.Id == 0 ? null : $"{job.Kind.Name()} job #{job.Id}",
@@ -205,6 +241,8 @@ public sealed class StatusCollector : IAsyncDisposable
             Nodes = judged.Select(j => j.Node).Concat(notWatched).OrderBy(n => order[n.NodeId]).ToList(),
             LoadBalancer = lb,
             SweepDuration = Stopwatch.GetElapsedTime(started),
+            PortsCheckedAt = portResults.OldestCheck,
+            PortChecksRun = rows.Sum(r => (Reached(r.Watched.Id) ? r.DueFromNode.Sum(t => t.Ports.Count) : 0) + r.DueFromPanel.Count),
         };
         await _history.RecordAsync(status, outcomes.Where(o => o.Value.Presented is not null).ToDictionary(o => o.Key, o => o.Value.Presented!), ct);
         Interlocked.Increment(ref _sweeps);
@@ -212,16 +250,17 @@ public sealed class StatusCollector : IAsyncDisposable
         return status;
     }
 
-    private sealed record NodeOutcome(ProbeResult? Result, string? Error, double? RttMs, IReadOnlyList<PortCheck> PanelChecks, string? Presented);
+    private sealed record NodeOutcome(ProbeResult? Result, string? Error, double? RttMs, PortCheck Health, IReadOnlyList<PortCheck> PanelTcp, string? Presented);
 
-    private async Task<NodeOutcome> ProbeNodeAsync(NodeRow row, PortPlan plan, bool force, CancellationToken ct)
+    private async Task<NodeOutcome> ProbeNodeAsync(NodeRow row, bool force, CancellationToken ct)
     {
         await _nodeSlots.WaitAsync(ct);
         try
         {
-            var panel = _panelChecks.NodeAsync(row.Watched, plan.FromPanel(row.Watched.Id), ct);
-            var (result, error, rtt, presented) = await RunProbeAsync(row, plan, force, ct);
-            return new NodeOutcome(result, error, rtt, await panel, presented);
+            var health = _panelChecks.HealthAsync(row.Watched, ct);
+            var tcp = Task.WhenAll(row.DueFromPanel.Select(port => _panelChecks.TcpAsync(row.Watched.PrivateIp, port, ct)));
+            var (result, error, rtt, presented) = await RunProbeAsync(row, force, ct);
+            return new NodeOutcome(result, error, rtt, await health, await tcp, presented);
         }
         finally
         {
@@ -229,9 +268,9 @@ public sealed class StatusCollector : IAsyncDisposable
         }
     }
 
-    private async Task<(ProbeResult? Result, string? Error, double? RttMs, string? Presented)> RunProbeAsync(NodeRow row, PortPlan plan, bool force, CancellationToken ct)
+    private async Task<(ProbeResult? Result, string? Error, double? RttMs, string? Presented)> RunProbeAsync(NodeRow row, bool force, CancellationToken ct)
     {
-        var script = StatusProbe.Script(plan.FromNode(row.Watched.Id), _options.PortTimeout);
+        var script = StatusProbe.Script(row.DueFromNode, _options.PortTimeout);
         for (var attempt = 0; ; attempt++)
         {
             var (session, error, presented) = await _connections.GetAsync(row.Watched.Id, row.Target, row.Key, force || attempt > 0, ct);

@@ -29,8 +29,9 @@ public sealed record ContainerStatus(string Name, string Image, string State, st
 /// <summary>
 /// One check of one port of a node: from the panel (<see cref="From"/> is <c>panel</c>) or from another node (its
 /// name). <see cref="Protocol"/> is <c>tcp</c> (a connect) or <c>http</c> (the role's health endpoint).
+/// <see cref="CheckedAt"/>: when it ran (the port matrix runs on its own tier, <see cref="PortResults"/>).
 /// </summary>
-public sealed record PortCheck(int Port, string Protocol, string From, bool Open, string? Detail = null);
+public sealed record PortCheck(int Port, string Protocol, string From, bool Open, string? Detail = null, DateTimeOffset? CheckedAt = null);
 
 /// <summary>Load, memory and disk of a node, as its kernel reports them.</summary>
 public sealed record NodeResources(
@@ -97,6 +98,12 @@ public sealed record ClusterStatus
 
     /// <summary>How long the sweep that produced this took.</summary>
     public TimeSpan SweepDuration { get; init; }
+
+    /// <summary>The oldest port check shown: the whole matrix has run since (null: no port check yet).</summary>
+    public DateTimeOffset? PortsCheckedAt { get; init; }
+
+    /// <summary>Port checks this sweep ran (from the nodes and from the panel; health requests not counted).</summary>
+    public int PortChecksRun { get; init; }
 
     public static ClusterStatus NotChecked(int clusterId, string name, IReadOnlyList<NodeStatus> nodes, string reason) =>
         new() { ClusterId = clusterId, ClusterName = name, Health = ClusterHealth.Unknown, Reason = reason, Nodes = nodes };

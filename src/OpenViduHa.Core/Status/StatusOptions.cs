@@ -13,6 +13,14 @@ public sealed class StatusOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// The port matrix (node-to-node checks, the panel's TCP connects) runs again after this; in between, a sweep checks
+    /// only what failed, what is new, and everything after a changing job or on demand (<see cref="PortResults"/>).
+    /// 0: every sweep.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan PortCheckInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -8,7 +8,7 @@ namespace OpenViduHa.Web.Status;
 public static class StatusEndpoints
 {
     public sealed record ContainerDto(string Name, string Image, string State, string Status, int RestartCount);
-    public sealed record PortDto(int Port, string Protocol, string From, bool Open, string? Detail);
+    public sealed record PortDto(int Port, string Protocol, string From, bool Open, string? Detail, DateTimeOffset? CheckedAt);
     public sealed record ResourcesDto(double Load1, double Load5, double Load15, int Cpus, long MemoryTotalKb, long MemoryAvailableKb, long DiskTotalKb, long DiskUsedKb, string DiskPath);
 
     public sealed record NodeDto(
@@ -36,6 +36,8 @@ public static class StatusEndpoints
         string Health,
         string Reason,
         double SweepMs,
+        DateTimeOffset? PortsCheckedAt,
+        int PortChecksRun,
         LoadBalancerDto? LoadBalancer,
         IReadOnlyList<NodeDto> Nodes);
 
@@ -46,7 +48,7 @@ public static class StatusEndpoints
         group.MapGet("/", async Task<IResult> (int id, StatusStore store, StatusCollector collector, CancellationToken ct) =>
             {
                 // Before the first scheduled sweep (just started, or sweeps off), asking is a sweep.
-                var status = store.Latest(id) ?? await collector.SweepClusterAsync(id, force: false, ct);
+                var status = store.Latest(id) ?? await collector.SweepClusterAsync(id, force: false, allPorts: false, ct);
                 return status is null ? ClusterEndpoints.NotFound(id) : TypedResults.Ok(ToDto(status));
             })
             .Produces<StatusDto>()
@@ -54,12 +56,14 @@ public static class StatusEndpoints
             .WithName("GetClusterStatus")
             .WithDescription("The latest sweep's picture: cluster health and reason, every node's reachability, service, containers and port checks.");
 
-        group.MapPost("/refresh", async Task<IResult> (int id, StatusCollector collector, CancellationToken ct) =>
-                await collector.SweepClusterAsync(id, force: true, ct) is { } status ? TypedResults.Ok(ToDto(status)) : ClusterEndpoints.NotFound(id))
+        group.MapPost("/refresh", async Task<IResult> (int id, bool? ports, StatusCollector collector, CancellationToken ct) =>
+                await collector.SweepClusterAsync(id, force: true, allPorts: ports == true, ct) is { } status ? TypedResults.Ok(ToDto(status)) : ClusterEndpoints.NotFound(id))
             .Produces<StatusDto>()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithName("RefreshClusterStatus")
-            .WithDescription("Sweeps the cluster now (connections waiting out a backoff are retried) and answers with the fresh status.");
+            .WithDescription("Sweeps the cluster now (connections waiting out a backoff are retried) and answers with the fresh status. " +
+                             "The port matrix runs on its own tier (Status:PortCheckInterval): only the checks that are due run, " +
+                             "unless ports=true, which runs every port check now.");
     }
 
     public static StatusDto ToDto(ClusterStatus status) => new(
@@ -69,6 +73,8 @@ public static class StatusEndpoints
         status.Health.Lower(),
         status.Reason,
         Math.Round(status.SweepDuration.TotalMilliseconds, 1),
+        status.PortsCheckedAt,
+        status.PortChecksRun,
         status.LoadBalancer is { } lb ? new LoadBalancerDto(lb.Target, lb.Checked, lb.Reachable, lb.Detail) : null,
         status.Nodes.Select(n => new NodeDto(
             n.NodeId,
@@ -82,7 +88,7 @@ public static class StatusEndpoints
             n.Reasons,
             n.NotWatched,
             n.Containers.Select(c => new ContainerDto(c.Name, c.Image, c.State, c.Status, c.RestartCount)).ToList(),
-            n.Ports.Select(p => new PortDto(p.Port, p.Protocol, p.From, p.Open, p.Detail)).ToList(),
+            n.Ports.Select(p => new PortDto(p.Port, p.Protocol, p.From, p.Open, p.Detail, p.CheckedAt)).ToList(),
             n.Resources is { } r ? new ResourcesDto(r.Load1, r.Load5, r.Load15, r.Cpus, r.MemoryTotalKb, r.MemoryAvailableKb, r.DiskTotalKb, r.DiskUsedKb, r.DiskPath) : null,
             n.CheckedAt)).ToList());
 }

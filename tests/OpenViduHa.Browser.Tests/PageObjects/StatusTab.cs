@@ -11,6 +11,8 @@ public sealed class StatusTab(IPage page)
     public ILocator ClusterHistory => page.GetByTestId("cluster-history");
     public ILocator Checked => page.GetByTestId("status-checked");
     public ILocator Refresh => page.GetByTestId("status-refresh");
+    public ILocator CheckPorts => page.GetByTestId("status-check-ports");
+    public ILocator PortsChecked => page.GetByTestId("status-ports-checked");
 
     /// <summary>A node's card: <c>data-health</c> green, amber, red or grey.</summary>
     public ILocator NodeCard(string node) => page.GetByTestId($"node-card-{node}");

@@ -93,30 +93,3 @@ public sealed class PortPlanTests
         Assert.DoesNotContain(plan.Expected(nodes.Single(n => n.Name == "media-1").Id), e => e.Port == 8080); // no WHIP
     }
 }
-
-public sealed class PortPlanAttributionTests
-{
-    [Fact]
-    public void FromOtherNodes_EachSourcesProbe_OpenClosedSilentAndUnreachedSourcesLeftOut()
-    {
-        // Arrange: media-1's 7880 as its sources saw it: master-1 open, master-2 refused, master-3 no answer, master-4 not reached.
-        var cluster = TestClusters.Full("3.8.0");
-        var nodes = cluster.Nodes.Select((n, i) => new WatchedNode(i + 1, n.Name, n.Role, n.PrivateIp)).ToList();
-        var plan = new PortPlan(cluster, nodes);
-        var media1 = nodes.Single(n => n.Name == "media-1");
-        ProbeResult Saw(bool? open) => new()
-        {
-            Ports = open is null ? new Dictionary<(string, int), bool>() : new Dictionary<(string, int), bool> { [(media1.PrivateIp, 7880)] = open.Value },
-        };
-        var results = new Dictionary<string, ProbeResult?> { ["master-1"] = Saw(true), ["master-2"] = Saw(false), ["master-3"] = Saw(null), ["master-4"] = null };
-
-        // Act
-        var checks = plan.FromOtherNodes(media1.Id, id => results.GetValueOrDefault(nodes.Single(n => n.Id == id).Name), TimeSpan.FromSeconds(1.5))
-            .Where(c => c.Port == 7880).ToList();
-
-        // Assert
-        Assert.Equal(
-            [new PortCheck(7880, "tcp", "master-1", true), new PortCheck(7880, "tcp", "master-2", false, "refused or unreachable"), new PortCheck(7880, "tcp", "master-3", false, "no answer within 1.5 s")],
-            checks);
-    }
-}

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.Options;
 using MudBlazor;
 using OpenViduHa.Core.Status;
 
@@ -19,6 +20,7 @@ public sealed partial class ClusterStatusView : IDisposable
     [Inject] private StatusStore Store { get; set; } = default!;
     [Inject] private StatusCollector Collector { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private IOptions<StatusOptions> Options { get; set; } = default!;
 
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _historyGate = new(1, 1);
@@ -26,6 +28,7 @@ public sealed partial class ClusterStatusView : IDisposable
     private int _subscribedTo;
     private ClusterStatus? _status;
     private bool _refreshing;
+    private bool _checkingPorts;
     private bool _notGreenOnly;
 
     private ILookup<int?, StatusChange> _history = Array.Empty<StatusChange>().ToLookup(c => c.NodeId);
@@ -94,15 +97,19 @@ public sealed partial class ClusterStatusView : IDisposable
         }
     }
 
-    /// <summary>Sweeps now. <paramref name="force"/>: also retry nodes whose connection waits out a backoff (the operator's refresh).</summary>
-    private async Task RefreshAsync(bool force = true)
+    /// <summary>
+    /// Sweeps now. <paramref name="force"/>: also retry nodes whose connection waits out a backoff (the operator's
+    /// refresh); <paramref name="allPorts"/>: run every port check, not only the due ones ("check ports now").
+    /// </summary>
+    private async Task RefreshAsync(bool force = true, bool allPorts = false)
     {
         if (_refreshing) return;
         _refreshing = true;
+        _checkingPorts = allPorts;
         StateHasChanged();
         try
         {
-            var status = await Collector.SweepClusterAsync(ClusterId, force, _stop.Token);
+            var status = await Collector.SweepClusterAsync(ClusterId, force, allPorts, _stop.Token);
             if (status is null) Snackbar.Add("The cluster no longer exists.", Severity.Warning);
             else await OnStatusAsync(status);
         }
@@ -115,6 +122,7 @@ public sealed partial class ClusterStatusView : IDisposable
             Snackbar.Add($"The status check failed: {e.Message}", Severity.Error);
         }
         _refreshing = false;
+        _checkingPorts = false;
         StateHasChanged();
     }
 

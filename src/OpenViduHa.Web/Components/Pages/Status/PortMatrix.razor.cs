@@ -22,7 +22,8 @@ public sealed partial class PortMatrix
         public string FromText => From switch { "panel" => "from the panel", "masters" => "from masters", "media" => "from media nodes", _ => "from " + From };
     }
 
-    internal sealed record Cell(Group Group, int Open, int Total, string Tooltip)
+    /// <summary>A group's checks of one node; <see cref="CheckedAt"/> is when the oldest of them ran.</summary>
+    internal sealed record Cell(Group Group, int Open, int Total, string Tooltip, DateTimeOffset? CheckedAt)
     {
         public bool AllOpen => Open == Total;
     }
@@ -45,7 +46,7 @@ public sealed partial class PortMatrix
             foreach (var checks in node.Ports.GroupBy(p => new Group(p.Port, p.Protocol, FromGroup(p.From))))
             {
                 var list = checks.ToList();
-                _cells[(node.NodeId, checks.Key)] = new Cell(checks.Key, list.Count(c => c.Open), list.Count, Tooltip(node, checks.Key, list));
+                _cells[(node.NodeId, checks.Key)] = new Cell(checks.Key, list.Count(c => c.Open), list.Count, Tooltip(node, checks.Key, list), list.Min(c => c.CheckedAt));
             }
         }
         string[] order = ["panel", "masters", "media", "other"];
@@ -55,13 +56,20 @@ public sealed partial class PortMatrix
 
     private static string Tooltip(NodeStatus node, Group group, List<PortCheck> checks)
     {
-        var closed = checks.Where(c => !c.Open).Select(c => c.Detail is null ? c.From : $"{c.From} ({c.Detail})").ToList();
-        var open = checks.Where(c => c.Open).Select(c => c.Detail is null ? c.From : $"{c.From} ({c.Detail})").ToList();
+        var closed = checks.Where(c => !c.Open).Select(Describe).ToList();
+        var open = checks.Where(c => c.Open).Select(Describe).ToList();
         var text = $"{node.Name} {group.Title} {group.FromText}: ";
         if (closed.Count > 0) text += $"closed from {string.Join(", ", closed)}";
         if (closed.Count > 0 && open.Count > 0) text += "; ";
         if (open.Count > 0) text += $"open from {string.Join(", ", open)}";
         return text;
+    }
+
+    /// <summary>"media-1 (refused or unreachable, 12:03:04)": the source, why, and when the check ran.</summary>
+    private static string Describe(PortCheck check)
+    {
+        var notes = new[] { check.Detail, check.CheckedAt is { } at ? StatusText.Time(at) : null }.Where(n => n is not null).ToList();
+        return notes.Count == 0 ? check.From : $"{check.From} ({string.Join(", ", notes)})";
     }
 
     private Cell? CellOf(NodeStatus node, Group group) => _cells.GetValueOrDefault((node.NodeId, group));

@@ -67,6 +67,13 @@ internal static class StatusText
         ? span.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s"
         : span.TotalSeconds.ToString("0", CultureInfo.InvariantCulture) + " s";
 
+    /// <summary>"5 min", "30 s", "every sweep" (0): a schedule in words.</summary>
+    public static string Interval(TimeSpan span) =>
+        span <= TimeSpan.Zero ? "sweep"
+        : span.TotalSeconds < 60 || span.Seconds != 0 ? Number(span.TotalSeconds, "0.#") + " s"
+        : span.TotalMinutes < 60 || span.Minutes != 0 ? Number(span.TotalMinutes, "0") + " min"
+        : Number(span.TotalHours, "0.#") + " h";
+
     public static string Number(double value, string format = "0.##") => value.ToString(format, CultureInfo.InvariantCulture);
 
     /// <summary>1.5 GiB, 980 MiB: kibibytes as the kernel reports them.</summary>
