@@ -11,9 +11,9 @@ internal sealed class InvalidMeasurementException(string message) : Exception(me
 /// The practical floor: OpenSSH's client with warm multiplexed connections (ControlMaster/ControlPersist), every node
 /// at once, each running the panel's probe script exactly as the panel sends it (<c>bash -c '&lt;script&gt;'</c>).
 /// </summary>
-internal sealed class OpenSshFloor(string workDirectory, string knownHostsPath, string keyPath, IReadOnlyList<ProbeNode> nodes) : IAsyncDisposable
+internal sealed class OpenSshFloor(string workDirectory, string name, string knownHostsPath, string keyPath, IReadOnlyList<ProbeNode> nodes) : IAsyncDisposable
 {
-    private readonly string _controlDirectory = Directory.CreateDirectory(Path.Combine(workDirectory, "cm"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute).FullName;
+    private readonly string _controlDirectory = Directory.CreateDirectory(Path.Combine(workDirectory, name), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute).FullName;
 
     private IEnumerable<string> Options() =>
     [

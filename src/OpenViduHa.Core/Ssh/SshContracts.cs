@@ -36,6 +36,12 @@ public sealed record SshRunOptions
     /// <summary>Called for every output line as it arrives.</summary>
     public Action<OutputStream, string>? OnLine { get; init; }
 
+    /// <summary>
+    /// Stderr lines reach <see cref="OnLine"/> as they arrive (the default). Off: stderr is read once the command has
+    /// ended and never reaches <see cref="OnLine"/>; one reading thread less per command (a status sweep's probes).
+    /// </summary>
+    public bool StderrLines { get; init; } = true;
+
     /// <summary>What the command does, for logs.</summary>
     public string? Description { get; init; }
 

@@ -56,7 +56,7 @@ public sealed class SshNetConnector(ILogger<SshNetConnector> logger) : ISshConne
         deadline.CancelAfter(timeout);
         try
         {
-            await ConnectOnOwnThreadAsync(client, target, deadline.Token);
+            await ConnectOnOwnThreadAsync(client, deadline.Token);
         }
         catch (Exception) when (check.Failure is not null)
         {
@@ -96,31 +96,17 @@ public sealed class SshNetConnector(ILogger<SshNetConnector> logger) : ISshConne
     /// SSH.NET holds its caller's thread through the key exchange and authentication (<c>Session.WaitOnHandle</c>), in
     /// <c>ConnectAsync</c> as in <c>Connect</c>. On the thread pool a sweep's connects at once starve it, and with it the
     /// panel's own health checks (false red after every start, issue 10). So the blocking <c>Connect</c> runs on a
-    /// thread of its own and the caller awaits it holding no thread. A cancel or the deadline returns at once; the
+    /// thread of its own (<see cref="BlockingThreads"/>) and the caller awaits it holding no thread. A cancel or the deadline returns at once; the
     /// caller then disposes the client, which ends the connect still waiting (at the latest after
     /// <see cref="ConnectionInfo.Timeout"/>).
     /// </summary>
-    private static Task ConnectOnOwnThreadAsync(SshClient client, SshTarget target, CancellationToken ct)
+    private static Task ConnectOnOwnThreadAsync(SshClient client, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                client.Connect();
-                connected.TrySetResult();
-            }
-            catch (Exception e)
-            {
-                connected.TrySetException(e);
-            }
-        })
-        { IsBackground = true, Name = $"ssh-connect {target.Host}:{target.Port}" };
-        thread.Start();
+        var connected = BlockingThreads.Shared.Run(client.Connect);
         // A connect given up on (cancel, deadline) still ends, usually failing: observed here, never left unobserved.
-        _ = connected.Task.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return connected.Task.WaitAsync(ct);
+        _ = connected.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return connected.WaitAsync(ct);
     }
 
     internal static ConnectionInfo ConnectionInfoFor(SshTarget target, TimeSpan timeout)

@@ -35,7 +35,7 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
             // ExecuteAsync can hold its caller through the channel open and the exec request, deaf to the token (only the
             // connection's timeout ends that wait): on a node that hangs after connecting, a sweep's probes would wait
             // there holding threads. It starts on a thread of its own, and the step's timeout bounds the wait.
-            var starting = Task.Factory.StartNew(() => cmd.ExecuteAsync(timeout.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            var starting = BlockingThreads.Shared.Run(() => cmd.ExecuteAsync(timeout.Token));
             _ = starting.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             var execution = await starting.WaitAsync(timeout.Token);
             if (stdin is not null)
@@ -44,9 +44,12 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
                 await input.WriteAsync(Encoding.UTF8.GetBytes(stdin + "\n"), timeout.Token);
             }
             var readOut = Pump(cmd.OutputStream, OutputStream.Stdout, stdout, options.OnLine);
-            var readErr = Pump(cmd.ExtendedOutputStream, OutputStream.Stderr, stderr, options.OnLine);
+            var readErr = options.StderrLines ? Pump(cmd.ExtendedOutputStream, OutputStream.Stderr, stderr, options.OnLine) : null;
             await execution;
-            await Task.WhenAll(readOut, readErr);
+            await readOut;
+            // Once the command has ended SSH.NET closes its streams right after: reading the rest no longer waits.
+            if (readErr is null) Drain(cmd.ExtendedOutputStream, stderr);
+            else await readErr;
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -84,12 +87,18 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
     }
 
     /// <summary>
-    /// Reads a command's output line by line on a thread of its own. SSH.NET's output streams only read
-    /// synchronously (their ReadAsync is Stream's default, a blocked pool thread): dozens of commands at once would
-    /// starve the thread pool, and with it every other part of the panel, for seconds.
+    /// Reads a command's output line by line on a thread of its own (<see cref="BlockingThreads"/>). SSH.NET's output
+    /// streams only read synchronously (their ReadAsync is Stream's default, a blocked pool thread): dozens of commands
+    /// at once would starve the thread pool, and with it every other part of the panel, for seconds.
     /// </summary>
+    private static void Drain(Stream stream, StringBuilder sink)
+    {
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        while (reader.ReadLine() is { } line) sink.Append(line).Append('\n');
+    }
+
     private static Task Pump(Stream stream, OutputStream kind, StringBuilder sink, Action<OutputStream, string>? onLine) =>
-        Task.Factory.StartNew(() =>
+        BlockingThreads.Shared.Run(() =>
         {
             using var reader = new StreamReader(stream, Encoding.UTF8);
             while (reader.ReadLine() is { } line)
@@ -97,7 +106,7 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
                 sink.Append(line).Append('\n');
                 onLine?.Invoke(kind, line);
             }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        });
 
     public async Task<byte[]?> DownloadAsync(string path, CancellationToken ct)
     {

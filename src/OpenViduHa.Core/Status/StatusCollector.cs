@@ -282,6 +282,7 @@ public sealed class StatusCollector : IAsyncDisposable
                 var output = await session.RunAsync(script, new SshRunOptions
                 {
                     Description = "status probe",
+                    StderrLines = false, // only the first stdout line's time is wanted live
                     Timeout = _options.ProbeTimeout + _options.PortTimeout,
                     OnLine = (_, _) => Interlocked.CompareExchange(ref first, Stopwatch.GetTimestamp(), 0),
                 }, ct);

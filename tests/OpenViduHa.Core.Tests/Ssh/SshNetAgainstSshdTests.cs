@@ -45,6 +45,25 @@ public sealed class SshNetAgainstSshdTests(LocalSshd sshd) : IClassFixture<Local
     }
 
     [Fact]
+    public async Task RunAsync_StderrLinesOff_StderrReadAtTheEnd_OnlyStdoutLinesLive()
+    {
+        // Arrange: more stderr than one read, so the end really drains it.
+        await using var session = await ConnectAsync();
+        var lines = new List<(OutputStream, string)>();
+
+        // Act
+        var result = await session.RunAsync("echo first; for i in $(seq 1 2000); do echo \"err $i\" >&2; done; echo last", new SshRunOptions
+        {
+            Description = "a test", StderrLines = false, OnLine = (stream, line) => { lock (lines) lines.Add((stream, line)); },
+        }, CancellationToken.None);
+
+        // Assert
+        Assert.Equal("first\nlast\n", result.Stdout);
+        Assert.Equal(string.Concat(Enumerable.Range(1, 2000).Select(i => $"err {i}\n")), result.Stderr);
+        lock (lines) Assert.Equal([(OutputStream.Stdout, "first"), (OutputStream.Stdout, "last")], lines);
+    }
+
+    [Fact]
     public async Task RunAsync_BashSyntax_RunsUnderBash()
     {
         // Arrange: process substitution, which sh does not have (the installer needs it).
