@@ -111,14 +111,65 @@ public sealed class StatusLayoutTests : IAsyncLifetime
         Assert.True(tile.Width >= 20, $"a media tile is {tile.Width} px wide on a phone");
     }
 
-    private async Task<ClusterView> CreateClusterAsync()
+    [Fact]
+    public async Task StatusTab_ThousandNodes_SummarizesTroubleAndCountsTheRest_AtDesktopAndPhoneWidth()
+    {
+        // Arrange: 4 masters and 996 media nodes, the same trouble as above, published like a sweep's result.
+        var cluster = await CreateClusterAsync(media: 996, name: "thousand");
+        var store = _server.Services.GetRequiredService<StatusStore>();
+        store.Update(Status(cluster, media57: NodeHealth.Red));
+        var page = await Chromium.SignedInPageAsync(_browser, _server.BaseAddress, Admin, Password);
+
+        // Act
+        // The Nodes tab lists all 1,000 nodes: on this shared 2-core machine the page takes seconds to become interactive.
+        await page.GotoAsync($"clusters/{cluster.Id}");
+        var clusterPage = new ClusterPage(page);
+        await Expect(page.GetByTestId("delete-cluster")).ToBeEnabledAsync(new() { Timeout = 60_000 });
+        await clusterPage.OpenTabAsync("Status");
+        var status = new StatusTab(page);
+        await Expect(status.ClusterHealth).ToHaveAttributeAsync("data-health", "degraded", new() { Timeout = 60_000 });
+
+        // Assert: the picture draws the masters and the media nodes that are not green, and counts the 992 green ones.
+        await Expect(status.ClusterHealth).ToHaveAttributeAsync("data-health", "degraded");
+        await Expect(page.Locator("[data-testid^='topo-node-']")).ToHaveCountAsync(4 + 4);
+        await Expect(status.TopologyNode("media-57")).ToHaveAttributeAsync("data-health", "red");
+        await Expect(status.TopologyNode("media-100")).ToHaveAttributeAsync("data-health", "grey");
+        await Expect(page.GetByTestId("topo-media-summary")).ToHaveAttributeAsync("data-green", "992");
+        await Expect(page.GetByTestId("topology")).ToContainTextAsync("media nodes (996): 992 green, 1 red, 2 amber, 1 grey");
+        // The cards start narrowed to the 5 nodes that need a look; the containers to the troubled ones.
+        await Expect(status.NodeCards).ToHaveCountAsync(5);
+        await Expect(page.GetByText("Only nodes that are not green (5 of 1000)")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid^='containers-toggle-']")).ToHaveCountAsync(2); // master-2 (restarted), media-3 (restarting)
+        // The media matrix draws media-5 (a closed check) and media-57 (no check: down), and adds up the other 993.
+        await Expect(status.Port("media-5", 7880, "masters")).ToHaveTextAsync("3/4");
+        await Expect(page.Locator("[data-testid='port-matrix-media'] tbody tr")).ToHaveCountAsync(3);
+        var summary = page.GetByTestId("port-summary-media");
+        await Expect(summary).ToHaveAttributeAsync("data-nodes", "993");
+        await Expect(summary).ToContainTextAsync("3972/3972"); // 993 nodes × 4 masters' checks of 7880
+        // What the browser holds stays small: the page is a summary, not 1,000 cards and 1,000 rows.
+        var elements = await page.EvaluateAsync<int>("() => document.querySelectorAll('*').length");
+        Assert.True(elements < 6000, $"{elements} elements on the page");
+
+        // A sweep's change reaches the open page: media-57 is green again and joins the count.
+        store.Update(Status(cluster, media57: NodeHealth.Green));
+        await Expect(page.GetByTestId("topo-media-summary")).ToHaveAttributeAsync("data-green", "993");
+        await Expect(page.Locator("[data-testid^='topo-node-media-57']")).ToHaveCountAsync(0);
+        await Expect(status.NodeCards).ToHaveCountAsync(4);
+
+        // A phone: nothing wider than the screen.
+        await page.SetViewportSizeAsync(390, 844);
+        Assert.True(await ClusterListPage.FitsViewportAsync(page), "the status tab of 1,000 nodes is wider than a 390 px screen");
+        await Expect(page.GetByTestId("topo-media-summary")).ToBeVisibleAsync();
+    }
+
+    private async Task<ClusterView> CreateClusterAsync(int media = MediaCount, string name = "layout")
     {
         var key = (await SshKeys.GenerateEd25519Async()).PrivateKey;
         using var api = new HttpClient { BaseAddress = _server.BaseAddress };
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
         ClusterApi.Node Node(int i) => new($"10.20.{i / 250}.{i % 250 + 1}", key);
-        var id = await ClusterApi.CreateAsync(api, "layout", "3.8.0", ["observability"], "http://127.0.0.1:9/",
-            Enumerable.Range(0, 4).Select(Node).ToList(), Enumerable.Range(4, MediaCount).Select(Node).ToList(), licenseKey: "LAYOUTLICENSE");
+        var id = await ClusterApi.CreateAsync(api, name, "3.8.0", ["observability"], "http://127.0.0.1:9/",
+            Enumerable.Range(0, 4).Select(Node).ToList(), Enumerable.Range(4, media).Select(Node).ToList(), licenseKey: "LAYOUTLICENSE");
         return (await _server.Services.GetRequiredService<ClusterService>().GetAsync(id))!;
     }
 

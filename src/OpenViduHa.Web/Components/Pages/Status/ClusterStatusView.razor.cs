@@ -29,7 +29,10 @@ public sealed partial class ClusterStatusView : IDisposable
     private ClusterStatus? _status;
     private bool _refreshing;
     private bool _checkingPorts;
-    private bool _notGreenOnly;
+    /// <summary>The operator's choice; until made, narrowed when the cluster is too big to draw every card.</summary>
+    private bool? _notGreenChoice;
+
+    private bool NotGreenOnly => _notGreenChoice ?? _status?.Nodes.Count > StatusText.DetailedUpTo;
 
     private ILookup<int?, StatusChange> _history = Array.Empty<StatusChange>().ToLookup(c => c.NodeId);
 

@@ -7,7 +7,8 @@ namespace OpenViduHa.Web.Components.Pages.Status;
 /// <summary>
 /// The port checks of one role's nodes as a matrix: a row per node, a column per check group (port, protocol and where
 /// it was checked from: the panel, the masters or the media nodes), each cell the open count of the group's checks.
-/// A cell with a closed check is red and its tooltip names the sources that failed and why.
+/// A cell with a closed check is red and its tooltip names the sources that failed and why. Above
+/// <see cref="StatusText.DetailedUpTo"/> nodes, only the rows with a closed check are drawn, and one row adds up the rest.
 /// </summary>
 public sealed partial class PortMatrix
 {
@@ -29,6 +30,9 @@ public sealed partial class PortMatrix
     }
 
     private List<NodeStatus> _rows = [];
+
+    /// <summary>Summarized: the nodes whose checks all passed, added up per column (null: every row is drawn).</summary>
+    private (int Nodes, Dictionary<Group, (int Open, int Total)> Cells)? _allOpen;
     private List<Group> _groups = [];
     private Dictionary<(int NodeId, Group Group), Cell> _cells = [];
 
@@ -48,6 +52,18 @@ public sealed partial class PortMatrix
                 var list = checks.ToList();
                 _cells[(node.NodeId, checks.Key)] = new Cell(checks.Key, list.Count(c => c.Open), list.Count, Tooltip(node, checks.Key, list), list.Min(c => c.CheckedAt));
             }
+        }
+        _allOpen = null;
+        if (Nodes.Count > StatusText.DetailedUpTo)
+        {
+            var byNode = _cells.GroupBy(c => c.Key.NodeId).ToDictionary(g => g.Key, g => g.Select(c => c.Value).ToList());
+            // A node with no check at all (down, not reached) is trouble too: it keeps its row.
+            var quiet = _rows.Where(n => byNode.GetValueOrDefault(n.NodeId) is { } cells && cells.All(c => c.AllOpen)).ToList();
+            var sums = quiet.SelectMany(n => byNode.GetValueOrDefault(n.NodeId) ?? [])
+                .GroupBy(c => c.Group).ToDictionary(g => g.Key, g => (g.Sum(c => c.Open), g.Sum(c => c.Total)));
+            if (quiet.Count > 0) _allOpen = (quiet.Count, sums);
+            var shown = _rows.Except(quiet).ToHashSet();
+            _rows = _rows.Where(shown.Contains).ToList();
         }
         string[] order = ["panel", "masters", "media", "other"];
         _groups = _cells.Keys.Select(k => k.Group).Distinct()

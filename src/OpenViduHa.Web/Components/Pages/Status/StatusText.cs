@@ -8,6 +8,22 @@ namespace OpenViduHa.Web.Components.Pages.Status;
 /// <summary>How the status tab names and colours things: one place, so the chip, the card, the picture and the matrix agree.</summary>
 internal static class StatusText
 {
+    /// <summary>
+    /// Up to this many nodes the tab draws every node (tile, card, matrix row). Above it, it summarizes: the picture and
+    /// the media nodes' matrix draw what is not green or not open and count the rest, the cards and the containers start
+    /// narrowed to trouble (a switch shows them all).
+    /// </summary>
+    public const int DetailedUpTo = 120;
+
+    /// <summary>Red first, then amber, grey, green: the order trouble is shown in when not everything is.</summary>
+    public static int Severity(NodeHealth health) => health switch
+    {
+        NodeHealth.Red => 0,
+        NodeHealth.Amber => 1,
+        NodeHealth.Unknown => 2,
+        _ => 3,
+    };
+
     /// <summary>green, amber, red, grey: the word the page shows and the <c>data-health</c> attribute carries.</summary>
     public static string Word(NodeHealth health) => health switch
     {

@@ -8,13 +8,15 @@ namespace OpenViduHa.Web.Components.Pages.Status;
 /// The cluster as a picture: the load balancer on top, the masters in a row, the media nodes in a frame below, each
 /// coloured by its verdict, lines load balancer → masters → media nodes. Inline SVG scaled to the width it gets (a fixed
 /// 480-unit-wide drawing): up to 8 media nodes as boxes like the masters, more as small numbered tiles in a grid, so
-/// 100 of them fit in ten rows.
+/// 100 of them fit in ten rows. Above <see cref="StatusText.DetailedUpTo"/> nodes only the media nodes that are not
+/// green get a tile (the worst <see cref="MaxTroubleTiles"/>), and one bar counts the rest.
 /// </summary>
 public sealed partial class StatusTopology
 {
     private const double Width = 480;
     private const double Margin = 6;
     private const double Inner = Width - 2 * Margin;
+    private const int MaxTroubleTiles = 60;
 
     [Parameter, EditorRequired] public ClusterStatus Status { get; set; } = default!;
 
@@ -33,6 +35,13 @@ public sealed partial class StatusTopology
     private Rect? _mediaFrame;
     private double _height;
 
+    /// <summary>Summarized (too many media nodes to draw): the bar, and what it counts.</summary>
+    private Rect? _summary;
+    private int _mediaCount;
+    private string _mediaCounts = "";
+    private string _summaryText = "";
+    private int _green;
+
     private readonly record struct Rect(double X, double Y, double W, double H)
     {
         public double Cx => X + W / 2;
@@ -48,13 +57,25 @@ public sealed partial class StatusTopology
         _masters = Row(masters, Math.Max(1, masters.Count), 12, masterY, masterH, small: false);
 
         var media = Status.Nodes.Where(n => n.Role == NodeRole.Media).ToList();
+        _mediaCount = media.Count;
+        _mediaCounts = string.Join(", ", media.GroupBy(StatusText.Shown).OrderBy(g => StatusText.Severity(g.Key) == 3 ? -1 : StatusText.Severity(g.Key))
+            .Select(g => $"{g.Count()} {StatusText.Word(g.Key)}"));
         var below = masterY + masterH;
+        _summary = null;
         if (media.Count == 0)
         {
             _media = [];
             _mediaFrame = null;
             _height = below + Margin;
             return;
+        }
+        if (Status.Nodes.Count > StatusText.DetailedUpTo)
+        {
+            var trouble = media.Where(n => StatusText.Shown(n) != NodeHealth.Green).ToList();
+            var shown = trouble.OrderBy(n => StatusText.Severity(StatusText.Shown(n))).Take(MaxTroubleTiles).ToHashSet();
+            _green = media.Count - trouble.Count;
+            _summaryText = $"{_green} green (not drawn one by one)" + (trouble.Count > shown.Count ? $"; {trouble.Count - shown.Count} more not green" : "");
+            media = media.Where(shown.Contains).ToList(); // in their own order
         }
         var (cols, gap, h) = media.Count switch
         {
@@ -65,7 +86,12 @@ public sealed partial class StatusTopology
         var frameY = below + 30;
         var top = frameY + 24;
         _media = Row(media, cols, gap, top, h, small: media.Count > 8);
-        var bottom = _media.Max(b => b.Y + b.H) + 8;
+        var bottom = _media.Count == 0 ? top : _media.Max(b => b.Y + b.H) + 8;
+        if (Status.Nodes.Count > StatusText.DetailedUpTo)
+        {
+            _summary = new Rect(Margin, bottom, Inner, 28);
+            bottom += 28 + 8;
+        }
         _mediaFrame = new Rect(Margin / 2, frameY, Width - Margin, bottom - frameY);
         _height = bottom + Margin;
     }
