@@ -195,9 +195,9 @@ public sealed class JobService(
     }
 
     internal static JobView ToView(JobEntity job) => new(
-        job.Id, job.ClusterId, job.Kind.Name(), job.NodeId, job.State.Lower(), job.Message, job.CreatedBy, job.CreatedAt, job.StartedAt, job.FinishedAt,
+        job.Id, job.ClusterId, job.Kind, job.NodeId, job.State, job.Message, job.CreatedBy, job.CreatedAt, job.StartedAt, job.FinishedAt,
         job.RetryOfJobId,
-        job.Nodes.OrderBy(n => n.Id).Select(n => new JobNodeView(n.NodeId, n.NodeName, n.State.Lower(), n.Message, n.Details)).ToList());
+        job.Nodes.OrderBy(n => n.Id).Select(n => new JobNodeView(n.NodeId, n.NodeName, n.State, n.Message, n.Details)).ToList());
 }
 
 /// <summary>Cancellation sources of the jobs running in this process.</summary>

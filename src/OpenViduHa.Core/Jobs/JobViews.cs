@@ -1,13 +1,14 @@
 namespace OpenViduHa.Core.Jobs;
 
-public sealed record JobNodeView(int NodeId, string NodeName, string State, string? Message, string? Details);
+public sealed record JobNodeView(int NodeId, string NodeName, NodeJobState State, string? Message, string? Details);
 
+/// <summary>A job as the API and UI show it. Its JSON spells the kind in kebab case and the states in lower case (the README's API table).</summary>
 public sealed record JobView(
     int Id,
     int ClusterId,
-    string Kind,
+    JobKind Kind,
     int? NodeId,
-    string State,
+    JobState State,
     string? Message,
     string CreatedBy,
     DateTimeOffset CreatedAt,

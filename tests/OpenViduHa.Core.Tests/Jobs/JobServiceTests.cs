@@ -72,9 +72,9 @@ public sealed class JobServiceTests : IDisposable
         Assert.True(result.Accepted);
         var job = await _jobs.GetAsync(result.JobId!.Value);
         Assert.NotNull(job);
-        Assert.Equal(("install", "queued", "alice", (int?)null, (int?)null), (job.Kind, job.State, job.CreatedBy, job.NodeId, job.RetryOf));
+        Assert.Equal((JobKind.Install, JobState.Queued, "alice", (int?)null, (int?)null), (job.Kind, job.State, job.CreatedBy, job.NodeId, job.RetryOf));
         Assert.Equal(["master-1", "master-2", "master-3", "master-4", "media-1", "media-2"], job.Nodes.Select(n => n.NodeName));
-        Assert.All(job.Nodes, n => Assert.Equal("pending", n.State));
+        Assert.All(job.Nodes, n => Assert.Equal(NodeJobState.Pending, n.State));
         var enqueued = Assert.Single(_storage.GetMonitoringApi().EnqueuedJobs("default", 0, 10));
         Assert.Equal(nameof(JobRunner.RunAsync), enqueued.Value.Job.Method.Name);
         Assert.Equal(result.JobId, enqueued.Value.Job.Args[0]);
@@ -279,7 +279,7 @@ public sealed class JobServiceTests : IDisposable
         Assert.False(result.Accepted);
         Assert.StartsWith("Could not be queued: ", result.Error, StringComparison.Ordinal);
         var job = Assert.Single(await jobs.ListAsync(clusterId));
-        Assert.Equal("failed", job.State);
+        Assert.Equal(JobState.Failed, job.State);
         Assert.Equal(result.Error, job.Message);
         Assert.NotNull(job.FinishedAt);
     }
@@ -423,7 +423,7 @@ public sealed class JobServiceTests : IDisposable
         Assert.True(result.Accepted, result.Conflict ?? result.Error);
         var retry = await _jobs.GetAsync(result.JobId!.Value);
         Assert.Equal(jobId, retry!.RetryOf);
-        Assert.Equal("install", retry.Kind);
+        Assert.Equal(JobKind.Install, retry.Kind);
         Assert.Equal(["master-3", "master-4", "media-1", "media-2"], retry.Nodes.Select(n => n.NodeName));
     }
 

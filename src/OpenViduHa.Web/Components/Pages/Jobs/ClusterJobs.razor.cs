@@ -119,13 +119,21 @@ public sealed partial class ClusterJobs
         await SelectAsync(result.JobId!.Value);
     }
 
-    internal static Color StateColor(string state) => state switch
+    internal static Color StateColor(JobState state) => state switch
     {
-        "succeeded" => Color.Success,
-        "warning" => Color.Warning,
-        "failed" => Color.Error,
-        "interrupted" or "cancelled" => Color.Warning,
-        "running" => Color.Info,
+        JobState.Succeeded => Color.Success,
+        JobState.Failed => Color.Error,
+        JobState.Interrupted or JobState.Cancelled => Color.Warning,
+        JobState.Running => Color.Info,
+        _ => Color.Default,
+    };
+
+    internal static Color StateColor(NodeJobState state) => state switch
+    {
+        NodeJobState.Succeeded => Color.Success,
+        NodeJobState.Failed => Color.Error,
+        NodeJobState.Warning or NodeJobState.Interrupted or NodeJobState.Cancelled => Color.Warning,
+        NodeJobState.Running => Color.Info,
         _ => Color.Default,
     };
 
