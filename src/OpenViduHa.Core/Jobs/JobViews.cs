@@ -18,9 +18,3 @@ public sealed record JobView(
     IReadOnlyList<JobNodeView> Nodes);
 
 public sealed record JobLogLineView(int Seq, DateTimeOffset At, string? Node, string Text);
-
-/// <summary>The outcome of asking for a job: its id, or why not (409 conflict, 400 bad request, 404).</summary>
-public sealed record JobRequestResult(int? JobId, string? Conflict = null, string? Error = null, bool NotFound = false)
-{
-    public bool Accepted => JobId is not null;
-}
