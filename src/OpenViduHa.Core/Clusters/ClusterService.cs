@@ -115,10 +115,10 @@ public sealed class ClusterService(
         };
     }
 
-    public async Task<ClusterSaveResult> CreateAsync(ClusterSpec spec, string actor, CancellationToken ct = default)
+    public async Task<Outcome> CreateAsync(ClusterSpec spec, string actor, CancellationToken ct = default)
     {
         var result = ClusterValidator.Validate(spec);
-        if (!result.IsValid) return new(null, result.Errors, result.Warnings);
+        if (!result.IsValid) return Outcome.Invalid(result.Errors, result.Warnings);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (await db.Clusters.AnyAsync(c => c.Name == result.Definition!.Name, ct)) return NameTaken(result);
@@ -133,18 +133,19 @@ public sealed class ClusterService(
         audit.Add(db, actor, "cluster.created", result.Definition!.Name, $"OpenVidu {result.Definition.Version}, {result.Nodes.Count} nodes");
         if (!await TrySaveAsync(db, ct)) return NameTaken(result);
         logger.LogInformation("Cluster {ClusterName} created with id {ClusterId}", entity.Name, entity.Id);
-        return new(entity.Id, result.Errors, result.Warnings);
+        return Outcome.Ok(entity.Id, result.Warnings);
     }
 
-    public async Task<ClusterSaveResult> UpdateAsync(int id, ClusterSpec spec, string actor, CancellationToken ct = default) =>
+    /// <returns>The cluster's id and the warnings; field errors; not found; or a conflict with the job changing it.</returns>
+    public async Task<Outcome> UpdateAsync(int id, ClusterSpec spec, string actor, CancellationToken ct = default) =>
         await UpdateAsync(id, spec, actor, "cluster.updated", null, ct);
 
-    private async Task<ClusterSaveResult> UpdateAsync(int id, ClusterSpec spec, string actor, string auditAction, string? auditDetail, CancellationToken ct)
+    private async Task<Outcome> UpdateAsync(int id, ClusterSpec spec, string actor, string auditAction, string? auditDetail, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var entity = await LoadAsync(db, id, tracking: true, ct);
-        if (entity is null) return new(null, new ValidationErrors(), [], NotFound: true);
-        if (await BusyAsync(db, id, ct) is { } busy) return new(null, busy, [], Busy: true);
+        if (entity is null) return NoCluster(id);
+        if (await BusyAsync(db, id, ct) is { } busy) return Outcome.Conflict(busy);
 
         var stored = protector.Unprotect<ClusterSecretsPayload>(entity.ProtectedSecrets);
         var storedNodes = entity.Nodes.ToDictionary(n => n.Id, n => protector.Unprotect<SshCredentials>(n.ProtectedCredentials));
@@ -154,58 +155,48 @@ public sealed class ClusterService(
         }
 
         var result = ClusterValidator.Validate(spec, new StoredSecrets(stored.LicenseKey, stored.Secrets, storedNodes));
-        if (!result.IsValid) return new(null, result.Errors, result.Warnings);
+        if (!result.IsValid) return Outcome.Invalid(result.Errors, result.Warnings);
         if (spec.InstallerSha256 is null) result = KeepInstallerPins(entity, result);
-        if (InstalledMastersChanged(entity, result) is { } frozen) return new(null, frozen, result.Warnings);
-        if (PinsReplaced(entity, result) is { } repinned) return new(null, repinned, result.Warnings);
+        if (InstalledMastersChanged(entity, result) is { } frozen) return Outcome.Invalid(frozen, result.Warnings);
+        if (PinsReplaced(entity, result) is { } repinned) return Outcome.Invalid(repinned, result.Warnings);
         if (await db.Clusters.AnyAsync(c => c.Name == result.Definition!.Name && c.Id != id, ct)) return NameTaken(result);
 
         Apply(entity, result, clock.GetUtcNow());
         audit.Add(db, actor, auditAction, result.Definition!.Name, auditDetail);
         if (!await TrySaveAsync(db, ct)) return NameTaken(result);
-        return new(entity.Id, result.Errors, result.Warnings);
+        return Outcome.Ok(entity.Id, result.Warnings);
     }
 
     /// <summary>Adds one node to a stored cluster: the whole cluster is validated again, nothing else changes.</summary>
-    public async Task<(int? NodeId, ClusterSaveResult Result)> AddNodeAsync(int clusterId, NodeSpec node, string actor, CancellationToken ct = default)
+    /// <returns>The new node's id, or why not as <see cref="UpdateAsync(int, ClusterSpec, string, CancellationToken)"/> says.</returns>
+    public async Task<Outcome> AddNodeAsync(int clusterId, NodeSpec node, string actor, CancellationToken ct = default)
     {
         var spec = await GetSpecAsync(clusterId, ct);
-        if (spec is null) return (null, new(null, new ValidationErrors(), [], NotFound: true));
+        if (spec is null) return NoCluster(clusterId);
         if (string.Equals(node.Role?.Trim(), "master", StringComparison.OrdinalIgnoreCase))
-        {
-            var refused = new ValidationErrors();
-            refused.Add("node.role", "Masters cannot be added: an HA cluster has exactly 4, and once installed their private IPs are written into every node and cannot change. Add media nodes only.");
-            return (null, new(null, refused, []));
-        }
+            return Outcome.Invalid("node.role", "Masters cannot be added: an HA cluster has exactly 4, and once installed their private IPs are written into every node and cannot change. Add media nodes only.");
         node.Id = null;
         spec.Nodes!.Add(node);
         var result = await UpdateAsync(clusterId, spec, actor, ct);
-        if (!result.Succeeded)
-        {
-            // Report the new node's fields as "node.…": the caller sent one node, not a list.
-            var errors = new ValidationErrors();
-            var prefix = $"nodes[{spec.Nodes.Count - 1}]";
-            foreach (var field in result.Errors.Fields)
-                foreach (var message in result.Errors.For(field))
-                    errors.Add(field.StartsWith(prefix, StringComparison.Ordinal) ? "node" + field[prefix.Length..] : field, message);
-            return (null, result with { Errors = errors });
-        }
+        // Report the new node's fields as "node.…": the caller sent one node, not a list.
+        if (result.Kind == OutcomeKind.Invalid) return Outcome.Invalid(Renamed(result.Errors, $"nodes[{spec.Nodes.Count - 1}]", "node"), result.Warnings);
+        if (!result.Succeeded) return result;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var id = await db.Nodes.Where(n => n.ClusterId == clusterId).OrderByDescending(n => n.Ordinal).Select(n => n.Id).FirstAsync(ct);
-        return (id, result);
+        return Outcome.Ok(id, result.Warnings);
     }
 
     /// <summary>
     /// Pins the installer scripts' SHA-256 (null removes a pin): the whole cluster is validated again, nothing else changes.
     /// Field errors come back as <c>master</c> and <c>media</c>.
     /// </summary>
-    public async Task<ClusterSaveResult> PinInstallerAsync(int clusterId, string? master, string? media, string actor, CancellationToken ct = default)
+    public async Task<Outcome> PinInstallerAsync(int clusterId, string? master, string? media, string actor, CancellationToken ct = default)
     {
         var spec = await GetSpecAsync(clusterId, ct);
-        if (spec is null) return new(null, new ValidationErrors(), [], NotFound: true);
+        if (spec is null) return NoCluster(clusterId);
         spec.InstallerSha256 = new InstallerSha256Spec { Master = master ?? "", Media = media ?? "" };
         var result = await UpdateAsync(clusterId, spec, actor, "installer.pinned", $"master {master ?? "not pinned"}, media {media ?? "not pinned"}", ct);
-        return result.Succeeded ? result : result with { Errors = Renamed(result.Errors, "installerSha256.") };
+        return result.Kind == OutcomeKind.Invalid ? Outcome.Invalid(Renamed(result.Errors, "installerSha256.", ""), result.Warnings) : result;
     }
 
     /// <summary>What a fetch-installer-digests job read through <paramref name="via"/>: shown for the operator to pin, never trusted as is.</summary>
@@ -240,12 +231,13 @@ public sealed class ClusterService(
         };
     }
 
-    private static ValidationErrors Renamed(ValidationErrors errors, string prefix)
+    /// <summary>The errors with <paramref name="prefix"/> replaced in the fields that start with it.</summary>
+    private static ValidationErrors Renamed(ValidationErrors errors, string prefix, string replacement)
     {
         var renamed = new ValidationErrors();
         foreach (var field in errors.Fields)
             foreach (var message in errors.For(field))
-                renamed.Add(field.StartsWith(prefix, StringComparison.Ordinal) ? field[prefix.Length..] : field, message);
+                renamed.Add(field.StartsWith(prefix, StringComparison.Ordinal) ? replacement + field[prefix.Length..] : field, message);
         return renamed;
     }
 
@@ -280,16 +272,17 @@ public sealed class ClusterService(
         return errors;
     }
 
-    public async Task<bool> DeleteAsync(int id, string actor, CancellationToken ct = default)
+    /// <returns>Ok, not found, or a conflict with the job changing the cluster: its nodes must not go from under it.</returns>
+    public async Task<Outcome> DeleteAsync(int id, string actor, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var entity = await db.Clusters.FirstOrDefaultAsync(c => c.Id == id, ct);
-        if (entity is null) return false;
-        if (await BusyAsync(db, id, ct) is { } busy) throw new InvalidOperationException(busy.For("")[0]);
+        if (entity is null) return NoCluster(id);
+        if (await BusyAsync(db, id, ct) is { } busy) return Outcome.Conflict(busy);
         db.Clusters.Remove(entity);
         audit.Add(db, actor, "cluster.deleted", entity.Name);
         await db.SaveChangesAsync(ct);
-        return true;
+        return Outcome.Ok();
     }
 
     private void Apply(ClusterEntity entity, ClusterValidationResult result, DateTimeOffset now)
@@ -337,17 +330,15 @@ public sealed class ClusterService(
         }
     }
 
-    /// <summary>A changing job queued or running on the cluster: its nodes must not change under it.</summary>
-    private static async Task<ValidationErrors?> BusyAsync(PanelDbContext db, int clusterId, CancellationToken ct)
+    /// <summary>A changing job queued or running on the cluster, named for the operator: its nodes must not change under it.</summary>
+    private static async Task<string?> BusyAsync(PanelDbContext db, int clusterId, CancellationToken ct)
     {
         var job = await db.Jobs.AsNoTracking()
             .Where(j => j.ClusterId == clusterId && (j.State == Jobs.JobState.Queued || j.State == Jobs.JobState.Running)
                         && j.Kind != Jobs.JobKind.Preflight && j.Kind != Jobs.JobKind.CheckCredentials)
             .Select(j => new { j.Id, j.Kind }).FirstOrDefaultAsync(ct);
-        if (job is null) return null;
-        var errors = new ValidationErrors();
-        errors.Add("", $"Job {job.Id} ({Jobs.JobKinds.Name(job.Kind)}) is changing this cluster: wait for it to end, or cancel it, before changing the cluster.");
-        return errors;
+        return job is null ? null
+            : $"Job {job.Id} ({Jobs.JobKinds.Name(job.Kind)}) is changing this cluster: wait for it to end, or cancel it, before changing the cluster.";
     }
 
     private static async Task<ClusterEntity?> LoadAsync(PanelDbContext db, int id, bool tracking, CancellationToken ct)
@@ -372,12 +363,14 @@ public sealed class ClusterService(
         }
     }
 
-    private static ClusterSaveResult NameTaken(ClusterValidationResult result)
+    private static Outcome NameTaken(ClusterValidationResult result)
     {
         var errors = new ValidationErrors();
         errors.Add("name", $"A cluster named '{result.Definition!.Name}' already exists.");
-        return new(null, errors, result.Warnings);
+        return Outcome.Invalid(errors, result.Warnings);
     }
+
+    private static Outcome NoCluster(int id) => Outcome.NotFound($"There is no cluster {id}.");
 
     private static List<string> SplitModules(string modules) =>
         modules.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();

@@ -44,12 +44,6 @@ public sealed record NodeView(int Id, string Name, NodeRole Role, string Private
 
 public sealed record SshView(string Host, int Port, string Username, string Auth, bool HasSudoPassword, string? HostKeyFingerprint);
 
-/// <summary>The outcome of a create or update: an id, or field errors and nothing stored.</summary>
-public sealed record ClusterSaveResult(int? Id, ValidationErrors Errors, IReadOnlyList<ValidationWarning> Warnings, bool NotFound = false, bool Busy = false)
-{
-    public bool Succeeded => Id is not null && Errors.IsEmpty && !NotFound;
-}
-
 /// <summary>What is stored encrypted for a cluster.</summary>
 internal sealed record ClusterSecretsPayload(string LicenseKey, Dictionary<string, string> Secrets);
 

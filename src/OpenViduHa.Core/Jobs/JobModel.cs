@@ -1,19 +1,25 @@
+using System.Reflection;
+using System.Text.Json.Serialization;
+
 namespace OpenViduHa.Core.Jobs;
 
-/// <summary>What a job does. The API spells them in kebab case (<see cref="JobKinds"/>).</summary>
+/// <summary>
+/// What a job does. The API spells them in kebab case: these names, in requests (<see cref="JobKinds.TryParse"/>) and in
+/// a job's JSON, where they win over the camel-case enum converter's naming.
+/// </summary>
 public enum JobKind
 {
-    Preflight,
-    Install,
-    AddNode,
-    ReinstallNode,
-    Restart,
-    Start,
-    Stop,
-    RollingRestart,
-    CheckCredentials,
-    DistributeCredentials,
-    FetchInstallerDigests,
+    [JsonStringEnumMemberName("preflight")] Preflight,
+    [JsonStringEnumMemberName("install")] Install,
+    [JsonStringEnumMemberName("add-node")] AddNode,
+    [JsonStringEnumMemberName("reinstall-node")] ReinstallNode,
+    [JsonStringEnumMemberName("restart")] Restart,
+    [JsonStringEnumMemberName("start")] Start,
+    [JsonStringEnumMemberName("stop")] Stop,
+    [JsonStringEnumMemberName("rolling-restart")] RollingRestart,
+    [JsonStringEnumMemberName("check-credentials")] CheckCredentials,
+    [JsonStringEnumMemberName("distribute-credentials")] DistributeCredentials,
+    [JsonStringEnumMemberName("fetch-installer-digests")] FetchInstallerDigests,
 }
 
 public enum JobState
@@ -40,20 +46,8 @@ public enum NodeJobState
 
 public static class JobKinds
 {
-    private static readonly Dictionary<JobKind, string> Names = new()
-    {
-        [JobKind.Preflight] = "preflight",
-        [JobKind.Install] = "install",
-        [JobKind.AddNode] = "add-node",
-        [JobKind.ReinstallNode] = "reinstall-node",
-        [JobKind.Restart] = "restart",
-        [JobKind.Start] = "start",
-        [JobKind.Stop] = "stop",
-        [JobKind.RollingRestart] = "rolling-restart",
-        [JobKind.CheckCredentials] = "check-credentials",
-        [JobKind.DistributeCredentials] = "distribute-credentials",
-        [JobKind.FetchInstallerDigests] = "fetch-installer-digests",
-    };
+    private static readonly Dictionary<JobKind, string> Names = Enum.GetValues<JobKind>().ToDictionary(kind => kind,
+        kind => typeof(JobKind).GetField(kind.ToString())!.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()!.Name);
 
     public static string Name(this JobKind kind) => Names[kind];
 

@@ -19,7 +19,8 @@ public sealed class JobService(
 {
     private static readonly SemaphoreSlim EnqueueLock = new(1, 1);
 
-    public async Task<JobRequestResult> EnqueueAsync(int clusterId, JobKind kind, int? nodeId, string actor, IReadOnlyCollection<int>? onlyNodes = null, int? retryOf = null, CancellationToken ct = default)
+    /// <returns>The job's id; or refused (the request, or a rule the cluster's state breaks), not found, or a conflict with a changing job.</returns>
+    public async Task<Outcome> EnqueueAsync(int clusterId, JobKind kind, int? nodeId, string actor, IReadOnlyCollection<int>? onlyNodes = null, int? retryOf = null, CancellationToken ct = default)
     {
         // One writer at a time decides "is another changing job running?", so two clicks cannot both pass.
         await EnqueueLock.WaitAsync(ct);
@@ -27,21 +28,21 @@ public sealed class JobService(
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var cluster = await db.Clusters.Include(c => c.Nodes).AsNoTracking().FirstOrDefaultAsync(c => c.Id == clusterId, ct);
-            if (cluster is null) return new(null, NotFound: true, Error: $"There is no cluster {clusterId}.");
+            if (cluster is null) return Outcome.NotFound($"There is no cluster {clusterId}.");
 
             var nodes = cluster.Nodes.OrderBy(n => n.Ordinal).ToList();
             NodeEntity? target = null;
             if (kind.NeedsNode())
             {
-                if (nodeId is null) return new(null, Error: $"A {kind.Name()} job needs a nodeId.");
+                if (nodeId is null) return Outcome.Refused($"A {kind.Name()} job needs a nodeId.");
                 target = nodes.FirstOrDefault(n => n.Id == nodeId);
-                if (target is null) return new(null, Error: $"Node {nodeId} is not part of cluster '{cluster.Name}'.");
+                if (target is null) return Outcome.Refused($"Node {nodeId} is not part of cluster '{cluster.Name}'.");
             }
             else if (nodeId is not null)
             {
-                if (!kind.MayTargetNode()) return new(null, Error: $"A {kind.Name()} job acts on the whole cluster: leave nodeId out.");
+                if (!kind.MayTargetNode()) return Outcome.Refused($"A {kind.Name()} job acts on the whole cluster: leave nodeId out.");
                 target = nodes.FirstOrDefault(n => n.Id == nodeId);
-                if (target is null) return new(null, Error: $"Node {nodeId} is not part of cluster '{cluster.Name}'.");
+                if (target is null) return Outcome.Refused($"Node {nodeId} is not part of cluster '{cluster.Name}'.");
             }
 
             if (kind.Changes())
@@ -51,11 +52,11 @@ public sealed class JobService(
                     .ToListAsync(ct);
                 var blocking = running.FirstOrDefault(j => j.Kind.Changes());
                 if (blocking is not null)
-                    return new(null, Conflict: $"Job {blocking.Id} ({blocking.Kind.Name()}, {blocking.State.Lower()}) is changing cluster '{cluster.Name}': " +
-                                               "one changing job at a time. Wait for it, or cancel it.");
+                    return Outcome.Conflict($"Job {blocking.Id} ({blocking.Kind.Name()}, {blocking.State.Lower()}) is changing cluster '{cluster.Name}': " +
+                                            "one changing job at a time. Wait for it, or cancel it.");
             }
 
-            if (JobRules.Check(kind, cluster, nodes, target, retry: retryOf is not null) is { } refusal) return new(null, Error: refusal);
+            if (JobRules.Check(kind, cluster, nodes, target, retry: retryOf is not null) is { } refusal) return Outcome.Refused(refusal);
 
             var scope = JobRules.NodesFor(kind, nodes, target);
             if (onlyNodes is not null) scope = scope.Where(n => onlyNodes.Contains(n.Id)).ToList();
@@ -87,11 +88,11 @@ public sealed class JobService(
                 job.FinishedAt = clock.GetUtcNow();
                 job.Message = $"Could not be queued: {e.Message}";
                 await db.SaveChangesAsync(CancellationToken.None);
-                return new(null, Error: job.Message);
+                return Outcome.Refused(job.Message);
             }
             logger.LogInformation("Job {JobId} {JobKind} queued for cluster {ClusterName} by {Actor}", job.Id, kind.Name(), cluster.Name, actor);
             notifier.Publish(new JobChanged(job.Id, clusterId, 0));
-            return new(job.Id);
+            return Outcome.Ok(job.Id);
         }
         finally
         {
@@ -121,12 +122,12 @@ public sealed class JobService(
             .Select(l => new JobLogLineView(l.Seq, l.At, l.NodeName, l.Text)).ToListAsync(ct);
     }
 
-    public async Task<JobRequestResult> CancelAsync(int jobId, string actor, CancellationToken ct = default)
+    public async Task<Outcome> CancelAsync(int jobId, string actor, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var job = await db.Jobs.Include(j => j.Nodes).FirstOrDefaultAsync(j => j.Id == jobId, ct);
-        if (job is null) return new(null, NotFound: true, Error: $"There is no job {jobId}.");
-        if (job.State.IsFinal()) return new(null, Conflict: $"Job {jobId} is already {job.State.Lower()}.");
+        if (job is null) return NoJob(jobId);
+        if (job.State.IsFinal()) return Outcome.Conflict($"Job {jobId} is already {job.State.Lower()}.");
 
         var now = clock.GetUtcNow();
         // Queued -> cancelled only if it is still queued, in one statement: the runner's queued -> running is the other
@@ -147,20 +148,20 @@ public sealed class JobService(
         await db.SaveChangesAsync(ct);
         cancellations.Cancel(jobId);
         notifier.Publish(new JobChanged(jobId, job.ClusterId, 0, Ended: cancelledBeforeStart > 0));
-        return new(jobId);
+        return Outcome.Ok(jobId);
     }
 
     /// <summary>A new job of the same kind for the nodes that did not succeed.</summary>
-    public async Task<JobRequestResult> RetryAsync(int jobId, string actor, CancellationToken ct = default)
+    public async Task<Outcome> RetryAsync(int jobId, string actor, CancellationToken ct = default)
     {
         JobEntity? job;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
             job = await db.Jobs.AsNoTracking().Include(j => j.Nodes).FirstOrDefaultAsync(j => j.Id == jobId, ct);
-        if (job is null) return new(null, NotFound: true, Error: $"There is no job {jobId}.");
+        if (job is null) return NoJob(jobId);
         if (!job.State.IsFinal() || job.State == JobState.Succeeded)
-            return new(null, Conflict: $"Job {jobId} is {job.State.Lower()}: only failed, cancelled or interrupted jobs are retried.");
+            return Outcome.Conflict($"Job {jobId} is {job.State.Lower()}: only failed, cancelled or interrupted jobs are retried.");
         var failed = job.Nodes.Where(n => n.State is not (NodeJobState.Succeeded or NodeJobState.Warning)).Select(n => n.NodeId).ToList();
-        if (failed.Count == 0) return new(null, Conflict: $"Every node of job {jobId} succeeded: nothing to retry.");
+        if (failed.Count == 0) return Outcome.Conflict($"Every node of job {jobId} succeeded: nothing to retry.");
         return await EnqueueAsync(job.ClusterId, job.Kind, job.NodeId, actor, failed, jobId, ct);
     }
 
@@ -194,10 +195,12 @@ public sealed class JobService(
         });
     }
 
+    private static Outcome NoJob(int jobId) => Outcome.NotFound($"There is no job {jobId}.");
+
     internal static JobView ToView(JobEntity job) => new(
-        job.Id, job.ClusterId, job.Kind.Name(), job.NodeId, job.State.Lower(), job.Message, job.CreatedBy, job.CreatedAt, job.StartedAt, job.FinishedAt,
+        job.Id, job.ClusterId, job.Kind, job.NodeId, job.State, job.Message, job.CreatedBy, job.CreatedAt, job.StartedAt, job.FinishedAt,
         job.RetryOfJobId,
-        job.Nodes.OrderBy(n => n.Id).Select(n => new JobNodeView(n.NodeId, n.NodeName, n.State.Lower(), n.Message, n.Details)).ToList());
+        job.Nodes.OrderBy(n => n.Id).Select(n => new JobNodeView(n.NodeId, n.NodeName, n.State, n.Message, n.Details)).ToList());
 }
 
 /// <summary>Cancellation sources of the jobs running in this process.</summary>

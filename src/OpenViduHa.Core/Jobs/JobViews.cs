@@ -1,13 +1,14 @@
 namespace OpenViduHa.Core.Jobs;
 
-public sealed record JobNodeView(int NodeId, string NodeName, string State, string? Message, string? Details);
+public sealed record JobNodeView(int NodeId, string NodeName, NodeJobState State, string? Message, string? Details);
 
+/// <summary>A job as the API and UI show it. Its JSON spells the kind in kebab case and the states in lower case (the README's API table).</summary>
 public sealed record JobView(
     int Id,
     int ClusterId,
-    string Kind,
+    JobKind Kind,
     int? NodeId,
-    string State,
+    JobState State,
     string? Message,
     string CreatedBy,
     DateTimeOffset CreatedAt,
@@ -17,9 +18,3 @@ public sealed record JobView(
     IReadOnlyList<JobNodeView> Nodes);
 
 public sealed record JobLogLineView(int Seq, DateTimeOffset At, string? Node, string Text);
-
-/// <summary>The outcome of asking for a job: its id, or why not (409 conflict, 400 bad request, 404).</summary>
-public sealed record JobRequestResult(int? JobId, string? Conflict = null, string? Error = null, bool NotFound = false)
-{
-    public bool Accepted => JobId is not null;
-}

@@ -5,25 +5,23 @@ using OpenViduHa.Core.Ssh;
 
 namespace OpenViduHa.Core.Nodes;
 
-public sealed record HostKeyResult(bool Ok, string? Error = null, bool NotFound = false, bool Conflict = false);
-
 /// <summary>Pins a node's SSH host key: what the operator confirmed, never what a server merely presented.</summary>
 public sealed class HostKeyService(IDbContextFactory<PanelDbContext> dbFactory, AuditLog audit)
 {
     /// <param name="replace">Re-pin a node that already has a different key (a rebuilt machine). Explicit, audited.</param>
-    public async Task<HostKeyResult> PinAsync(int nodeId, string fingerprint, bool replace, string actor, CancellationToken ct = default)
+    public async Task<Outcome> PinAsync(int nodeId, string fingerprint, bool replace, string actor, CancellationToken ct = default)
     {
         fingerprint = fingerprint?.Trim() ?? "";
         if (!System.Text.RegularExpressions.Regex.IsMatch(fingerprint, @"^SHA256:[A-Za-z0-9+/]{43}=?$"))
-            return new(false, "Give the SHA256 fingerprint as 'ssh-keygen -lf' prints it: SHA256: followed by 43 base64 characters.");
+            return Outcome.Invalid("fingerprint", "Give the SHA256 fingerprint as 'ssh-keygen -lf' prints it: SHA256: followed by 43 base64 characters.");
         fingerprint = Fingerprints.Normalize(fingerprint);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var node = await db.Nodes.Include(n => n.Cluster).FirstOrDefaultAsync(n => n.Id == nodeId, ct);
-        if (node is null) return new(false, $"There is no node {nodeId}.", NotFound: true);
+        if (node is null) return Outcome.NotFound($"There is no node {nodeId}.");
 
         if (node.HostKeyFingerprint is { } pinned && !Fingerprints.Equal(pinned, fingerprint) && !replace)
-            return new(false, $"{node.Name} is pinned to {pinned}. To trust {fingerprint} instead (the machine was rebuilt), re-pin explicitly with replace: true.", Conflict: true);
+            return Outcome.Conflict($"{node.Name} is pinned to {pinned}. To trust {fingerprint} instead (the machine was rebuilt), re-pin explicitly with replace: true.");
 
         var previous = node.HostKeyFingerprint;
         node.HostKeyFingerprint = fingerprint;
@@ -31,6 +29,6 @@ public sealed class HostKeyService(IDbContextFactory<PanelDbContext> dbFactory, 
         audit.Add(db, actor, previous is null ? "node.hostkey.pinned" : "node.hostkey.repinned", $"{node.Cluster!.Name}/{node.Name}",
             previous is null ? fingerprint : $"{previous} -> {fingerprint}");
         await db.SaveChangesAsync(ct);
-        return new(true);
+        return Outcome.Ok();
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using OpenViduHa.Core;
 using OpenViduHa.Core.Clusters;
 using OpenViduHa.Web.Auth;
 
@@ -8,6 +9,10 @@ namespace OpenViduHa.Web.Api;
 
 public static class ClusterEndpoints
 {
+    internal static readonly ProblemTitles Problems = new(
+        NotFound: "Cluster not found.", Conflict: "A job is changing this cluster.",
+        Invalid: "The cluster is not valid.", InvalidDetail: "Nothing was stored. Fix the fields listed in 'errors'.");
+
     public static void MapClusterApi(this IEndpointRouteBuilder app)
     {
         var clusters = app.MapGroup("/api/clusters").WithTags("Clusters");
@@ -24,7 +29,7 @@ public static class ClusterEndpoints
                 var (spec, problem) = await ReadSpecAsync(request, ct);
                 if (problem is not null) return problem;
                 var result = await service.CreateAsync(spec!, request.HttpContext.User.Actor(), ct);
-                if (!result.Succeeded) return Invalid(result);
+                if (!result.Succeeded) return result.ToProblem(Problems);
                 return TypedResults.Created($"/api/clusters/{result.Id}", new CreatedCluster(result.Id!.Value, Warnings(result)));
             })
             .Accepts<ClusterSpec>("application/json")
@@ -37,9 +42,7 @@ public static class ClusterEndpoints
                 var (spec, problem) = await ReadSpecAsync(request, ct);
                 if (problem is not null) return problem;
                 var result = await service.UpdateAsync(id, spec!, request.HttpContext.User.Actor(), ct);
-                if (result.NotFound) return NotFound(id);
-                if (result.Busy) return Busy(result);
-                if (!result.Succeeded) return Invalid(result);
+                if (!result.Succeeded) return result.ToProblem(Problems);
                 return TypedResults.Ok(new CreatedCluster(id, Warnings(result)));
             })
             .Accepts<ClusterSpec>("application/json")
@@ -51,10 +54,7 @@ public static class ClusterEndpoints
         clusters.MapPut("/{id:int}/installer-sha256", async Task<IResult> (int id, InstallerSha256Spec pins, ClusterService service, HttpContext http, CancellationToken ct) =>
             {
                 var result = await service.PinInstallerAsync(id, pins.Master, pins.Media, http.User.Actor(), ct);
-                if (result.NotFound) return NotFound(id);
-                if (result.Busy) return Busy(result);
-                if (!result.Succeeded) return Invalid(result);
-                return TypedResults.NoContent();
+                return result.Succeeded ? TypedResults.NoContent() : result.ToProblem(Problems);
             })
             .Produces(StatusCodes.Status204NoContent)
             .ProducesValidationProblem()
@@ -62,17 +62,14 @@ public static class ClusterEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithName("PinInstallerSha256");
 
-        clusters.MapDelete("/{id:int}", async Task<Results<NoContent, ProblemHttpResult>> (int id, ClusterService service, HttpContext http, CancellationToken ct) =>
+        clusters.MapDelete("/{id:int}", async Task<IResult> (int id, ClusterService service, HttpContext http, CancellationToken ct) =>
             {
-                try
-                {
-                    return await service.DeleteAsync(id, http.User.Actor(), ct) ? TypedResults.NoContent() : NotFound(id);
-                }
-                catch (InvalidOperationException e)
-                {
-                    return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "A job is changing this cluster.", detail: e.Message);
-                }
+                var result = await service.DeleteAsync(id, http.User.Actor(), ct);
+                return result.Succeeded ? TypedResults.NoContent() : result.ToProblem(Problems);
             })
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .WithName("DeleteCluster");
     }
 
@@ -104,14 +101,9 @@ public static class ClusterEndpoints
     internal static string JsonPathToField(string? path) =>
         string.IsNullOrEmpty(path) || path == "$" ? "" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
 
-    private static IResult Invalid(ClusterSaveResult result) =>
-        TypedResults.ValidationProblem(result.Errors.ToDictionary(), title: "The cluster is not valid.", detail: "Nothing was stored. Fix the fields listed in 'errors'.");
+    private static IReadOnlyList<string> Warnings(Outcome result) => result.Warnings.Select(w => $"{w.Field}: {w.Message}").ToList();
 
-    private static IReadOnlyList<string> Warnings(ClusterSaveResult result) => result.Warnings.Select(w => $"{w.Field}: {w.Message}").ToList();
-
-    internal static ProblemHttpResult Busy(ClusterSaveResult result) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "A job is changing this cluster.", detail: result.Errors.For("") is [var first, ..] ? first : null);
-
+    /// <summary>A read that found no cluster: the same problem as an outcome's not found, typed for <see cref="Results{TResult1, TResult2}"/>.</summary>
     internal static ProblemHttpResult NotFound(int id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Cluster not found.", detail: $"There is no cluster {id}.");
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: Problems.NotFound, detail: $"There is no cluster {id}.");
 }

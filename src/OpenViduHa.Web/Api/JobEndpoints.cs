@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using OpenViduHa.Core;
 using OpenViduHa.Core.Clusters;
 using OpenViduHa.Core.Jobs;
 using OpenViduHa.Core.Nodes;
@@ -13,6 +14,10 @@ public static class JobEndpoints
     public sealed record HostKeyRequest(string? Fingerprint, bool Replace);
     public sealed record NodeAdded(int Id, IReadOnlyList<string> Warnings);
 
+    private static readonly ProblemTitles Problems = new(NotFound: "Not found.", Conflict: "Refused while another job runs.", Refused: "The job cannot run.");
+    private static readonly ProblemTitles NodeProblems = ClusterEndpoints.Problems with { Invalid = "The node is not valid.", InvalidDetail = "Nothing was stored." };
+    private static readonly ProblemTitles HostKeyProblems = new(NotFound: "Node not found.", Conflict: "Another host key is pinned.");
+
     public static void MapJobApi(this IEndpointRouteBuilder app)
     {
         var clusterJobs = app.MapGroup("/api/clusters/{id:int}").WithTags("Jobs");
@@ -21,8 +26,7 @@ public static class JobEndpoints
             {
                 if (!JobKinds.TryParse(request.Kind, out var kind))
                     return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["kind"] = [$"Use one of: {string.Join(", ", JobKinds.All)}."] }, title: "Unknown job kind.");
-                var result = await jobs.EnqueueAsync(id, kind, request.NodeId, http.User.Actor(), ct: ct);
-                return Answer(result, jobId => TypedResults.Accepted($"/api/jobs/{jobId}", new JobAccepted(jobId)));
+                return Answer(await jobs.EnqueueAsync(id, kind, request.NodeId, http.User.Actor(), ct: ct));
             })
             .Produces<JobAccepted>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -34,12 +38,9 @@ public static class JobEndpoints
 
         clusterJobs.MapPost("/nodes", async Task<IResult> (int id, NodeSpec node, ClusterService clusters, HttpContext http, CancellationToken ct) =>
             {
-                var (nodeId, result) = await clusters.AddNodeAsync(id, node, http.User.Actor(), ct);
-                if (result.NotFound) return ClusterEndpoints.NotFound(id);
-                if (result.Busy) return ClusterEndpoints.Busy(result);
-                if (nodeId is null)
-                    return TypedResults.ValidationProblem(result.Errors.ToDictionary(), title: "The node is not valid.", detail: "Nothing was stored.");
-                return TypedResults.Created($"/api/clusters/{id}", new NodeAdded(nodeId.Value, result.Warnings.Select(w => w.Message).ToList()));
+                var result = await clusters.AddNodeAsync(id, node, http.User.Actor(), ct);
+                if (!result.Succeeded) return result.ToProblem(NodeProblems);
+                return TypedResults.Created($"/api/clusters/{id}", new NodeAdded(result.Id!.Value, result.Warnings.Select(w => w.Message).ToList()));
             })
             .Produces<NodeAdded>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
@@ -53,31 +54,24 @@ public static class JobEndpoints
                 TypedResults.Ok(await jobs.LogAsync(jobId, after ?? 0, ct: ct)))
             .WithName("GetJobLog");
         jobsGroup.MapPost("/cancel", async Task<IResult> (int jobId, JobService jobs, HttpContext http, CancellationToken ct) =>
-                Answer(await jobs.CancelAsync(jobId, http.User.Actor(), ct), _ => TypedResults.Accepted($"/api/jobs/{jobId}", new JobAccepted(jobId))))
+                Answer(await jobs.CancelAsync(jobId, http.User.Actor(), ct)))
             .WithName("CancelJob");
         jobsGroup.MapPost("/retry", async Task<IResult> (int jobId, JobService jobs, HttpContext http, CancellationToken ct) =>
-                Answer(await jobs.RetryAsync(jobId, http.User.Actor(), ct), id => TypedResults.Accepted($"/api/jobs/{id}", new JobAccepted(id))))
+                Answer(await jobs.RetryAsync(jobId, http.User.Actor(), ct)))
             .WithName("RetryJob");
 
         app.MapPost("/api/nodes/{nodeId:int}/host-key", async Task<IResult> (int nodeId, HostKeyRequest request, HostKeyService keys, HttpContext http, CancellationToken ct) =>
             {
                 var result = await keys.PinAsync(nodeId, request.Fingerprint ?? "", request.Replace, http.User.Actor(), ct);
-                if (result.Ok) return TypedResults.NoContent();
-                if (result.NotFound) return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Node not found.", detail: result.Error);
-                if (result.Conflict) return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Another host key is pinned.", detail: result.Error);
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["fingerprint"] = [result.Error!] });
+                return result.Succeeded ? TypedResults.NoContent() : result.ToProblem(HostKeyProblems);
             })
             .WithTags("Nodes")
             .WithName("PinHostKey");
     }
 
-    private static IResult Answer(JobRequestResult result, Func<int, IResult> accepted)
-    {
-        if (result.Accepted) return accepted(result.JobId!.Value);
-        if (result.NotFound) return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found.", detail: result.Error);
-        if (result.Conflict is not null) return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Refused while another job runs.", detail: result.Conflict);
-        return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The job cannot run.", detail: result.Error);
-    }
+    /// <summary>202 with the job queued (a retry's new job, a cancelled job itself), or the problem.</summary>
+    private static IResult Answer(Outcome result) =>
+        result.Succeeded ? TypedResults.Accepted($"/api/jobs/{result.Id}", new JobAccepted(result.Id!.Value)) : result.ToProblem(Problems);
 
     private static ProblemHttpResult JobNotFound(int id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found.", detail: $"There is no job {id}.");

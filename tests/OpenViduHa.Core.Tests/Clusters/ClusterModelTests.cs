@@ -127,19 +127,4 @@ public sealed class ClusterModelTests
         Assert.Equal(("m", "d"), (cluster.InstallerSha256(NodeRole.Master), cluster.InstallerSha256(NodeRole.Media)));
         Assert.Equal(TestClusters.FakeSecret(SecretCatalog.RedisPassword), cluster.Secret(SecretCatalog.RedisPassword));
     }
-
-    [Fact]
-    public void SaveResult_Succeeded_OnlyWithAnIdNoErrorsAndFound()
-    {
-        // Arrange
-        var errors = new ValidationErrors();
-        errors.Add("name", "x");
-
-        // Act
-        var outcomes = (new ClusterSaveResult(1, new ValidationErrors(), []).Succeeded, new ClusterSaveResult(null, new ValidationErrors(), []).Succeeded,
-            new ClusterSaveResult(1, errors, []).Succeeded, new ClusterSaveResult(1, new ValidationErrors(), [], NotFound: true).Succeeded);
-
-        // Assert
-        Assert.Equal((true, false, false, false), outcomes);
-    }
 }

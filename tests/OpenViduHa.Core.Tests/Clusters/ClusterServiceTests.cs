@@ -267,7 +267,7 @@ public sealed class ClusterServiceTests : IDisposable
         var result = await Service.UpdateAsync(42, Specs.Valid(), "alice");
 
         // Assert
-        Assert.True(result.NotFound);
+        Assert.Equal((OutcomeKind.NotFound, "There is no cluster 42."), (result.Kind, result.Message));
         Assert.False(result.Succeeded);
     }
 
@@ -306,10 +306,14 @@ public sealed class ClusterServiceTests : IDisposable
         var result = await Service.UpdateAsync(id, spec!, "alice");
 
         // Assert
-        Assert.Equal(busy, result.Busy);
+        Assert.Equal(busy ? OutcomeKind.Conflict : OutcomeKind.Ok, result.Kind);
         Assert.Equal(!busy, result.Succeeded);
         if (busy)
-            Assert.Equal([$"Job {jobId} ({kind.Name()}) is changing this cluster: wait for it to end, or cancel it, before changing the cluster."], result.Errors.For(""));
+        {
+            var message = $"Job {jobId} ({kind.Name()}) is changing this cluster: wait for it to end, or cancel it, before changing the cluster.";
+            Assert.Equal(message, result.Message);
+            Assert.Equal([message], result.Errors.For(""));
+        }
     }
 
     [Fact]
@@ -629,7 +633,7 @@ public sealed class ClusterServiceTests : IDisposable
         var result = await Service.PinInstallerAsync(42, MasterDigest, MediaDigest, "alice");
 
         // Assert
-        Assert.True(result.NotFound);
+        Assert.Equal(OutcomeKind.NotFound, result.Kind);
     }
 
     [Fact]
@@ -639,13 +643,13 @@ public sealed class ClusterServiceTests : IDisposable
         var id = await _db.CreateClusterAsync();
 
         // Act
-        var (nodeId, result) = await Service.AddNodeAsync(id, Specs.Node("media", "10.5.0.13", null), "alice");
+        var result = await Service.AddNodeAsync(id, Specs.Node("media", "10.5.0.13", null), "alice");
 
         // Assert
         Assert.True(result.Succeeded, result.Errors.ToString());
         var nodes = await _db.NodesAsync(id);
         Assert.Equal(7, nodes.Count);
-        Assert.Equal(nodes[6].Id, nodeId);
+        Assert.Equal(nodes[6].Id, result.Id);
         Assert.Equal(("media-3", "10.5.0.13"), (nodes[6].Name, nodes[6].PrivateIp));
     }
 
@@ -659,11 +663,11 @@ public sealed class ClusterServiceTests : IDisposable
         node.Id = existing;
 
         // Act
-        var (nodeId, result) = await Service.AddNodeAsync(id, node, "alice");
+        var result = await Service.AddNodeAsync(id, node, "alice");
 
         // Assert
         Assert.True(result.Succeeded, result.Errors.ToString());
-        Assert.NotEqual(existing, nodeId);
+        Assert.NotEqual(existing, result.Id);
         Assert.Equal(7, (await _db.NodesAsync(id)).Count);
     }
 
@@ -676,10 +680,10 @@ public sealed class ClusterServiceTests : IDisposable
         var id = await _db.CreateClusterAsync();
 
         // Act
-        var (nodeId, result) = await Service.AddNodeAsync(id, Specs.Node(role, "10.5.0.5", null), "alice");
+        var result = await Service.AddNodeAsync(id, Specs.Node(role, "10.5.0.5", null), "alice");
 
         // Assert
-        Assert.Null(nodeId);
+        Assert.Equal((OutcomeKind.Invalid, (int?)null), (result.Kind, result.Id));
         Assert.Contains("Masters cannot be added", Assert.Single(result.Errors.For("node.role")), StringComparison.Ordinal);
         Assert.Equal(6, (await _db.NodesAsync(id)).Count);
     }
@@ -691,10 +695,10 @@ public sealed class ClusterServiceTests : IDisposable
         var id = await _db.CreateClusterAsync();
 
         // Act
-        var (nodeId, result) = await Service.AddNodeAsync(id, Specs.Node("media", "10.5.0.1", null), "alice");
+        var result = await Service.AddNodeAsync(id, Specs.Node("media", "10.5.0.1", null), "alice");
 
         // Assert
-        Assert.Null(nodeId);
+        Assert.Equal((OutcomeKind.Invalid, (int?)null), (result.Kind, result.Id));
         Assert.Equal(["10.5.0.1 is already the private IP of node 1."], result.Errors.For("node.privateIp"));
         Assert.Equal(["10.5.0.1 is also the private IP of node 7."], result.Errors.For("nodes[0].privateIp"));
     }
@@ -703,11 +707,10 @@ public sealed class ClusterServiceTests : IDisposable
     public async Task AddNodeAsync_UnknownCluster_NotFound()
     {
         // Act
-        var (nodeId, result) = await Service.AddNodeAsync(42, Specs.Node("media", "10.5.0.13", null), "alice");
+        var result = await Service.AddNodeAsync(42, Specs.Node("media", "10.5.0.13", null), "alice");
 
         // Assert
-        Assert.Null(nodeId);
-        Assert.True(result.NotFound);
+        Assert.Equal((OutcomeKind.NotFound, (int?)null), (result.Kind, result.Id));
     }
 
     [Fact]
@@ -720,33 +723,34 @@ public sealed class ClusterServiceTests : IDisposable
         var deleted = await Service.DeleteAsync(id, "alice");
 
         // Assert
-        Assert.True(deleted);
+        Assert.True(deleted.Succeeded);
         Assert.Null(await Service.GetAsync(id));
         Assert.Empty(await _db.NodesAsync(id));
         Assert.Contains(await _db.Audit.RecentAsync(), a => a.Action == "cluster.deleted" && a.Target == "prod" && a.Actor == "alice");
     }
 
     [Fact]
-    public async Task DeleteAsync_UnknownCluster_False()
+    public async Task DeleteAsync_UnknownCluster_NotFound()
     {
         // Act
         var deleted = await Service.DeleteAsync(42, "alice");
 
         // Assert
-        Assert.False(deleted);
+        Assert.Equal((OutcomeKind.NotFound, "There is no cluster 42."), (deleted.Kind, deleted.Message));
     }
 
     [Fact]
-    public async Task DeleteAsync_WhileAChangingJobRuns_RefusedWithTheJob()
+    public async Task DeleteAsync_WhileAChangingJobRuns_ConflictNamingTheJob()
     {
         // Arrange
         var id = await _db.CreateClusterAsync();
         var jobId = await QueueJobAsync(id, JobKind.Install, JobState.Running);
 
         // Act
-        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => Service.DeleteAsync(id, "alice"));
+        var refused = await Service.DeleteAsync(id, "alice");
 
         // Assert
+        Assert.Equal(OutcomeKind.Conflict, refused.Kind);
         Assert.StartsWith($"Job {jobId} (install) is changing this cluster", refused.Message, StringComparison.Ordinal);
         Assert.NotNull(await Service.GetAsync(id));
     }

@@ -69,18 +69,18 @@ public sealed class JobServiceTests : IDisposable
         var result = await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice");
 
         // Assert
-        Assert.True(result.Accepted);
-        var job = await _jobs.GetAsync(result.JobId!.Value);
+        Assert.True(result.Succeeded);
+        var job = await _jobs.GetAsync(result.Id!.Value);
         Assert.NotNull(job);
-        Assert.Equal(("install", "queued", "alice", (int?)null, (int?)null), (job.Kind, job.State, job.CreatedBy, job.NodeId, job.RetryOf));
+        Assert.Equal((JobKind.Install, JobState.Queued, "alice", (int?)null, (int?)null), (job.Kind, job.State, job.CreatedBy, job.NodeId, job.RetryOf));
         Assert.Equal(["master-1", "master-2", "master-3", "master-4", "media-1", "media-2"], job.Nodes.Select(n => n.NodeName));
-        Assert.All(job.Nodes, n => Assert.Equal("pending", n.State));
+        Assert.All(job.Nodes, n => Assert.Equal(NodeJobState.Pending, n.State));
         var enqueued = Assert.Single(_storage.GetMonitoringApi().EnqueuedJobs("default", 0, 10));
         Assert.Equal(nameof(JobRunner.RunAsync), enqueued.Value.Job.Method.Name);
-        Assert.Equal(result.JobId, enqueued.Value.Job.Args[0]);
+        Assert.Equal(result.Id, enqueued.Value.Job.Args[0]);
         Assert.Contains(await _db.Audit.RecentAsync(), a => a.Action == "job.install" && a.Target == "prod" && a.Detail == "6 nodes");
-        Assert.Equal(new JobChanged(result.JobId.Value, clusterId, 0), await heard.Task.WaitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Contains((Microsoft.Extensions.Logging.LogLevel.Information, $"Job {result.JobId} install queued for cluster prod by alice"), _log.Entries);
+        Assert.Equal(new JobChanged(result.Id.Value, clusterId, 0), await heard.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains((Microsoft.Extensions.Logging.LogLevel.Information, $"Job {result.Id} install queued for cluster prod by alice"), _log.Entries);
     }
 
     [Fact]
@@ -90,13 +90,12 @@ public sealed class JobServiceTests : IDisposable
         var result = await _jobs.EnqueueAsync(42, JobKind.Preflight, null, "alice");
 
         // Assert
-        Assert.False(result.Accepted);
-        Assert.True(result.NotFound);
-        Assert.Equal("There is no cluster 42.", result.Error);
+        Assert.False(result.Succeeded);
+        Assert.Equal((OutcomeKind.NotFound, "There is no cluster 42."), (result.Kind, result.Message));
     }
 
     [Fact]
-    public async Task EnqueueAsync_NodeJobWithoutNode_Error()
+    public async Task EnqueueAsync_NodeJobWithoutNode_Refused()
     {
         // Arrange
         var clusterId = await _db.CreateClusterAsync();
@@ -105,14 +104,13 @@ public sealed class JobServiceTests : IDisposable
         var result = await _jobs.EnqueueAsync(clusterId, JobKind.Restart, null, "alice");
 
         // Assert
-        Assert.Equal("A restart job needs a nodeId.", result.Error);
-        Assert.False(result.NotFound);
+        Assert.Equal((OutcomeKind.Refused, "A restart job needs a nodeId."), (result.Kind, result.Message));
     }
 
     [Theory]
     [InlineData(JobKind.Restart)]
     [InlineData(JobKind.Preflight)]
-    public async Task EnqueueAsync_NodeOfAnotherCluster_Error(JobKind kind)
+    public async Task EnqueueAsync_NodeOfAnotherCluster_Refused(JobKind kind)
     {
         // Arrange
         var clusterId = await _db.CreateClusterAsync("prod");
@@ -123,11 +121,11 @@ public sealed class JobServiceTests : IDisposable
         var result = await _jobs.EnqueueAsync(clusterId, kind, foreign, "alice");
 
         // Assert
-        Assert.Equal($"Node {foreign} is not part of cluster 'prod'.", result.Error);
+        Assert.Equal((OutcomeKind.Refused, $"Node {foreign} is not part of cluster 'prod'."), (result.Kind, result.Message));
     }
 
     [Fact]
-    public async Task EnqueueAsync_WholeClusterJobGivenANode_Error()
+    public async Task EnqueueAsync_WholeClusterJobGivenANode_Refused()
     {
         // Arrange
         var clusterId = await _db.CreateClusterAsync();
@@ -136,7 +134,7 @@ public sealed class JobServiceTests : IDisposable
         var result = await _jobs.EnqueueAsync(clusterId, JobKind.Install, await NodeIdAsync(clusterId, "master-1"), "alice");
 
         // Assert
-        Assert.Equal("A install job acts on the whole cluster: leave nodeId out.", result.Error);
+        Assert.Equal((OutcomeKind.Refused, "A install job acts on the whole cluster: leave nodeId out."), (result.Kind, result.Message));
     }
 
     [Fact]
@@ -150,7 +148,7 @@ public sealed class JobServiceTests : IDisposable
         var result = await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, nodeId, "alice");
 
         // Assert
-        var job = await _jobs.GetAsync(result.JobId!.Value);
+        var job = await _jobs.GetAsync(result.Id!.Value);
         Assert.Equal(nodeId, job!.NodeId);
         Assert.Equal("media-2", Assert.Single(job.Nodes).NodeName);
         Assert.Contains(await _db.Audit.RecentAsync(), a => a.Action == "job.preflight" && a.Detail == "media-2");
@@ -168,7 +166,7 @@ public sealed class JobServiceTests : IDisposable
         var result = await _jobs.EnqueueAsync(clusterId, JobKind.Restart, nodeId, "alice");
 
         // Assert
-        var job = await _jobs.GetAsync(result.JobId!.Value);
+        var job = await _jobs.GetAsync(result.Id!.Value);
         Assert.Equal(nodeId, job!.NodeId);
         Assert.Equal("master-3", Assert.Single(job.Nodes).NodeName);
     }
@@ -184,8 +182,8 @@ public sealed class JobServiceTests : IDisposable
         var second = await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "bob");
 
         // Assert
-        Assert.False(second.Accepted);
-        Assert.Equal($"Job {first.JobId} (install, queued) is changing cluster 'prod': one changing job at a time. Wait for it, or cancel it.", second.Conflict);
+        Assert.False(second.Succeeded);
+        Assert.Equal((OutcomeKind.Conflict, $"Job {first.Id} (install, queued) is changing cluster 'prod': one changing job at a time. Wait for it, or cancel it."), (second.Kind, second.Message));
     }
 
     [Fact]
@@ -194,13 +192,13 @@ public sealed class JobServiceTests : IDisposable
         // Arrange
         var clusterId = await _db.CreateClusterAsync();
         var preflight = await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice");
-        await SetJobAsync(preflight.JobId!.Value, JobState.Running);
+        await SetJobAsync(preflight.Id!.Value, JobState.Running);
 
         // Act
         var install = await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "bob");
 
         // Assert
-        Assert.True(install.Accepted, install.Conflict ?? install.Error);
+        Assert.True(install.Succeeded, install.Message);
     }
 
     [Fact]
@@ -214,7 +212,7 @@ public sealed class JobServiceTests : IDisposable
         var preflight = await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "bob");
 
         // Assert
-        Assert.True(preflight.Accepted, preflight.Conflict ?? preflight.Error);
+        Assert.True(preflight.Succeeded, preflight.Message);
     }
 
     [Fact]
@@ -223,13 +221,13 @@ public sealed class JobServiceTests : IDisposable
         // Arrange
         var clusterId = await _db.CreateClusterAsync();
         var first = await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice");
-        await SetJobAsync(first.JobId!.Value, JobState.Failed);
+        await SetJobAsync(first.Id!.Value, JobState.Failed);
 
         // Act
         var second = await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice");
 
         // Assert
-        Assert.True(second.Accepted, second.Conflict ?? second.Error);
+        Assert.True(second.Succeeded, second.Message);
     }
 
     [Fact]
@@ -244,11 +242,11 @@ public sealed class JobServiceTests : IDisposable
         var result = await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice");
 
         // Assert
-        Assert.True(result.Accepted, result.Conflict ?? result.Error);
+        Assert.True(result.Succeeded, result.Message);
     }
 
     [Fact]
-    public async Task EnqueueAsync_RuleRefuses_ErrorAndNothingQueued()
+    public async Task EnqueueAsync_RuleRefuses_RefusedAndNothingQueued()
     {
         // Arrange
         var clusterId = await _db.CreateClusterAsync(pinned: false);
@@ -257,7 +255,8 @@ public sealed class JobServiceTests : IDisposable
         var result = await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice");
 
         // Assert
-        Assert.StartsWith("The host keys of master-1, master-2", result.Error, StringComparison.Ordinal);
+        Assert.Equal(OutcomeKind.Refused, result.Kind);
+        Assert.StartsWith("The host keys of master-1, master-2", result.Message, StringComparison.Ordinal);
         Assert.Empty(await _jobs.ListAsync(clusterId));
         Assert.Empty(_storage.GetMonitoringApi().EnqueuedJobs("default", 0, 10));
     }
@@ -276,11 +275,11 @@ public sealed class JobServiceTests : IDisposable
         var result = await jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice");
 
         // Assert
-        Assert.False(result.Accepted);
-        Assert.StartsWith("Could not be queued: ", result.Error, StringComparison.Ordinal);
+        Assert.Equal(OutcomeKind.Refused, result.Kind);
+        Assert.StartsWith("Could not be queued: ", result.Message, StringComparison.Ordinal);
         var job = Assert.Single(await jobs.ListAsync(clusterId));
-        Assert.Equal("failed", job.State);
-        Assert.Equal(result.Error, job.Message);
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.Equal(result.Message, job.Message);
         Assert.NotNull(job.FinishedAt);
     }
 
@@ -290,7 +289,7 @@ public sealed class JobServiceTests : IDisposable
         // Arrange
         var clusterId = await _db.CreateClusterAsync();
         var ids = new List<int>();
-        for (var i = 0; i < 3; i++) ids.Add((await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice")).JobId!.Value);
+        for (var i = 0; i < 3; i++) ids.Add((await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice")).Id!.Value);
 
         // Act
         var list = await _jobs.ListAsync(clusterId, take: 2);
@@ -304,7 +303,7 @@ public sealed class JobServiceTests : IDisposable
     {
         // Arrange
         var clusterId = await _db.CreateClusterAsync();
-        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice")).JobId!.Value;
+        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice")).Id!.Value;
         await using (var db = _db.Open())
         {
             for (var seq = 5; seq >= 1; seq--) db.JobLog.Add(new JobLogLine { JobId = jobId, Seq = seq, At = DateTimeOffset.UtcNow, NodeName = "master-1", Text = $"line {seq}" });
@@ -335,7 +334,7 @@ public sealed class JobServiceTests : IDisposable
     {
         // Arrange
         var clusterId = await _db.CreateClusterAsync();
-        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice")).JobId!.Value;
+        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice")).Id!.Value;
         var changed = new TaskCompletionSource<JobChanged>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var _ = _notifier.SubscribeJob(jobId, change => { changed.TrySetResult(change); return Task.CompletedTask; });
 
@@ -343,7 +342,7 @@ public sealed class JobServiceTests : IDisposable
         var result = await _jobs.CancelAsync(jobId, "bob");
 
         // Assert
-        Assert.Equal(jobId, result.JobId);
+        Assert.Equal(jobId, result.Id);
         Assert.Equal(new JobChanged(jobId, clusterId, 0, Ended: true), await changed.Task.WaitAsync(TimeSpan.FromSeconds(30)));
         var job = await JobRowAsync(jobId);
         Assert.Equal(JobState.Cancelled, job.State);
@@ -359,7 +358,7 @@ public sealed class JobServiceTests : IDisposable
     {
         // Arrange
         var clusterId = await _db.CreateClusterAsync();
-        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice")).JobId!.Value;
+        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice")).Id!.Value;
         await SetJobAsync(jobId, JobState.Running, ("master-1", NodeJobState.Running));
         var running = _cancellations.Register(jobId, CancellationToken.None);
         var changed = new TaskCompletionSource<JobChanged>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -369,7 +368,7 @@ public sealed class JobServiceTests : IDisposable
         var result = await _jobs.CancelAsync(jobId, "bob");
 
         // Assert
-        Assert.True(result.Accepted);
+        Assert.True(result.Succeeded);
         Assert.Equal(new JobChanged(jobId, clusterId, 0, Ended: false), await changed.Task.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.True(running.IsCancellationRequested);
         var job = await JobRowAsync(jobId);
@@ -384,15 +383,15 @@ public sealed class JobServiceTests : IDisposable
     {
         // Arrange
         var clusterId = await _db.CreateClusterAsync();
-        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice")).JobId!.Value;
+        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice")).Id!.Value;
         await SetJobAsync(jobId, JobState.Succeeded);
 
         // Act
         var result = await _jobs.CancelAsync(jobId, "bob");
 
         // Assert
-        Assert.Equal($"Job {jobId} is already succeeded.", result.Conflict);
-        Assert.False(result.Accepted);
+        Assert.Equal((OutcomeKind.Conflict, $"Job {jobId} is already succeeded."), (result.Kind, result.Message));
+        Assert.False(result.Succeeded);
     }
 
     [Fact]
@@ -402,8 +401,7 @@ public sealed class JobServiceTests : IDisposable
         var result = await _jobs.CancelAsync(42, "bob");
 
         // Assert
-        Assert.True(result.NotFound);
-        Assert.Equal("There is no job 42.", result.Error);
+        Assert.Equal((OutcomeKind.NotFound, "There is no job 42."), (result.Kind, result.Message));
     }
 
     [Fact]
@@ -411,7 +409,7 @@ public sealed class JobServiceTests : IDisposable
     {
         // Arrange: two masters installed before the job failed.
         var clusterId = await _db.CreateClusterAsync();
-        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice")).JobId!.Value;
+        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice")).Id!.Value;
         await SetJobAsync(jobId, JobState.Failed, ("master-1", NodeJobState.Succeeded), ("master-2", NodeJobState.Warning),
             ("master-3", NodeJobState.Failed), ("media-1", NodeJobState.Skipped));
         await _db.SetInstalledAsync(clusterId, n => n.Name is "master-1" or "master-2");
@@ -420,10 +418,10 @@ public sealed class JobServiceTests : IDisposable
         var result = await _jobs.RetryAsync(jobId, "bob");
 
         // Assert
-        Assert.True(result.Accepted, result.Conflict ?? result.Error);
-        var retry = await _jobs.GetAsync(result.JobId!.Value);
+        Assert.True(result.Succeeded, result.Message);
+        var retry = await _jobs.GetAsync(result.Id!.Value);
         Assert.Equal(jobId, retry!.RetryOf);
-        Assert.Equal("install", retry.Kind);
+        Assert.Equal(JobKind.Install, retry.Kind);
         Assert.Equal(["master-3", "master-4", "media-1", "media-2"], retry.Nodes.Select(n => n.NodeName));
     }
 
@@ -434,14 +432,14 @@ public sealed class JobServiceTests : IDisposable
         var clusterId = await _db.CreateClusterAsync();
         await _db.SetInstalledAsync(clusterId, _ => true);
         var nodeId = await NodeIdAsync(clusterId, "media-1");
-        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Restart, nodeId, "alice")).JobId!.Value;
+        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Restart, nodeId, "alice")).Id!.Value;
         await SetJobAsync(jobId, JobState.Interrupted);
 
         // Act
         var result = await _jobs.RetryAsync(jobId, "bob");
 
         // Assert
-        var retry = await _jobs.GetAsync(result.JobId!.Value);
+        var retry = await _jobs.GetAsync(result.Id!.Value);
         Assert.Equal(nodeId, retry!.NodeId);
         Assert.Equal("media-1", Assert.Single(retry.Nodes).NodeName);
     }
@@ -454,14 +452,14 @@ public sealed class JobServiceTests : IDisposable
     {
         // Arrange
         var clusterId = await _db.CreateClusterAsync();
-        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice")).JobId!.Value;
+        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice")).Id!.Value;
         await SetJobAsync(jobId, state);
 
         // Act
         var result = await _jobs.RetryAsync(jobId, "bob");
 
         // Assert
-        Assert.Equal($"Job {jobId} is {word}: only failed, cancelled or interrupted jobs are retried.", result.Conflict);
+        Assert.Equal((OutcomeKind.Conflict, $"Job {jobId} is {word}: only failed, cancelled or interrupted jobs are retried."), (result.Kind, result.Message));
     }
 
     [Fact]
@@ -469,7 +467,7 @@ public sealed class JobServiceTests : IDisposable
     {
         // Arrange
         var clusterId = await _db.CreateClusterAsync(media: 1);
-        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice")).JobId!.Value;
+        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice")).Id!.Value;
         await SetJobAsync(jobId, JobState.Cancelled, ("master-1", NodeJobState.Succeeded), ("master-2", NodeJobState.Succeeded),
             ("master-3", NodeJobState.Warning), ("master-4", NodeJobState.Succeeded), ("media-1", NodeJobState.Succeeded));
 
@@ -477,7 +475,7 @@ public sealed class JobServiceTests : IDisposable
         var result = await _jobs.RetryAsync(jobId, "bob");
 
         // Assert
-        Assert.Equal($"Every node of job {jobId} succeeded: nothing to retry.", result.Conflict);
+        Assert.Equal((OutcomeKind.Conflict, $"Every node of job {jobId} succeeded: nothing to retry."), (result.Kind, result.Message));
     }
 
     [Fact]
@@ -487,8 +485,7 @@ public sealed class JobServiceTests : IDisposable
         var result = await _jobs.RetryAsync(42, "bob");
 
         // Assert
-        Assert.True(result.NotFound);
-        Assert.Equal("There is no job 42.", result.Error);
+        Assert.Equal((OutcomeKind.NotFound, "There is no job 42."), (result.Kind, result.Message));
     }
 
     [Fact]
@@ -496,8 +493,8 @@ public sealed class JobServiceTests : IDisposable
     {
         // Arrange
         var clusterId = await _db.CreateClusterAsync(media: 1);
-        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice")).JobId!.Value;
-        var queuedId = (await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice")).JobId!.Value;
+        var jobId = (await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice")).Id!.Value;
+        var queuedId = (await _jobs.EnqueueAsync(clusterId, JobKind.Preflight, null, "alice")).Id!.Value;
         await SetJobAsync(jobId, JobState.Running, ("master-1", NodeJobState.Succeeded), ("master-2", NodeJobState.Failed));
         await using (var db = _db.Open())
         {

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
 using MudBlazor.Utilities;
+using OpenViduHa.Core;
 using OpenViduHa.Core.Clusters;
 using OpenViduHa.Web.Auth;
 
@@ -152,7 +153,7 @@ public sealed partial class ClusterWizard : IFieldErrors
             var actor = (await AuthenticationState).User.Actor();
             var spec = _form.ToSpec();
             var result = Id is { } id ? await Clusters.UpdateAsync(id, spec, actor) : await Clusters.CreateAsync(spec, actor);
-            if (result.NotFound)
+            if (result.Kind == OutcomeKind.NotFound)
             {
                 _notFound = true;
                 return;

@@ -51,16 +51,16 @@ public sealed partial class ClusterJobs
     {
         var actor = (await AuthenticationState).User.Actor();
         var result = await Jobs.EnqueueAsync(ClusterId, kind, nodeId, actor);
-        if (!result.Accepted)
+        if (!result.Succeeded)
         {
-            _error = result.Conflict ?? result.Error;
+            _error = result.Message;
             StateHasChanged();
             return;
         }
         _error = null;
-        Snackbar.Add($"{kind.Name()} queued as job {result.JobId}.", Severity.Info);
+        Snackbar.Add($"{kind.Name()} queued as job {result.Id}.", Severity.Info);
         await ReloadAsync();
-        await SelectAsync(result.JobId!.Value);
+        await SelectAsync(result.Id!.Value);
     }
 
     private async Task OnChangedAsync(JobChanged change)
@@ -104,28 +104,36 @@ public sealed partial class ClusterJobs
     private async Task CancelAsync()
     {
         var result = await Jobs.CancelAsync(_selectedId, (await AuthenticationState).User.Actor());
-        _error = result.Accepted ? null : result.Conflict ?? result.Error;
+        _error = result.Message;
     }
 
     private async Task RetryAsync()
     {
         var result = await Jobs.RetryAsync(_selectedId, (await AuthenticationState).User.Actor());
-        if (!result.Accepted)
+        if (!result.Succeeded)
         {
-            _error = result.Conflict ?? result.Error;
+            _error = result.Message;
             return;
         }
         await ReloadAsync();
-        await SelectAsync(result.JobId!.Value);
+        await SelectAsync(result.Id!.Value);
     }
 
-    internal static Color StateColor(string state) => state switch
+    internal static Color StateColor(JobState state) => state switch
     {
-        "succeeded" => Color.Success,
-        "warning" => Color.Warning,
-        "failed" => Color.Error,
-        "interrupted" or "cancelled" => Color.Warning,
-        "running" => Color.Info,
+        JobState.Succeeded => Color.Success,
+        JobState.Failed => Color.Error,
+        JobState.Interrupted or JobState.Cancelled => Color.Warning,
+        JobState.Running => Color.Info,
+        _ => Color.Default,
+    };
+
+    internal static Color StateColor(NodeJobState state) => state switch
+    {
+        NodeJobState.Succeeded => Color.Success,
+        NodeJobState.Failed => Color.Error,
+        NodeJobState.Warning or NodeJobState.Interrupted or NodeJobState.Cancelled => Color.Warning,
+        NodeJobState.Running => Color.Info,
         _ => Color.Default,
     };
 
