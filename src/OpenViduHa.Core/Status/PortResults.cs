@@ -61,18 +61,26 @@ public sealed class PortResults
         }
     }
 
-    /// <summary>What <paramref name="nodeId"/> checks this sweep: the due part of its planned targets.</summary>
-    public IReadOnlyList<ProbeTarget> DueFromNode(int nodeId, IReadOnlyList<ProbeTarget> planned, DateTimeOffset now, TimeSpan interval, bool all)
+    /// <summary>
+    /// What <paramref name="nodeId"/> checks this sweep: the due part of its planned targets, at most
+    /// <paramref name="maxTargets"/> of them (each is a shell on the node): failed ones first, then ones never checked,
+    /// then the oldest. A master of a big cluster so spreads its checks of every media node over several sweeps.
+    /// </summary>
+    public IReadOnlyList<ProbeTarget> DueFromNode(int nodeId, IReadOnlyList<ProbeTarget> planned, DateTimeOffset now, TimeSpan interval, bool all, int maxTargets = int.MaxValue)
     {
         if (all) return planned;
-        var due = new List<ProbeTarget>();
+        var due = new List<(ProbeTarget Target, int Rank, DateTimeOffset Oldest)>();
         foreach (var target in planned)
         {
-            var ports = target.Ports.Where(p => Due(_cells.GetValueOrDefault((nodeId, target.Ip, p)), now, interval)).ToList();
-            if (ports.Count == target.Ports.Count) due.Add(target);
-            else if (ports.Count > 0) due.Add(new ProbeTarget(target.Ip, ports));
+            var cells = target.Ports.Select(p => (Port: p, Cell: _cells.GetValueOrDefault((nodeId, target.Ip, p)))).ToList();
+            var ports = cells.Where(c => Due(c.Cell, now, interval)).Select(c => c.Port).ToList();
+            if (ports.Count == 0) continue;
+            var rank = cells.Any(c => c.Cell is { Open: false }) ? 0 : cells.Any(c => c.Cell is null) ? 1 : 2;
+            var oldest = cells.Min(c => c.Cell?.CheckedAt ?? DateTimeOffset.MinValue);
+            due.Add((ports.Count == target.Ports.Count ? target : new ProbeTarget(target.Ip, ports), rank, oldest));
         }
-        return due;
+        if (due.Count <= maxTargets) return due.Select(d => d.Target).ToList();
+        return due.OrderBy(d => d.Rank).ThenBy(d => d.Oldest).Take(maxTargets).Select(d => d.Target).ToList();
     }
 
     /// <summary>The panel's TCP connects to <paramref name="node"/> due this sweep.</summary>

@@ -115,7 +115,7 @@ public sealed class StatusCollector : IAsyncDisposable
     public Task<IReadOnlyList<StatusChange>> HistoryAsync(int clusterId, int take, CancellationToken ct) => _history.RecentAsync(clusterId, take, ct);
 
     /// <summary>A watched node and what it checks this sweep: toward other nodes (in its probe) and from the panel.</summary>
-    private sealed record NodeRow(NodeEntity Entity, WatchedNode Watched, SshTarget Target, string Key)
+    private sealed record NodeRow(NodeEntity Entity, WatchedNode Watched, Func<SshTarget> Target, string Key)
     {
         public IReadOnlyList<ProbeTarget> DueFromNode { get; set; } = [];
         public IReadOnlyList<int> DueFromPanel { get; set; } = [];
@@ -158,8 +158,10 @@ public sealed class StatusCollector : IAsyncDisposable
                 notWatched.Add(new NodeStatus { NodeId = n.Id, Name = n.Name, Role = n.Role, PrivateIp = n.PrivateIp, NotWatched = why });
                 continue;
             }
-            var target = new SshTarget(n.Name, n.SshHost, n.SshPort, n.SshUsername, _protector.Unprotect<SshCredentials>(n.ProtectedCredentials), n.HostKeyFingerprint);
-            rows.Add(new NodeRow(n, new WatchedNode(n.Id, n.Name, n.Role, n.PrivateIp), target, StatusConnections.KeyOf(target, n.ProtectedCredentials)));
+            // The credentials are decrypted only when the node's kept connection has to be opened, not every sweep.
+            SshTarget Target() => new(n.Name, n.SshHost, n.SshPort, n.SshUsername, _protector.Unprotect<SshCredentials>(n.ProtectedCredentials), n.HostKeyFingerprint);
+            rows.Add(new NodeRow(n, new WatchedNode(n.Id, n.Name, n.Role, n.PrivateIp), Target,
+                StatusConnections.KeyOf(n.SshHost, n.SshPort, n.SshUsername, n.HostKeyFingerprint, n.ProtectedCredentials)));
         }
 
         var watched = rows.Select(r => r.Watched).ToList();
@@ -169,7 +171,7 @@ public sealed class StatusCollector : IAsyncDisposable
         var begun = _clock.GetUtcNow();
         foreach (var row in rows)
         {
-            row.DueFromNode = portResults.DueFromNode(row.Watched.Id, plan.FromNode(row.Watched.Id), begun, _options.PortCheckInterval, allPorts);
+            row.DueFromNode = portResults.DueFromNode(row.Watched.Id, plan.FromNode(row.Watched.Id), begun, _options.PortCheckInterval, allPorts, _options.MaxPortTargetsPerSweep);
             row.DueFromPanel = portResults.DueFromPanel(row.Watched, plan.FromPanel(row.Watched.Id), begun, _options.PortCheckInterval, allPorts);
         }
         var loadBalancer = _panelChecks.LoadBalancerAsync(definition, ct);

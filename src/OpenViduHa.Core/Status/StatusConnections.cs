@@ -38,9 +38,10 @@ public sealed class StatusConnections(ISshConnector ssh, IOptions<StatusOptions>
 
     /// <summary>
     /// The node's kept connection, opened if needed. <paramref name="key"/> identifies what it was opened with (address,
-    /// user, credentials, pinned key): a different key closes the old one. Null and why when it cannot be had.
+    /// user, credentials, pinned key): a different key closes the old one. <paramref name="target"/> is asked for only
+    /// to connect (it decrypts the credentials). Null and why when it cannot be had.
     /// </summary>
-    public async Task<(ISshSession? Session, string? Error, string? PresentedFingerprint)> GetAsync(int nodeId, SshTarget target, string key, bool force, CancellationToken ct)
+    public async Task<(ISshSession? Session, string? Error, string? PresentedFingerprint)> GetAsync(int nodeId, Func<SshTarget> target, string key, bool force, CancellationToken ct)
     {
         var slot = _slots.GetOrAdd(nodeId, _ => new Slot());
         await slot.Gate.WaitAsync(ct);
@@ -56,7 +57,7 @@ public sealed class StatusConnections(ISshConnector ssh, IOptions<StatusOptions>
             try
             {
                 var o = options.Value;
-                slot.Session = await ssh.ConnectAsync(target, new SshConnectOptions { ConnectTimeout = o.ConnectTimeout, KeepAlive = TimeSpan.FromSeconds(30) }, ct);
+                slot.Session = await ssh.ConnectAsync(target(), new SshConnectOptions { ConnectTimeout = o.ConnectTimeout, KeepAlive = TimeSpan.FromSeconds(30) }, ct);
                 Interlocked.Increment(ref _connects);
                 slot.Key = key;
                 slot.Failures = 0;
@@ -102,9 +103,9 @@ public sealed class StatusConnections(ISshConnector ssh, IOptions<StatusOptions>
         }
     }
 
-    /// <summary>What the key of a target is: never the credentials themselves, only a hash of their encrypted form.</summary>
-    public static string KeyOf(SshTarget target, string protectedCredentials) =>
-        $"{target.Host}:{target.Port}:{target.Username}:{target.PinnedFingerprint}:{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(protectedCredentials)))[..16]}";
+    /// <summary>What the key of a node's connection is: never the credentials themselves, only a hash of their encrypted form.</summary>
+    public static string KeyOf(string host, int port, string username, string? pinnedFingerprint, string protectedCredentials) =>
+        $"{host}:{port}:{username}:{pinnedFingerprint}:{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(protectedCredentials)))[..16]}";
 
     private static async Task CloseAsync(Slot slot)
     {

@@ -21,6 +21,14 @@ public sealed class StatusOptions
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan PortCheckInterval { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Nodes one node checks toward in one sweep at most (each a short shell on that node): a master of a 1,000-node
+    /// cluster spreads its checks of every media node over several sweeps instead of starting ~1,000 shells at once.
+    /// A check on demand (<c>ports=true</c>) runs them all.
+    /// </summary>
+    [Range(1, 100000)]
+    public int MaxPortTargetsPerSweep { get; set; } = 64;
+
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -104,6 +104,42 @@ public sealed class PortResultsTests
     }
 
     [Fact]
+    public void DueFromNode_Capped_FailedFirstThenNeverCheckedThenOldest_TheWholePlanOverSweeps()
+    {
+        // Arrange: master-1 checks 5 nodes (3 masters, 2 media). All open at T0 except master-4's redis; media-2's answers forgotten.
+        var master1 = Node("master-1");
+        var planned = _plan.FromNode(master1.Id);
+        Assert.Equal(5, planned.Count);
+        var master4 = Node("master-4");
+        Sweep(T0, open: (ip, port) => !(ip == master4.PrivateIp && port == 7000));
+        var media2 = Node("media-2");
+        _results.End(_nodes.ToDictionary(n => n.Id, n => n == media2 ? null : "active|caddy:running"));
+        _results.Begin(_plan, _nodes, 0); // media-2 came back: its answers are gone
+
+        // Act: the interval has passed, so all 5 are due; 2 per sweep.
+        var at = T0 + Interval;
+        var first = _results.DueFromNode(master1.Id, planned, at, Interval, false, maxTargets: 2);
+
+        // Assert: the failed one, then the never checked one.
+        Assert.Equal([master4.PrivateIp, media2.PrivateIp], first.Select(t => t.Ip).ToList());
+        Assert.Equal(planned.Single(t => t.Ip == master4.PrivateIp).Ports, first[0].Ports); // all its due ports, not only the failed one
+
+        // Over the next sweeps every target is checked, 2 at a time.
+        var seen = new HashSet<string>();
+        for (var sweep = 0; sweep < 3; sweep++)
+        {
+            var due = _results.DueFromNode(master1.Id, planned, at, Interval, false, maxTargets: 2);
+            Assert.InRange(due.Count, 1, 2);
+            foreach (var target in due) seen.Add(target.Ip);
+            _results.RecordNode(master1.Id, due, new ProbeResult { Ports = due.SelectMany(t => t.Ports.Select(p => ((t.Ip, p), true))).ToDictionary(x => x.Item1, x => x.Item2) }, at, PortTimeout);
+            at = at.AddSeconds(15);
+        }
+        Assert.Equal(planned.Select(t => t.Ip).ToHashSet(), seen);
+        Assert.Empty(_results.DueFromNode(master1.Id, planned, at, Interval, false, maxTargets: 2));
+        Assert.Equal(planned, _results.DueFromNode(master1.Id, planned, at, Interval, all: true, maxTargets: 2)); // on demand: all
+    }
+
+    [Fact]
     public void TowardNode_OpenRefusedSilent_EachWithWhenItRan_UnreachedSourcesLeftOut()
     {
         // Arrange: media-1's 7880 as its sources saw it: master-1 open, master-2 refused, master-3 no answer, master-4 not reached.
