@@ -29,10 +29,13 @@ public sealed class PortPlan
             _fromPanel[node.Id] = [];
             _expected[node.Id] = [];
         }
+        // Built every sweep: per role once, not per node (1,000 nodes would make it quadratic).
+        var byRole = nodes.ToLookup(n => n.Role);
+        var rules = new[] { NodeRole.Master, NodeRole.Media }.ToDictionary(r => r, r => PortRules.For(cluster, r).Where(x => x.Protocol == "tcp").ToList());
         foreach (var target in nodes)
         {
             var bySource = new Dictionary<int, SortedSet<int>>();
-            foreach (var rule in PortRules.For(cluster, target.Role).Where(r => r.Protocol == "tcp"))
+            foreach (var rule in rules[target.Role])
             {
                 foreach (var port in rule.SinglePorts())
                 {
@@ -44,8 +47,9 @@ public sealed class PortPlan
                             continue;
                         }
                         var role = from == PortSource.Masters ? NodeRole.Master : NodeRole.Media;
-                        foreach (var source in nodes.Where(n => n.Role == role && n.Id != target.Id))
+                        foreach (var source in byRole[role])
                         {
+                            if (source.Id == target.Id) continue;
                             if (!bySource.TryGetValue(source.Id, out var set)) bySource[source.Id] = set = [];
                             if (set.Add(port)) _expected[target.Id].Add((port, source));
                         }
