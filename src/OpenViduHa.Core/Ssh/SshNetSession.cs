@@ -47,7 +47,8 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
             var readErr = options.StderrLines ? Pump(cmd.ExtendedOutputStream, OutputStream.Stderr, stderr, options.OnLine) : null;
             await execution;
             await readOut;
-            // Once the command has ended SSH.NET closes its streams right after: reading the rest no longer waits.
+            // Stdout has ended: SSH.NET closed it as the command ended, and stderr in the same breath, so reading the
+            // rest of stderr here does not wait.
             if (readErr is null) Drain(cmd.ExtendedOutputStream, stderr);
             else await readErr;
         }
@@ -91,12 +92,6 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
     /// streams only read synchronously (their ReadAsync is Stream's default, a blocked pool thread): dozens of commands
     /// at once would starve the thread pool, and with it every other part of the panel, for seconds.
     /// </summary>
-    private static void Drain(Stream stream, StringBuilder sink)
-    {
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        while (reader.ReadLine() is { } line) sink.Append(line).Append('\n');
-    }
-
     private static Task Pump(Stream stream, OutputStream kind, StringBuilder sink, Action<OutputStream, string>? onLine) =>
         BlockingThreads.Shared.Run(() =>
         {
@@ -107,6 +102,13 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
                 onLine?.Invoke(kind, line);
             }
         });
+
+    /// <summary>Reads what is left of a stream that has ended (no line callbacks).</summary>
+    private static void Drain(Stream stream, StringBuilder sink)
+    {
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        while (reader.ReadLine() is { } line) sink.Append(line).Append('\n');
+    }
 
     public async Task<byte[]?> DownloadAsync(string path, CancellationToken ct)
     {

@@ -27,8 +27,9 @@ public sealed class PortResults
     private readonly Dictionary<int, string> _facts = [];
     private HashSet<int> _changed = [];
 
-    /// <summary>The newest finished changing job this cluster's answers were kept across (null: not looked yet).</summary>
-    public int? LastJobSeen { get; private set; }
+    /// <summary>The newest finished changing job the last sweep saw (null: none had finished), once a sweep has begun.</summary>
+    private bool _begun;
+    private int? _lastJob;
 
     /// <summary>Answers kept.</summary>
     public int Count => _cells.Count;
@@ -42,8 +43,9 @@ public sealed class PortResults
     /// </summary>
     public void Begin(PortPlan plan, IReadOnlyList<WatchedNode> nodes, int? lastFinishedChangingJob)
     {
-        if (LastJobSeen is { } seen && lastFinishedChangingJob != seen) _cells.Clear();
-        LastJobSeen = lastFinishedChangingJob ?? 0;
+        if (_begun && lastFinishedChangingJob != _lastJob) _cells.Clear();
+        _lastJob = lastFinishedChangingJob;
+        _begun = true;
 
         var planned = new HashSet<(int, string, int)>();
         foreach (var node in nodes)

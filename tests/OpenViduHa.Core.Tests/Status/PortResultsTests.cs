@@ -195,6 +195,17 @@ public sealed class PortResultsTests
     }
 
     [Fact]
+    public void Begin_NoChangingJobHasEverFinished_AnswersKeptFromSweepToSweep()
+    {
+        Sweep(T0, lastJob: null);
+
+        _results.Begin(_plan, _nodes, null);
+
+        Assert.Equal(0, DueCount(T0.AddSeconds(15)));
+        Assert.True(_results.Count > 0);
+    }
+
+    [Fact]
     public void Begin_ANodeComesBack_ChecksFromItAndTowardItDue_OthersNot()
     {
         // Arrange: media-2 not reached at T0 (its outgoing answers are old, and it may have rebooted).
