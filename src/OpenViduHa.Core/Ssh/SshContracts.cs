@@ -21,6 +21,16 @@ public sealed record SshCommandResult(int ExitStatus, string Stdout, string Stde
     }
 }
 
+/// <summary>
+/// What a script run by <see cref="ISshSession.RunScriptAsync"/> printed, its exit status, how long until the node
+/// answered (the first output; null when it printed nothing) and whether it ran in the connection's kept shell (there
+/// stderr is dropped).
+/// </summary>
+public sealed record ScriptResult(int ExitStatus, string Stdout, string Stderr, TimeSpan? FirstOutput, bool InKeptShell)
+{
+    public SshCommandResult AsCommandResult() => new(ExitStatus, Stdout, Stderr);
+}
+
 public enum OutputStream
 {
     Stdout,
@@ -74,6 +84,14 @@ public interface ISshSession : IAsyncDisposable
     /// to nodes as files (<see cref="Jobs.PrivateFiles"/>).
     /// </summary>
     Task<SshCommandResult> RunAsync(string command, SshRunOptions options, CancellationToken ct);
+
+    /// <summary>
+    /// Runs a script as root and returns its output at once: in a bash kept open on the connection where it can (no
+    /// channel to open, no login shell to start per run: a status probe every sweep), else as <see cref="RunAsync"/>
+    /// does (a user whose sudo wants a password, a login shell that will not run bash). The script must not read stdin;
+    /// in the kept shell its stderr is dropped. A run that fails or times out closes the kept shell (the next opens one).
+    /// </summary>
+    Task<ScriptResult> RunScriptAsync(string script, TimeSpan timeout, string description, CancellationToken ct);
 
     /// <summary>A file's bytes over SFTP, or null when it does not exist (read as the login user).</summary>
     Task<byte[]?> DownloadAsync(string path, CancellationToken ct);

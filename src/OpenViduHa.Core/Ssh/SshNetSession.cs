@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Renci.SshNet;
@@ -10,6 +11,9 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
 {
     private SftpClient? _sftp;
     private readonly SemaphoreSlim _sftpLock = new(1, 1);
+    private readonly SemaphoreSlim _keptLock = new(1, 1);
+    private KeptShell? _kept;
+    private bool _keptRefused;
 
     public SshTarget Target => target;
     public string PresentedFingerprint => presented;
@@ -70,6 +74,56 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
         if (!target.IsRoot && options.AsRoot && result.ExitStatus != 0 && SshFailureException.IsSudoRefusal(result.Stderr))
             throw SshFailureException.Sudo(target, result.Stderr);
         return result;
+    }
+
+    public async Task<ScriptResult> RunScriptAsync(string script, TimeSpan timeout, string description, CancellationToken ct)
+    {
+        if (await KeptShellAsync(timeout, ct) is { } shell)
+        {
+            logger.LogDebug("SSH {Target}: {Command} (kept shell)", target.ToString(), description);
+            var (status, output, first) = await shell.RunAsync(script, timeout, ct);
+            return new ScriptResult(status, output, "", first, InKeptShell: true);
+        }
+        var sent = Stopwatch.GetTimestamp();
+        long firstLine = 0;
+        var result = await RunAsync(script, new SshRunOptions
+        {
+            Description = description,
+            StderrLines = false,
+            Timeout = timeout,
+            OnLine = (_, _) => Interlocked.CompareExchange(ref firstLine, Stopwatch.GetTimestamp(), 0),
+        }, ct);
+        var answered = Interlocked.Read(ref firstLine);
+        return new ScriptResult(result.ExitStatus, result.Stdout, result.Stderr, answered == 0 ? null : Stopwatch.GetElapsedTime(sent, answered), InKeptShell: false);
+    }
+
+    /// <summary>The connection's kept shell, opened on first use; null when this connection cannot keep one.</summary>
+    private async Task<KeptShell?> KeptShellAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        // sudo with a password reads it from stdin: the kept shell's stdin is the scripts', so such a user runs each one
+        // the ordinary way (the password goes to a fresh sudo per run, never into a shell that could run it as a command).
+        if (_keptRefused || (!target.IsRoot && !string.IsNullOrEmpty(target.Credentials.SudoPassword))) return null;
+        await _keptLock.WaitAsync(ct);
+        try
+        {
+            if (_kept is { IsOpen: true } open) return open;
+            _kept?.Dispose();
+            _kept = null;
+            try
+            {
+                return _kept = await KeptShell.OpenAsync(client, target, timeout, ct);
+            }
+            catch (KeptShellRefusedException e)
+            {
+                _keptRefused = true;
+                logger.LogInformation("SSH {Target}: no kept shell on this connection, each script runs on its own channel: {Reason}", target.ToString(), e.Message);
+                return null;
+            }
+        }
+        finally
+        {
+            _keptLock.Release();
+        }
     }
 
     /// <summary>
@@ -161,6 +215,7 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
 
     public ValueTask DisposeAsync()
     {
+        _kept?.Dispose();
         _sftp?.Dispose();
         client.Dispose();
         _sftpLock.Dispose();

@@ -277,20 +277,12 @@ public sealed class StatusCollector : IAsyncDisposable
         {
             var (session, error, presented) = await _connections.GetAsync(row.Watched.Id, row.Target, row.Key, force || attempt > 0, ct);
             if (session is null) return (null, error, null, presented);
-            var sent = Stopwatch.GetTimestamp();
-            long first = 0;
             try
             {
-                var output = await session.RunAsync(script, new SshRunOptions
-                {
-                    Description = "status probe",
-                    StderrLines = false, // only the first stdout line's time is wanted live
-                    Timeout = _options.ProbeTimeout + _options.PortTimeout,
-                    OnLine = (_, _) => Interlocked.CompareExchange(ref first, Stopwatch.GetTimestamp(), 0),
-                }, ct);
+                var output = await session.RunScriptAsync(script, _options.ProbeTimeout + _options.PortTimeout, "status probe", ct);
                 if (!output.Stdout.Contains("@hello", StringComparison.Ordinal))
-                    return (null, $"the probe did not run: {output.LastMessage()}", null, null);
-                var rtt = first == 0 ? (double?)null : Math.Round(Stopwatch.GetElapsedTime(sent, first).TotalMilliseconds, 1);
+                    return (null, $"the probe did not run: {output.AsCommandResult().LastMessage()}", null, null);
+                var rtt = output.FirstOutput is { } first ? Math.Round(first.TotalMilliseconds, 1) : (double?)null;
                 return (StatusProbe.Parse(output.Stdout), null, rtt, null);
             }
             catch (SshFailureException e) when (e.Kind == SshFailureKind.Disconnected && attempt == 0)
