@@ -45,7 +45,7 @@ public sealed class StatusLifecycleTests
     }
 
     [Fact]
-    public async Task PanelRestart_KeepsTheHistory_AndWritesNoDuplicate()
+    public async Task PanelRestart_KeepsTheHistoryAndThePortAnswers_AndWritesNoDuplicate()
     {
         await using var lp = await LabPanel.StartAsync(5, logLevel: "Warning", settings: Fast());
         var nodes = lp.Lab.Nodes;
@@ -56,11 +56,19 @@ public sealed class StatusLifecycleTests
         Assert.Equal(0, (await nodes[4].RunAsRootAsync("systemctl start openvidu")).ExitCode);
         await WaitAsync(lp, id, AllGreen);
         var rows = lp.Panel.Count("StatusChanges");
+        var stopped = DateTimeOffset.UtcNow;
 
         lp.RestartPanel();
         var fresh = await lp.Api.PostAsync($"/api/clusters/{id}/status/refresh", null);
         Assert.True(fresh.IsSuccessStatusCode, await fresh.Content.ReadAsStringAsync());
         await lp.Api.PostAsync($"/api/clusters/{id}/status/refresh", null);
+
+        // The port answers were saved as the panel stopped: its first sweep ran no port check and shows the old answers.
+        var first = (await fresh.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(0, first["portChecksRun"]!.GetValue<int>());
+        Assert.True(first["portsCheckedAt"]!.GetValue<DateTimeOffset>() < stopped, first["portsCheckedAt"]!.ToJsonString());
+        Assert.Equal("healthy", first["health"]!.GetValue<string>());
+        Assert.True(Node(first, "master-1")["ports"]!.AsArray().Count(p => p!["from"]!.GetValue<string>() != "panel" && p["checkedAt"]!.GetValue<DateTimeOffset>() < stopped) >= 4);
 
         Assert.Equal(rows, lp.Panel.Count("StatusChanges"));
         var history = await lp.Panel.Services.GetRequiredService<StatusCollector>().HistoryAsync(id, 100, CancellationToken.None);

@@ -179,3 +179,20 @@ public sealed class StatusChangeEntity
 
     public required string Reason { get; set; }
 }
+
+/// <summary>
+/// A cluster's port matrix answers (<see cref="Status.PortResults"/>), saved so that a restarted panel keeps its port
+/// tier instead of running every node-to-node check at once on its first sweep. One row per cluster.
+/// </summary>
+public sealed class PortAnswersEntity
+{
+    public int ClusterId { get; set; }
+
+    /// <summary>The newest finished changing job when the answers were saved: a later one makes them stale.</summary>
+    public int? LastJobId { get; set; }
+
+    public DateTimeOffset SavedAt { get; set; }
+
+    /// <summary>The answers, JSON (<see cref="Status.PortResults.Saved"/>).</summary>
+    public required string Cells { get; set; }
+}

@@ -14,6 +14,7 @@ public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : D
     public DbSet<JobNodeEntity> JobNodes => Set<JobNodeEntity>();
     public DbSet<JobLogLine> JobLog => Set<JobLogLine>();
     public DbSet<StatusChangeEntity> StatusChanges => Set<StatusChangeEntity>();
+    public DbSet<PortAnswersEntity> PortAnswers => Set<PortAnswersEntity>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -73,6 +74,12 @@ public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : D
             e.ToTable("StatusChanges");
             e.HasIndex(c => new { c.ClusterId, c.NodeId, c.Id });
             e.HasOne<ClusterEntity>().WithMany().HasForeignKey(c => c.ClusterId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<PortAnswersEntity>(e =>
+        {
+            e.ToTable("PortAnswers");
+            e.HasKey(a => a.ClusterId);
+            e.HasOne<ClusterEntity>().WithOne().HasForeignKey<PortAnswersEntity>(a => a.ClusterId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<AuditEntry>(e =>
         {

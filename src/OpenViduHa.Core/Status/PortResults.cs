@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace OpenViduHa.Core.Status;
 
 /// <summary>One port check's last answer: open, or closed with why (refused, no answer in time), and when it ran.</summary>
@@ -34,6 +36,33 @@ public sealed class PortResults
     /// <summary>Answers kept.</summary>
     public int Count => _cells.Count;
 
+    /// <summary>The answers changed since <see cref="Saved"/> last ran.</summary>
+    public bool Dirty { get; private set; }
+
+    /// <summary>The newest finished changing job the answers were made after.</summary>
+    public int? LastJob => _lastJob;
+
+    private sealed record SavedCell(int F, string Ip, int P, bool O, string? D, long T);
+
+    /// <summary>The answers as JSON, for a restarted panel to go on from (<see cref="Restore"/>).</summary>
+    public string Saved()
+    {
+        Dirty = false;
+        return JsonSerializer.Serialize(_cells.Select(c => new SavedCell(c.Key.From, c.Key.Ip, c.Key.Port, c.Value.Open, c.Value.Detail, c.Value.CheckedAt.ToUnixTimeMilliseconds())));
+    }
+
+    /// <summary>
+    /// Answers saved by an earlier panel process. Its first sweep drops them all if a changing job ended after them, and
+    /// runs the checks that are due by then as usual (the failed ones, the old ones).
+    /// </summary>
+    public static PortResults Restore(string saved, int? lastJob)
+    {
+        var results = new PortResults { _begun = true, _lastJob = lastJob };
+        foreach (var c in JsonSerializer.Deserialize<List<SavedCell>>(saved) ?? [])
+            results._cells[(c.F, c.Ip, c.P)] = new PortCell(c.O, c.D, DateTimeOffset.FromUnixTimeMilliseconds(c.T));
+        return results;
+    }
+
     /// <summary>The oldest answer kept: every check has run since (null: none kept).</summary>
     public DateTimeOffset? OldestCheck => _cells.Count == 0 ? null : _cells.Values.Min(c => c.CheckedAt);
 
@@ -43,7 +72,11 @@ public sealed class PortResults
     /// </summary>
     public void Begin(PortPlan plan, IReadOnlyList<WatchedNode> nodes, int? lastFinishedChangingJob)
     {
-        if (_begun && lastFinishedChangingJob != _lastJob) _cells.Clear();
+        if (_begun && lastFinishedChangingJob != _lastJob && _cells.Count > 0)
+        {
+            _cells.Clear();
+            Dirty = true;
+        }
         _lastJob = lastFinishedChangingJob;
         _begun = true;
 
@@ -59,7 +92,7 @@ public sealed class PortResults
         var returnedIds = returned.Select(n => n.Id).ToHashSet();
         foreach (var key in _cells.Keys.ToList())
         {
-            if (!planned.Contains(key) || returnedIds.Contains(key.From) || returnedIps.Contains(key.Ip)) _cells.Remove(key);
+            if (!planned.Contains(key) || returnedIds.Contains(key.From) || returnedIps.Contains(key.Ip)) Dirty |= _cells.Remove(key);
         }
     }
 
@@ -102,6 +135,7 @@ public sealed class PortResults
         {
             foreach (var port in target.Ports)
             {
+                Dirty = true;
                 _cells[(nodeId, target.Ip, port)] = result.Ports.TryGetValue((target.Ip, port), out var open)
                     ? new PortCell(open, open ? null : "refused or unreachable", at)
                     : new PortCell(false, $"no answer within {portTimeout.TotalSeconds:0.#} s", at);
@@ -112,7 +146,11 @@ public sealed class PortResults
     /// <summary>The panel's TCP connects to <paramref name="node"/> that ran this sweep.</summary>
     public void RecordPanel(WatchedNode node, IEnumerable<PortCheck> checks, DateTimeOffset at)
     {
-        foreach (var check in checks) _cells[(PanelSource, node.PrivateIp, check.Port)] = new PortCell(check.Open, check.Detail, at);
+        foreach (var check in checks)
+        {
+            Dirty = true;
+            _cells[(PanelSource, node.PrivateIp, check.Port)] = new PortCell(check.Open, check.Detail, at);
+        }
     }
 
     /// <summary>

@@ -30,6 +30,7 @@ public sealed class StatusCollector : IAsyncDisposable
     private readonly ILogger<StatusCollector> _logger;
     private readonly PanelChecks _panelChecks;
     private readonly StatusHistory _history;
+    private readonly PortAnswersStore _portAnswers;
     private readonly SemaphoreSlim _nodeSlots;
     private readonly ConcurrentDictionary<int, SemaphoreSlim> _clusterGates = new();
     private readonly ConcurrentDictionary<int, IReadOnlyDictionary<string, int>> _restarts = new();
@@ -60,6 +61,7 @@ public sealed class StatusCollector : IAsyncDisposable
         _nodeSlots = new SemaphoreSlim(_options.MaxParallelNodes);
         _panelChecks = new PanelChecks(_options, clock);
         _history = new StatusHistory(dbFactory, _options, clock);
+        _portAnswers = new PortAnswersStore(dbFactory, clock);
     }
 
     /// <summary>Sweeps run so far.</summary>
@@ -166,7 +168,8 @@ public sealed class StatusCollector : IAsyncDisposable
 
         var watched = rows.Select(r => r.Watched).ToList();
         var plan = new PortPlan(definition, watched);
-        var portResults = _portResults.GetOrAdd(clusterId, _ => new PortResults());
+        if (!_portResults.TryGetValue(clusterId, out var portResults))
+            portResults = _portResults[clusterId] = await _portAnswers.LoadAsync(clusterId, ct);
         portResults.Begin(plan, watched, lastChangingJob);
         var begun = _clock.GetUtcNow();
         foreach (var row in rows)
@@ -186,6 +189,7 @@ public sealed class StatusCollector : IAsyncDisposable
             portResults.RecordPanel(row.Watched, outcome.PanelTcp, now);
         }
         portResults.End(rows.ToDictionary(r => r.Watched.Id, r => outcomes[r.Watched.Id].Result is { } result ? PortResults.Facts(result) : null));
+        await SavePortsAsync(clusterId, portResults, now: false, ct);
         bool Reached(int id) => outcomes[id].Result is not null;
         var ports = rows.ToDictionary(r => r.Watched.Id, r => (IReadOnlyList<PortCheck>)
         [
@@ -300,6 +304,28 @@ public sealed class StatusCollector : IAsyncDisposable
                 await _connections.DropAsync(row.Watched.Id);
                 return (null, $"the probe failed: {e.GetType().Name}", null, null);
             }
+        }
+    }
+
+    private async Task SavePortsAsync(int clusterId, PortResults results, bool now, CancellationToken ct)
+    {
+        try { await _portAnswers.SaveAsync(clusterId, results, now, ct); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Only a restart's first sweep would miss them: it checks every port again.
+            _logger.LogWarning(e, "Saving the port answers of cluster {ClusterId} failed", clusterId);
+        }
+    }
+
+    /// <summary>Saves every cluster's port answers changed since their last save (the host is stopping: sweeps have ended).</summary>
+    public async Task SavePortAnswersAsync(CancellationToken ct)
+    {
+        foreach (var (clusterId, results) in _portResults)
+        {
+            var gate = _clusterGates.GetOrAdd(clusterId, _ => new SemaphoreSlim(1, 1));
+            if (!await gate.WaitAsync(TimeSpan.FromSeconds(5), ct)) continue;
+            try { await SavePortsAsync(clusterId, results, now: true, ct); }
+            finally { gate.Release(); }
         }
     }
 

@@ -4,7 +4,10 @@ using Microsoft.Extensions.Options;
 
 namespace OpenViduHa.Core.Status;
 
-/// <summary>Runs a sweep of every installed cluster on <see cref="StatusOptions.Interval"/>, the first one at start.</summary>
+/// <summary>
+/// Runs a sweep of every installed cluster on <see cref="StatusOptions.Interval"/>, the first one at start; as the host
+/// stops, saves the port answers for the next start (<see cref="PortAnswersStore"/>).
+/// </summary>
 public sealed class StatusService(StatusCollector collector, IOptions<StatusOptions> options, ILogger<StatusService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -33,5 +36,11 @@ public sealed class StatusService(StatusCollector collector, IOptions<StatusOpti
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await collector.SavePortAnswersAsync(cancellationToken);
     }
 }

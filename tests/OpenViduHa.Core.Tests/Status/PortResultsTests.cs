@@ -206,6 +206,45 @@ public sealed class PortResultsTests
     }
 
     [Fact]
+    public void SavedAndRestored_AnotherProcessGoesOn_SameAnswersAndTimes_OnlyTheFailedCheckDue()
+    {
+        // Arrange: a full check at T0 with master-1's 7000 refused from everywhere.
+        var master1 = Node("master-1");
+        Sweep(T0, lastJob: 7, open: (ip, port) => !(ip == master1.PrivateIp && port == 7000));
+        Assert.True(_results.Dirty);
+
+        // Act
+        var saved = _results.Saved();
+        var restored = PortResults.Restore(saved, _results.LastJob);
+        restored.Begin(_plan, _nodes, 7);
+
+        // Assert: not dirty once saved; the restored answers read the same, and only the refused checks are due.
+        Assert.False(_results.Dirty);
+        Assert.Equal(_results.Count, restored.Count);
+        Assert.Equal(_results.TowardNode(_plan, master1.Id, master1.PrivateIp, _ => true), restored.TowardNode(_plan, master1.Id, master1.PrivateIp, _ => true));
+        Assert.Equal(_results.FromPanel(master1, _plan.FromPanel(master1.Id)), restored.FromPanel(master1, _plan.FromPanel(master1.Id)));
+        var due = _nodes.Sum(n => Count(restored.DueFromNode(n.Id, _plan.FromNode(n.Id), T0.AddSeconds(15), Interval, all: false)));
+        var refused = _nodes.Sum(n => _plan.FromNode(n.Id).Where(t => t.Ip == master1.PrivateIp).Count(t => t.Ports.Contains(7000)));
+        Assert.True(refused > 0);
+        Assert.Equal(refused, due);
+        Assert.False(restored.Dirty);
+    }
+
+    [Fact]
+    public void Restored_AChangingJobEndedAfterTheSave_EverythingDueAgain()
+    {
+        Sweep(T0, lastJob: 7);
+        var restored = PortResults.Restore(_results.Saved(), _results.LastJob);
+
+        restored.Begin(_plan, _nodes, 8);
+
+        Assert.Equal(0, restored.Count);
+        Assert.True(restored.Dirty);
+        Assert.Equal(PlannedCount, _nodes.Sum(n => Count(restored.DueFromNode(n.Id, _plan.FromNode(n.Id), T0.AddSeconds(15), Interval, all: false))
+            + restored.DueFromPanel(n, _plan.FromPanel(n.Id), T0.AddSeconds(15), Interval, all: false).Count));
+    }
+
+    [Fact]
     public void Begin_ANodeComesBack_ChecksFromItAndTowardItDue_OthersNot()
     {
         // Arrange: media-2 not reached at T0 (its outgoing answers are old, and it may have rebooted).

@@ -346,6 +346,26 @@ namespace OpenViduHa.Core.Data.Migrations
                     b.ToTable("Nodes", (string)null);
                 });
 
+            modelBuilder.Entity("OpenViduHa.Core.Data.PortAnswersEntity", b =>
+                {
+                    b.Property<int>("ClusterId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Cells")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("LastJobId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SavedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ClusterId");
+
+                    b.ToTable("PortAnswers", (string)null);
+                });
+
             modelBuilder.Entity("OpenViduHa.Core.Data.StatusChangeEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -457,6 +477,15 @@ namespace OpenViduHa.Core.Data.Migrations
                         .IsRequired();
 
                     b.Navigation("Cluster");
+                });
+
+            modelBuilder.Entity("OpenViduHa.Core.Data.PortAnswersEntity", b =>
+                {
+                    b.HasOne("OpenViduHa.Core.Data.ClusterEntity", null)
+                        .WithOne()
+                        .HasForeignKey("OpenViduHa.Core.Data.PortAnswersEntity", "ClusterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("OpenViduHa.Core.Data.StatusChangeEntity", b =>
