@@ -32,6 +32,8 @@ internal sealed class KeptShell : IDisposable
     private readonly byte[] _drain = new byte[16 * 1024];
     private Run? _run;
     private long _runs;
+    private string _preamble = "";
+    private SshClient? _client;
     private volatile bool _closed;
     private int _disposed;
 
@@ -59,8 +61,9 @@ internal sealed class KeptShell : IDisposable
     public bool IsOpen => !_closed;
 
     /// <summary>
-    /// Opens the shell and waits until bash answers. A shell that ends before it answers (sudo wants a password, the
-    /// user's login shell refuses) throws <see cref="KeptShellRefusedException"/>: run the command the ordinary way.
+    /// Opens the shell channel; bash starts with the first run. A server that refuses the channel throws
+    /// <see cref="KeptShellRefusedException"/>, as does a first run whose shell ends before bash answers (sudo wants a
+    /// password, the user's login shell refuses): run the script the ordinary way.
     /// </summary>
     public static async Task<KeptShell> OpenAsync(SshClient client, SshTarget target, TimeSpan timeout, CancellationToken ct)
     {
@@ -85,37 +88,21 @@ internal sealed class KeptShell : IDisposable
             throw new KeptShellRefusedException($"{target} refused a shell channel ({e.Message}).", e);
         }
 
-        var shell = new KeptShell(stream, target);
-        try
-        {
-            // The login shell reads its stdin a byte at a time (a pipe): it runs the exec line and leaves the rest to bash.
-            var bash = target.IsRoot ? "exec bash --noprofile --norc" : "exec sudo -n -- bash --noprofile --norc";
-            var (status, _, _) = await shell.RunAsync("true", timeout, ct, preamble: bash + " 2>/dev/null\n");
-            if (status != 0) throw new KeptShellRefusedException($"{target}: the kept shell did not start (status {status}).");
-            return shell;
-        }
-        catch (SshFailureException e) when (stillConnected())
-        {
-            // Ended (sudo wants a password, the login shell refused) or never answered (a login shell that is not sh-like).
-            shell.Dispose();
-            throw new KeptShellRefusedException($"{target}: bash did not answer in a kept shell ({e.Kind}).", e);
-        }
-        catch
-        {
-            shell.Dispose();
-            throw;
-        }
-
-        bool stillConnected() => client.IsConnected;
+        // The login shell reads its stdin a byte at a time (a pipe): it runs the exec line and leaves the rest to bash. The
+        // line goes with the first script, so opening costs no round trip of its own.
+        var bash = target.IsRoot ? "exec bash --noprofile --norc" : "exec sudo -n -- bash --noprofile --norc";
+        return new KeptShell(stream, target) { _preamble = bash + " 2>/dev/null\n", _client = client };
     }
 
     /// <summary>Runs <paramref name="script"/> and returns its exit status, its stdout and how long until the shell answered.</summary>
-    public async Task<(int ExitStatus, string Output, TimeSpan FirstOutput)> RunAsync(string script, TimeSpan timeout, CancellationToken ct, string preamble = "")
+    public async Task<(int ExitStatus, string Output, TimeSpan FirstOutput)> RunAsync(string script, TimeSpan timeout, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
         try
         {
             if (_closed) throw Ended();
+            var preamble = _preamble;
+            _preamble = "";
             var n = ++_runs;
             var start = $"@@ovha-start-{_token}-{n}";
             var end = $"@@ovha-end-{_token}-{n}";
@@ -141,6 +128,13 @@ internal sealed class KeptShell : IDisposable
             {
                 Dispose();
                 throw SshFailureException.TimedOut(_target, timeout, "a script in the kept shell");
+            }
+            catch (Exception e) when (preamble.Length > 0 && Volatile.Read(ref run.FirstOutput) == 0 && _client is { IsConnected: true }
+                && e is SshFailureException { Kind: SshFailureKind.Disconnected } or ObjectDisposedException)
+            {
+                // Ended (sudo wants a password, the login shell refused) before bash ever answered, the connection still up.
+                Dispose();
+                throw new KeptShellRefusedException($"{_target}: the shell ended before bash answered (sudo may want a password).", e);
             }
             catch (ObjectDisposedException)
             {

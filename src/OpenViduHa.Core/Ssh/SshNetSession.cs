@@ -81,8 +81,15 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
         if (await KeptShellAsync(timeout, ct) is { } shell)
         {
             logger.LogDebug("SSH {Target}: {Command} (kept shell)", target.ToString(), description);
-            var (status, output, first) = await shell.RunAsync(script, timeout, ct);
-            return new ScriptResult(status, output, "", first, InKeptShell: true);
+            try
+            {
+                var (status, output, first) = await shell.RunAsync(script, timeout, ct);
+                return new ScriptResult(status, output, "", first, InKeptShell: true);
+            }
+            catch (KeptShellRefusedException e)
+            {
+                NoKeptShell(e);
+            }
         }
         var sent = Stopwatch.GetTimestamp();
         long firstLine = 0;
@@ -115,8 +122,7 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
             }
             catch (KeptShellRefusedException e)
             {
-                _keptRefused = true;
-                logger.LogInformation("SSH {Target}: no kept shell on this connection, each script runs on its own channel: {Reason}", target.ToString(), e.Message);
+                NoKeptShell(e);
                 return null;
             }
         }
@@ -124,6 +130,12 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
         {
             _keptLock.Release();
         }
+    }
+
+    private void NoKeptShell(KeptShellRefusedException e)
+    {
+        _keptRefused = true;
+        logger.LogInformation("SSH {Target}: no kept shell on this connection, each script runs on its own channel: {Reason}", target.ToString(), e.Message);
     }
 
     /// <summary>
