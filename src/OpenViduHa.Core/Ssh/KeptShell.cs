@@ -28,8 +28,7 @@ internal sealed class KeptShell : IDisposable
     private readonly string _token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _sync = new();
-    private readonly ArrayBufferWriter<byte> _output = new(4096);
-    private readonly byte[] _drain = new byte[16 * 1024];
+    private readonly ArrayBufferWriter<byte> _output = new(1024);
     private Run? _run;
     private long _runs;
     private string _preamble = "";
@@ -166,11 +165,12 @@ internal sealed class KeptShell : IDisposable
     {
         lock (_sync)
         {
-            // The stream keeps its own copy of everything that arrives: read it out so it never grows.
+            // The stream keeps its own copy of everything that arrives: read it out so it never grows (and never waits: the
+            // data is there). Between runs nothing is expected; what comes is dropped.
             while (_stream.DataAvailable)
             {
-                var read = _stream.Read(_drain, 0, _drain.Length);
-                if (_run is not null) _output.Write(_drain.AsSpan(0, read));
+                var read = _stream.Read(_output.GetSpan(e.Data.Length));
+                if (_run is not null) _output.Advance(read);
             }
             if (_run is not { } run || run.Done.Task.IsCompleted) return;
             var data = _output.WrittenSpan;
