@@ -18,6 +18,9 @@ dotnet tool restore >/dev/null
 dotnet restore OpenViduHa.sln
 dotnet build OpenViduHa.sln --no-restore -c Debug -warnaserror
 
+# The suites start hundreds of jobs: the panel's workers look for queued ones every 100 ms here, not every second.
+export Jobs__QueuePollInterval=00:00:00.100
+
 results="$(mktemp -d)"
 status=0
 # One test assembly at a time (-m:1): the lab, browser and install suites each load both cores; run together on a

@@ -45,6 +45,14 @@ public sealed class LabPanel : IAsyncDisposable
         return new LabPanel(lab, new PanelFactory { Settings = all, LogLevel = logLevel }, all);
     }
 
+    /// <summary>The panel's own log (Serilog's files) so far.</summary>
+    public string PanelLogText() => string.Concat(Directory.GetFiles(Path.Combine(Panel.DataDirectory, "logs")).Order().Select(f =>
+    {
+        using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }));
+
     /// <summary>Every file of the panel's data directory that could leak a secret in plain text: logs and both databases.</summary>
     public string DataFilesText()
     {

@@ -48,6 +48,13 @@ public sealed class SecretRedactionTests
         Assert.Equal("failed", LabPanel.NodeState(job, "master-4"));
         Assert.Equal("The installer failed (exit 1): Error: Redis refused the password ***", LabPanel.NodeMessage(job, "master-4"));
         Assert.Equal("succeeded", LabPanel.NodeState(job, "master-1"));
+        // The panel's own log tells the story without the UI: the start, each node's end, the job's end, blanked out too.
+        var id0 = job["id"]!.GetValue<int>();
+        var panelLog = lp.PanelLogText();
+        Assert.Contains($"Job {id0} install started on 5 node(s) of cluster redacted (OpenVidu 3.8.0)", panelLog, StringComparison.Ordinal);
+        Assert.Contains($"Job {id0} install on master-1: succeeded", panelLog, StringComparison.Ordinal);
+        Assert.Contains($"Job {id0} install on master-4: failed: The installer failed (exit 1): Error: Redis refused the password ***\n", panelLog, StringComparison.Ordinal);
+        Assert.Matches($@"Job {id0} install of cluster {id} failed after \d\d:\d\d:\d\d: Failed on [^\n]*master-4", panelLog);
         var dataFiles = lp.DataFilesText();
         Assert.Contains("Given --redis-password=***", dataFiles, StringComparison.Ordinal);
         var secrets = cluster.Secrets.Where(s => SecretCatalog.Find(s.Key)?.Kind != SecretKind.Identity).Select(s => s.Value)

@@ -28,6 +28,13 @@ public sealed class JobOptions
     /// <summary>Prefer the sntrup761 post-quantum key exchange where servers offer it (costs more CPU per connection).</summary>
     public bool PreferPostQuantumKeyExchange { get; set; }
 
+    /// <summary>
+    /// How often each Hangfire worker looks for a queued job in its SQLite queue: the longest a queued job waits to start.
+    /// Every worker queries the database at this rate for as long as the panel runs, jobs or none.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Most nodes worked on at once.</summary>
     [Range(1, 512)]
     public int MaxParallelNodes { get; set; } = 32;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -108,6 +109,8 @@ public sealed class JobRunner(
         if (await CancelRequestedAsync(jobId)) cancellations.Cancel(jobId);
 
         string? failure = null;
+        logger.LogInformation("Job {JobId} {JobKind} started on {NodeCount} node(s) of cluster {ClusterName} (OpenVidu {Version})",
+            jobId, kind.Name(), run.Scope.Count, cluster.Name, cluster.Version);
         try
         {
             await context.LogAsync(null, $"{kind.Name()} started on {run.Scope.Count} node(s) of cluster '{cluster.Name}' (OpenVidu {cluster.Version}).");
@@ -137,6 +140,7 @@ public sealed class JobRunner(
             var job = await db.Jobs.Include(j => j.Nodes).FirstAsync(j => j.Id == jobId, CancellationToken.None);
             await JobService.Interrupt(db, job, clock.GetUtcNow(), CancellationToken.None);
             await db.SaveChangesAsync(CancellationToken.None);
+            logger.LogWarning("Job {JobId} {JobKind} interrupted: the panel is stopping (retry it once the panel is back)", jobId, kind.Name());
             notifier.Publish(new JobChanged(jobId, clusterId, 0, Ended: true));
             return;
         }
@@ -168,6 +172,16 @@ public sealed class JobRunner(
         };
         job.FinishedAt = now;
         await db.SaveChangesAsync(CancellationToken.None);
+        // The panel's own log tells the story without the UI (journalctl, log shipping): each node's end, then the job's.
+        // Messages are the job's own (what the nodes printed is already blanked out there), redacted once more.
+        foreach (var node in job.Nodes.OrderBy(n => n.Id))
+        {
+            logger.Log(node.State is NodeJobState.Succeeded ? LogLevel.Information : LogLevel.Warning,
+                "Job {JobId} {JobKind} on {NodeName}: {NodeState}: {NodeMessage}", job.Id, job.Kind.Name(), node.NodeName, node.State.Lower(), context.Redact(node.Message ?? ""));
+        }
+        logger.Log(job.State == JobState.Succeeded ? LogLevel.Information : LogLevel.Warning,
+            "Job {JobId} {JobKind} of cluster {ClusterId} {JobState} after {Duration}: {JobMessage}",
+            job.Id, job.Kind.Name(), job.ClusterId, job.State.Lower(), (now - (job.StartedAt ?? now)).ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture), context.Redact(job.Message ?? ""));
         await context.LogAsync(null, $"{job.Kind.Name()} {job.State.Lower()}: {job.Message}");
         notifier.Publish(new JobChanged(context.JobId, context.ClusterId, 0, Ended: true));
     }

@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.Dashboard;
 using Hangfire.Storage.SQLite;
+using Microsoft.Extensions.Options;
 using OpenViduHa.Core.Credentials;
 using OpenViduHa.Core.Install;
 using OpenViduHa.Core.Jobs;
@@ -23,7 +24,10 @@ public static class JobsExtensions
             : Path.Combine(paths.Root, "hangfire.db");
         // Storage and activator are this host's own services, not Hangfire's process-wide defaults (JobStorage.Current,
         // JobActivator.Current): a second host in the same process (tests) must never take this host's jobs.
-        builder.Services.AddSingleton<JobStorage>(_ => new SQLiteStorage(hangfireFile, new SQLiteStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(100) }));
+        builder.Services.AddSingleton<JobStorage>(sp => new SQLiteStorage(hangfireFile, new SQLiteStorageOptions
+        {
+            QueuePollInterval = sp.GetRequiredService<IOptions<JobOptions>>().Value.QueuePollInterval,
+        }));
         builder.Services.AddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         builder.Services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
