@@ -57,9 +57,13 @@ internal static class StatusBench
     /// <summary><c>--profile</c>: after the warm-ups, only warm panel sweeps (<c>--runs</c> of them), for a profiler attached from outside.</summary>
     private static bool Profile;
 
+    /// <summary><c>--alloc-profile</c>: like <c>--profile</c>, tiered sweeps only, and where their allocations go (<see cref="AllocationSampler"/>).</summary>
+    private static bool AllocProfile;
+
     public static async Task<int> RunAsync(string[] args)
     {
         Profile = args.Contains("--profile");
+        AllocProfile = args.Contains("--alloc-profile");
         var sizes = InstallBench.Option(args, "--sizes", "6,50,100").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var runs = int.Parse(InstallBench.Option(args, "--runs", "5"), CultureInfo.InvariantCulture);
         var coldRuns = int.Parse(InstallBench.Option(args, "--cold-runs", "3"), CultureInfo.InvariantCulture);
@@ -138,14 +142,20 @@ internal static class StatusBench
                                       $"pool threads max {w.PoolThreads}, queue max {w.PoolQueue}, panel checks timed out on {w.CheckTimeouts} nodes");
             }
             Console.WriteLine($"  {warmedUp} warm-up sweeps, {(settled >= 4 ? "JIT settled" : "JIT NOT settled: warm numbers include recompilation")}");
-            if (Profile)
+            if (Profile || AllocProfile)
             {
                 // For a profiler attached from outside (perf, dotnet-trace): warm panel sweeps only, nothing else in the process.
+                // With --alloc-profile, tiered sweeps only, their allocations sampled by type from inside.
+                using var sampler = AllocProfile ? new AllocationSampler() : null;
+                sampler?.Start();
                 for (var i = 0; i < runs; i++)
                 {
-                    var w = await SweepAsync(panel, api, clusterId, size, allPorts: i % 2 == 1);
-                    Console.WriteLine($"  profile sweep {i + 1} ({(i % 2 == 1 ? "all ports" : "tiered")}): {w.Seconds:0.000} s, ctl CPU {w.Cpu:0.00} s (JIT {w.JitCpu:0.00})");
+                    var allPorts = !AllocProfile && i % 2 == 1;
+                    var w = await SweepAsync(panel, api, clusterId, size, allPorts);
+                    Console.WriteLine($"  profile sweep {i + 1} ({(allPorts ? "all ports" : "tiered")}): {w.Seconds:0.000} s, ctl CPU {w.Cpu:0.00} s (JIT {w.JitCpu:0.00}), alloc {w.Allocated / 1e6:0.0} MB");
                 }
+                sampler?.Stop();
+                sampler?.Print(runs);
                 Environment.Exit(0);
             }
             var nodes = await ProbeNodesAsync(panel, clusterId);

@@ -12,16 +12,20 @@ namespace OpenViduHa.Core.Ssh;
 /// One bash kept running as root on a connection, reading scripts from its stdin: a status sweep's probe costs one
 /// write and its output instead of a channel opened, an exec request, a login shell started and a channel closed per
 /// sweep (on both sides). The shell is a "shell" channel without a terminal that <c>exec</c>s
-/// <c>bash --noprofile --norc</c> (through <c>sudo -n</c> for other users than root). Each run is framed by a start and an
-/// end line that carry this shell's random token and the run's number, so nothing a script prints can end it early;
-/// the script runs in a subshell (its variables and <c>cd</c> never leak into the next run) with stdin from /dev/null
-/// and stderr dropped, and its whole output comes back in one write. A run that fails, times out or is cancelled
+/// <c>bash --noprofile --norc</c> (through <c>sudo -n</c> for other users than root). A script is sent once, as a bash
+/// function, and each run calls it: a healthy node's probe, the same every sweep, costs ~200 bytes. Each run is framed
+/// by a start and an end line that carry this shell's random token and the run's number, so nothing a script prints can
+/// end it early; the script runs in a subshell (its variables and <c>cd</c> never leak into the next run) with stdin from
+/// /dev/null and stderr dropped, and its whole output comes back in one write. A run that fails, times out or is cancelled
 /// closes the shell: the caller opens a new one.
 /// </summary>
 internal sealed class KeptShell : IDisposable
 {
     /// <summary>Output one run may print before it is cut off as broken (a master's full port matrix is ~0.3 MB).</summary>
     internal const int MaxOutputBytes = 16 << 20;
+
+    /// <summary>Scripts kept defined in bash at once (a healthy node's probe is the same every sweep; a master's varies).</summary>
+    internal const int MaxFunctions = 4;
 
     private readonly ShellStream _stream;
     private readonly SshTarget _target;
@@ -31,6 +35,8 @@ internal sealed class KeptShell : IDisposable
     private readonly ArrayBufferWriter<byte> _output = new(1024);
     private Run? _run;
     private long _runs;
+    private readonly Dictionary<string, int> _functions = new(StringComparer.Ordinal);
+    private int _nextFunction;
     private string _preamble = "";
     private SshClient? _client;
     private volatile bool _closed;
@@ -111,16 +117,31 @@ internal sealed class KeptShell : IDisposable
                 _output.ResetWrittenCount();
                 _run = run;
             }
-            var framed = new StringBuilder(script.Length + preamble.Length + 160)
-                .Append(preamble)
-                .Append("printf '%s\\n' ").Append(start)
-                .Append("; ovha_o=$( {\n").Append(script).Append("\n} </dev/null 2>/dev/null ); ovha_r=$?; printf '%s\\n%s %d\\n' \"$ovha_o\" ")
-                .Append(end).Append(" \"$ovha_r\"; unset ovha_o ovha_r\n")
-                .ToString();
+            // A script is sent once and kept in bash as a function: the next runs of the same script (every sweep's probe
+            // of a healthy node) send only the call. At most MaxFunctions are kept: one more unsets them all first.
+            var framed = new StringBuilder(preamble.Length + 240).Append(preamble);
+            var defined = _functions.TryGetValue(script, out var function);
+            if (!defined)
+            {
+                if (_functions.Count >= MaxFunctions)
+                {
+                    framed.Append("unset -f");
+                    foreach (var old in _functions.Values) framed.Append(" ovha_f").Append(old);
+                    framed.Append('\n');
+                    _functions.Clear();
+                }
+                function = ++_nextFunction;
+                framed.EnsureCapacity(framed.Length + script.Length + 240);
+                framed.Append("ovha_f").Append(function).Append("() {\n").Append(script).Append("\n}\n");
+            }
+            framed.Append("printf '%s\\n' ").Append(start)
+                .Append("; ovha_o=$(ovha_f").Append(function).Append(" </dev/null 2>/dev/null); ovha_r=$?; printf '%s\\n%s %d\\n' \"$ovha_o\" ")
+                .Append(end).Append(" \"$ovha_r\"; unset ovha_o ovha_r\n");
             try
             {
-                _stream.Write(framed);
+                _stream.Write(framed.ToString());
                 var (status, output) = await run.Done.Task.WaitAsync(timeout, ct);
+                if (!defined) _functions[script] = function;
                 return (status, output, Stopwatch.GetElapsedTime(run.Sent, Volatile.Read(ref run.FirstOutput)));
             }
             catch (TimeoutException)

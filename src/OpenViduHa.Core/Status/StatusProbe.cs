@@ -35,9 +35,15 @@ public static class StatusProbe
     public const string PsFormat = @"{{.ID}}\t{{.Names}}\t{{.Image}}\t{{.State}}\t{{.Status}}";
     public const string InspectFormat = "{{.Name}} {{.RestartCount}}";
 
-    public static string Script(IReadOnlyList<ProbeTarget> targets, TimeSpan portTimeout)
+    /// <summary>The probe without port checks: what most sweeps run on most nodes, built once.</summary>
+    private static readonly string NoPorts = Build([], TimeSpan.Zero);
+
+    public static string Script(IReadOnlyList<ProbeTarget> targets, TimeSpan portTimeout) =>
+        targets.Count == 0 ? NoPorts : Build(targets, portTimeout);
+
+    private static string Build(IReadOnlyList<ProbeTarget> targets, TimeSpan portTimeout)
     {
-        var s = new StringBuilder();
+        var s = new StringBuilder(1600 + 40 * targets.Count);
         s.Append("echo @hello\n");
         s.Append("read -r l < /proc/loadavg; echo \"@load $l\"\n");
         s.Append("n=0; if read -r o < /sys/devices/system/cpu/online; then IFS=, read -ra r <<< \"$o\"; for p in \"${r[@]}\"; do ")

@@ -48,6 +48,25 @@ public sealed class KeptShellTests(LocalSshd sshd) : IClassFixture<LocalSshd>
     }
 
     [Fact]
+    public async Task RunScriptAsync_ManyDifferentScripts_EachRightAndAtMostAFewKeptDefinedInBash()
+    {
+        // Arrange: a script is kept in bash as a function after its first run; each new one beyond a few unsets them.
+        await using var session = await ConnectAsync(Target());
+
+        // Act: ten different scripts, each twice, then one that counts what bash keeps defined.
+        var outputs = new List<string>();
+        for (var i = 0; i < 10; i++)
+            for (var again = 0; again < 2; again++)
+                outputs.Add((await session.RunScriptAsync($"echo script-{i}", Timeout, "a probe", CancellationToken.None)).Stdout);
+        var kept = await session.RunScriptAsync("declare -F | grep -c ' ovha_f'", Timeout, "a probe", CancellationToken.None);
+
+        // Assert
+        Assert.Equal(Enumerable.Range(0, 10).SelectMany(i => new[] { $"script-{i}\n", $"script-{i}\n" }), outputs);
+        var functions = int.Parse(kept.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(functions, 1, 4);
+    }
+
+    [Fact]
     public async Task RunScriptAsync_ScriptsAreIsolated_NoVariableOrDirectoryOrStdinCrossesRuns()
     {
         // Arrange
