@@ -187,11 +187,11 @@ internal sealed class KeptShell : IDisposable
         lock (_sync)
         {
             // The stream keeps its own copy of everything that arrives: read it out so it never grows (and never waits: the
-            // data is there). Between runs nothing is expected; what comes is dropped.
+            // data is there). Between runs, and after a run has ended (too much output), what comes is dropped.
             while (_stream.DataAvailable)
             {
                 var read = _stream.Read(_output.GetSpan(e.Data.Length));
-                if (_run is not null) _output.Advance(read);
+                if (_run is { Done.Task.IsCompleted: false }) _output.Advance(read);
             }
             if (_run is not { } run || run.Done.Task.IsCompleted) return;
             var data = _output.WrittenSpan;

@@ -36,13 +36,23 @@ public sealed class PortAnswersStore(IDbContextFactory<PanelDbContext> dbFactory
             _saved[clusterId] = at;
         }
         var cells = results.Saved();
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (!await db.Clusters.AnyAsync(c => c.Id == clusterId, ct)) return;
-        var row = await db.PortAnswers.FirstOrDefaultAsync(a => a.ClusterId == clusterId, ct);
-        if (row is null) db.PortAnswers.Add(row = new PortAnswersEntity { ClusterId = clusterId, Cells = cells });
-        row.Cells = cells;
-        row.LastJobId = results.LastJob;
-        row.SavedAt = at;
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            if (!await db.Clusters.AnyAsync(c => c.Id == clusterId, ct)) return;
+            var row = await db.PortAnswers.FirstOrDefaultAsync(a => a.ClusterId == clusterId, ct);
+            if (row is null) db.PortAnswers.Add(row = new PortAnswersEntity { ClusterId = clusterId, Cells = cells });
+            row.Cells = cells;
+            row.LastJobId = results.LastJob;
+            row.SavedAt = at;
+            await db.SaveChangesAsync(ct);
+        }
+        catch
+        {
+            // Not written: the next sweep that may save tries again.
+            results.SaveFailed();
+            lock (_sync) _saved.Remove(clusterId);
+            throw;
+        }
     }
 }

@@ -44,6 +44,9 @@ public sealed class PortResults
 
     private sealed record SavedCell(int F, string Ip, int P, bool O, string? D, long T);
 
+    /// <summary>A save of <see cref="Saved"/> did not reach the database: the answers still need one.</summary>
+    public void SaveFailed() => Dirty = true;
+
     /// <summary>The answers as JSON, for a restarted panel to go on from (<see cref="Restore"/>).</summary>
     public string Saved()
     {
