@@ -47,8 +47,13 @@ public sealed class InstallFlowTests : IAsyncLifetime
         await Expect(jobs.SelectedState).ToHaveTextAsync("succeeded", new() { Timeout = 40_000 });
         foreach (var node in new[] { "master-1", "master-2", "master-3", "master-4", "media-1", "media-2" })
             await Expect(jobs.NodeState(node)).ToHaveTextAsync("succeeded");
+        await Expect(jobs.Log).ToContainTextAsync("install succeeded:", new() { Timeout = 10_000 }); // the job's last line
+        // Every line once, in order: the rows drawn (the log draws those in view) are consecutive, the view follows the
+        // end, and the count is the last line's number.
         var live = await jobs.SeqsAsync();
-        Assert.Equal(Enumerable.Range(1, live.Count), live); // every line once, in order
+        Assert.Equal(Enumerable.Range(live[0], live.Count), live);
+        var total = live[^1];
+        await Expect(jobs.LogCount).ToHaveTextAsync($"{total:N0} lines");
 
         // A view opened afterwards shows the same lines, each once.
         var late = await context.NewPageAsync();
@@ -57,7 +62,10 @@ public sealed class InstallFlowTests : IAsyncLifetime
         await new ClusterPage(late).OpenTabAsync("Jobs");
         var lateJobs = new JobsTab(late);
         await Expect(lateJobs.SelectedState).ToHaveTextAsync("succeeded");
-        Assert.Equal(live, await lateJobs.SeqsAsync());
+        await Expect(lateJobs.LogCount).ToHaveTextAsync($"{total:N0} lines");
+        var lateSeqs = await lateJobs.SeqsAsync();
+        Assert.Equal(Enumerable.Range(lateSeqs[0], lateSeqs.Count), lateSeqs);
+        Assert.Equal(total, lateSeqs[^1]);
         Assert.All(_session.Lab.Nodes.Take(6), n => Assert.Equal(1, n.InstallerRuns));
 
         // A second page left on the nodes tab (no Jobs tab mounted) learned by itself that the install ended.

@@ -219,7 +219,11 @@ public sealed partial class PanelFlowTests(BrowserFixture fixture, ITestOutputHe
         await list.Link(ClusterName).ClickAsync();
         var cluster = new ClusterPage(page);
         await cluster.WaitUntilInteractiveAsync();
-        await cluster.DeleteAsync();
+        await cluster.OpenDeleteAsync();
+        var (fileName, credentials) = await cluster.DownloadCredentialsFromDeleteDialogAsync();
+        Assert.Equal($"{ClusterName}-credentials.env", fileName);
+        Assert.Contains("LIVEKIT_API_SECRET=", credentials, StringComparison.Ordinal);
+        await cluster.ConfirmDeleteAsync(ClusterName);
         await Expect(list.EmptyState).ToBeVisibleAsync();
         Assert.Empty(await fixture.Server.Services.GetRequiredService<ClusterService>().ListAsync());
     }

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using OpenViduHa.Browser.Tests.Infrastructure;
@@ -17,44 +16,18 @@ namespace OpenViduHa.Browser.Tests;
 /// panel's own sweeps leave this cluster alone.
 /// </summary>
 [Trait("Category", "Browser")]
-public sealed class StatusLayoutTests : IAsyncLifetime
+public sealed class StatusLayoutTests() : OwnPanelTest("operator", "status-layout-password-1", "ovha_browser_layout_0123456789abcdef0123456789")
 {
-    private const string Admin = "operator";
-    private const string Password = "status-layout-password-1";
-    private const string Token = "ovha_browser_layout_0123456789abcdef0123456789";
     private const int MediaCount = 100;
-
-    // No scheduled sweeps: they would replace the made-up status (this cluster has no installed node to watch).
-    private readonly PanelServer _server = new()
-    {
-        Bootstrap = (Admin, Password, Token),
-        Settings = new Dictionary<string, string> { ["Status:Enabled"] = "false" },
-    };
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server.Start();
-        _playwright = await Playwright.CreateAsync();
-        _browser = await Chromium.LaunchAsync(_playwright);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-        await _server.DisposeAsync();
-    }
 
     [Fact]
     public async Task StatusTab_HundredMediaNodesWithTrouble_RendersEveryNodeAndFitsAPhone()
     {
         // Arrange: 104 nodes, a mix of verdicts, published like a sweep's result.
         var cluster = await CreateClusterAsync();
-        var store = _server.Services.GetRequiredService<StatusStore>();
+        var store = Server.Services.GetRequiredService<StatusStore>();
         store.Update(Status(cluster, media57: NodeHealth.Red));
-        var page = await Chromium.SignedInPageAsync(_browser, _server.BaseAddress, Admin, Password);
+        var page = await Chromium.SignedInPageAsync(Browser, Server.BaseAddress, Admin, Password);
         var list = new ClusterListPage(page);
         await list.WaitUntilInteractiveAsync();
         await Expect(list.Health("layout")).ToHaveAttributeAsync("data-health", "degraded");
@@ -116,9 +89,9 @@ public sealed class StatusLayoutTests : IAsyncLifetime
     {
         // Arrange: 4 masters and 996 media nodes, the same trouble as above, published like a sweep's result.
         var cluster = await CreateClusterAsync(media: 996, name: "thousand");
-        var store = _server.Services.GetRequiredService<StatusStore>();
+        var store = Server.Services.GetRequiredService<StatusStore>();
         store.Update(Status(cluster, media57: NodeHealth.Red));
-        var page = await Chromium.SignedInPageAsync(_browser, _server.BaseAddress, Admin, Password);
+        var page = await Chromium.SignedInPageAsync(Browser, Server.BaseAddress, Admin, Password);
 
         // Act
         await page.GotoAsync($"clusters/{cluster.Id}");
@@ -171,12 +144,11 @@ public sealed class StatusLayoutTests : IAsyncLifetime
     private async Task<ClusterView> CreateClusterAsync(int media = MediaCount, string name = "layout")
     {
         var key = (await SshKeys.GenerateEd25519Async()).PrivateKey;
-        using var api = new HttpClient { BaseAddress = _server.BaseAddress };
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        using var api = Api();
         ClusterApi.Node Node(int i) => new($"10.20.{i / 250}.{i % 250 + 1}", key);
         var id = await ClusterApi.CreateAsync(api, name, "3.8.0", ["observability"], "http://127.0.0.1:9/",
             Enumerable.Range(0, 4).Select(Node).ToList(), Enumerable.Range(4, media).Select(Node).ToList(), licenseKey: "LAYOUTLICENSE");
-        return (await _server.Services.GetRequiredService<ClusterService>().GetAsync(id))!;
+        return (await Server.Services.GetRequiredService<ClusterService>().GetAsync(id))!;
     }
 
     /// <summary>What a sweep could have found: master-2 amber (a restarted container), media-3 amber (one restarting),

@@ -92,6 +92,11 @@ public sealed class InstallTests
         Assert.Equal("failed", LabPanel.NodeState(job, "media-2"));
         Assert.Contains("disk quota exceeded while pulling images", LabPanel.NodeMessage(job, "media-2"), StringComparison.Ordinal);
         foreach (var name in new[] { "master-1", "master-2", "master-3", "master-4", "media-1" }) Assert.Equal("succeeded", LabPanel.NodeState(job, name));
+        // Hangfire says what the panel says: the job failed there too, with the job's own message.
+        var hangfire = lp.Panel.Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi();
+        var expected = $"Job {job["id"]} (install) failed: Failed on media-2.";
+        for (var waited = 0; !hangfire.FailedJobs(0, 50).Any(f => f.Value.ExceptionMessage == expected) && waited < 100; waited++) await Task.Delay(100);
+        Assert.Contains(hangfire.FailedJobs(0, 50), f => f.Value.ExceptionMessage == expected && f.Value.ExceptionType == typeof(OpenViduHa.Core.Jobs.JobNotSucceededException).FullName);
 
         nodes[5].ClearFaults();
         var retry = await lp.Api.PostAsync($"/api/jobs/{job["id"]}/retry", null);

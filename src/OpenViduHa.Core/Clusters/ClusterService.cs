@@ -25,10 +25,11 @@ public sealed class ClusterService(
                 c.Id, c.Name, c.OpenviduVersion, c.DomainName, c.UpdatedAt,
                 Masters = c.Nodes.Count(n => n.Role == NodeRole.Master),
                 Media = c.Nodes.Count(n => n.Role == NodeRole.Media),
+                Installed = c.Nodes.Count(n => n.InstalledAt != null),
             })
             .ToListAsync(ct);
         return rows.OrderBy(r => r.Name, StringComparer.Ordinal)
-            .Select(r => new ClusterSummary(r.Id, r.Name, r.OpenviduVersion, r.DomainName, r.Masters, r.Media, r.UpdatedAt))
+            .Select(r => new ClusterSummary(r.Id, r.Name, r.OpenviduVersion, r.DomainName, r.Masters, r.Media, r.UpdatedAt, r.Installed))
             .ToList();
     }
 

@@ -2,7 +2,8 @@ using OpenViduHa.Core.Secrets;
 
 namespace OpenViduHa.Core.Clusters;
 
-public sealed record ClusterSummary(int Id, string Name, string OpenviduVersion, string DomainName, int Masters, int MediaNodes, DateTimeOffset UpdatedAt);
+/// <param name="InstalledNodes">Nodes installed so far (0: the cluster is not installed, and has no health to show).</param>
+public sealed record ClusterSummary(int Id, string Name, string OpenviduVersion, string DomainName, int Masters, int MediaNodes, DateTimeOffset UpdatedAt, int InstalledNodes);
 
 /// <summary>A stored cluster as the API and UI show it: every secret left out, only whether it is set.</summary>
 public sealed record ClusterView(

@@ -47,6 +47,23 @@ public sealed class JobRunner(
     TimeProvider clock,
     ILogger<JobRunner> logger)
 {
+    /// <summary>
+    /// Hangfire's entry: runs the job, then fails in Hangfire too when the job did not succeed (failed, cancelled,
+    /// interrupted), with the job's own message, so the Hangfire dashboard says what the panel says. Never retried by
+    /// Hangfire: a retry is the operator's (the failed nodes only).
+    /// </summary>
+    [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+    [JobDisplayName("OpenVidu job {0}")]
+    public async Task RunAndReportAsync(int jobId, CancellationToken ct)
+    {
+        await RunAsync(jobId, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => new { j.Kind, j.State, j.Message }).FirstOrDefaultAsync(CancellationToken.None);
+        if (job is { State: not (JobState.Succeeded or JobState.Queued or JobState.Running) })
+            throw new JobNotSucceededException($"Job {jobId} ({job.Kind.Name()}) {job.State.Lower()}: {job.Message}");
+    }
+
+    /// <summary>Runs a queued job to its end (a job that is no longer queued is left alone). Its outcome is in the database.</summary>
     [AutomaticRetry(Attempts = 0)]
     [JobDisplayName("OpenVidu job {0}")]
     public async Task RunAsync(int jobId, CancellationToken ct)
@@ -220,4 +237,14 @@ public sealed class JobRunner(
             cluster.Nodes.First(d => d.Name == n.Name),
             new SshTarget(n.Name, n.SshHost, n.SshPort, n.SshUsername, protector.Unprotect<SshCredentials>(n.ProtectedCredentials), n.HostKeyFingerprint))).ToList();
     }
+}
+
+/// <summary>A job ended other than succeeded: Hangfire records it as failed, with the job's message (already redacted).</summary>
+public sealed class JobNotSucceededException : Exception
+{
+    public JobNotSucceededException() { }
+
+    public JobNotSucceededException(string message) : base(message) { }
+
+    public JobNotSucceededException(string message, Exception inner) : base(message, inner) { }
 }

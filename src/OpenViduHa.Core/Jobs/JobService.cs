@@ -45,16 +45,7 @@ public sealed class JobService(
                 if (target is null) return Outcome.Refused($"Node {nodeId} is not part of cluster '{cluster.Name}'.");
             }
 
-            if (kind.Changes())
-            {
-                var running = await db.Jobs.AsNoTracking()
-                    .Where(j => j.ClusterId == clusterId && (j.State == JobState.Queued || j.State == JobState.Running))
-                    .ToListAsync(ct);
-                var blocking = running.FirstOrDefault(j => j.Kind.Changes());
-                if (blocking is not null)
-                    return Outcome.Conflict($"Job {blocking.Id} ({blocking.Kind.Name()}, {blocking.State.Lower()}) is changing cluster '{cluster.Name}': " +
-                                            "one changing job at a time. Wait for it, or cancel it.");
-            }
+            if (kind.Changes() && await BlockingAsync(db, cluster, ct) is { } blocking) return Outcome.Conflict(blocking);
 
             if (JobRules.Check(kind, cluster, nodes, target, retry: retryOf is not null) is { } refusal) return Outcome.Refused(refusal);
 
@@ -78,7 +69,7 @@ public sealed class JobService(
 
             try
             {
-                hangfire.Enqueue<JobRunner>(runner => runner.RunAsync(job.Id, CancellationToken.None));
+                hangfire.Enqueue<JobRunner>(runner => runner.RunAndReportAsync(job.Id, CancellationToken.None));
             }
             catch (Exception e)
             {
@@ -100,6 +91,32 @@ public sealed class JobService(
         }
     }
 
+    /// <summary>Why a changing job may not start on the cluster now (another changing job is queued or running), or null.</summary>
+    private static async Task<string?> BlockingAsync(PanelDbContext db, ClusterEntity cluster, CancellationToken ct)
+    {
+        var running = await db.Jobs.AsNoTracking()
+            .Where(j => j.ClusterId == cluster.Id && (j.State == JobState.Queued || j.State == JobState.Running))
+            .ToListAsync(ct);
+        var blocking = running.FirstOrDefault(j => j.Kind.Changes());
+        return blocking is null ? null
+            : $"Job {blocking.Id} ({blocking.Kind.Name()}, {blocking.State.Lower()}) is changing cluster '{cluster.Name}': one changing job at a time. Wait for it, or cancel it.";
+    }
+
+    /// <summary>
+    /// For each of <paramref name="kinds"/> (on the whole cluster), why it would be refused now, or null when it may
+    /// start: the page disables its button with the reason instead of failing after the click. The same rules as
+    /// <see cref="EnqueueAsync"/>, which checks them again when the job is asked for.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<JobKind, string?>> WhyNotAsync(int clusterId, IReadOnlyList<JobKind> kinds, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var cluster = await db.Clusters.Include(c => c.Nodes).AsNoTracking().FirstOrDefaultAsync(c => c.Id == clusterId, ct);
+        if (cluster is null) return kinds.ToDictionary(k => k, _ => (string?)$"There is no cluster {clusterId}.");
+        var nodes = cluster.Nodes.OrderBy(n => n.Ordinal).ToList();
+        var blocking = kinds.Any(k => k.Changes()) ? await BlockingAsync(db, cluster, ct) : null;
+        return kinds.ToDictionary(k => k, k => (k.Changes() ? blocking : null) ?? (k.NeedsNode() ? $"A {k.Name()} job needs a node." : JobRules.Check(k, cluster, nodes, null)));
+    }
+
     public async Task<JobView?> GetAsync(int jobId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -115,11 +132,31 @@ public sealed class JobService(
         return jobs.Select(ToView).ToList();
     }
 
-    public async Task<IReadOnlyList<JobLogLineView>> LogAsync(int jobId, int after, int take = 5000, CancellationToken ct = default)
+    /// <summary>
+    /// A job's log lines after <paramref name="after"/>, in order, at most <paramref name="take"/>; only one node's lines
+    /// when <paramref name="node"/> is given (<see cref="JobLogText.PanelNode"/>: the job's own lines, which have no node).
+    /// </summary>
+    public async Task<IReadOnlyList<JobLogLineView>> LogAsync(int jobId, int after, int take = 5000, string? node = null, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.JobLog.AsNoTracking().Where(l => l.JobId == jobId && l.Seq > after).OrderBy(l => l.Seq).Take(take)
-            .Select(l => new JobLogLineView(l.Seq, l.At, l.NodeName, l.Text)).ToListAsync(ct);
+        var lines = db.JobLog.AsNoTracking().Where(l => l.JobId == jobId && l.Seq > after);
+        if (node == JobLogText.PanelNode) lines = lines.Where(l => l.NodeName == null);
+        else if (node is not null) lines = lines.Where(l => l.NodeName == node);
+        return await lines.OrderBy(l => l.Seq).Take(take).Select(l => new JobLogLineView(l.Seq, l.At, l.NodeName, l.Text)).ToListAsync(ct);
+    }
+
+    /// <summary>Every log line of a job (or of one node, as <see cref="LogAsync"/>), read a page at a time: a long log is never held whole.</summary>
+    public async IAsyncEnumerable<JobLogLineView> ReadLogAsync(int jobId, string? node = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        const int page = 5000;
+        var after = 0;
+        while (true)
+        {
+            var lines = await LogAsync(jobId, after, page, node, ct);
+            foreach (var line in lines) yield return line;
+            if (lines.Count < page) yield break;
+            after = lines[^1].Seq;
+        }
     }
 
     public async Task<Outcome> CancelAsync(int jobId, string actor, CancellationToken ct = default)

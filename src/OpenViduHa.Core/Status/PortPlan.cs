@@ -20,6 +20,8 @@ public sealed class PortPlan
     private readonly Dictionary<int, List<ProbeTarget>> _fromNode = [];
     private readonly Dictionary<int, List<int>> _fromPanel = [];
     private readonly Dictionary<int, List<(int Port, WatchedNode Source)>> _expected = [];
+    private HashCode _signature;
+    private int _checks;
 
     public PortPlan(ClusterDefinition cluster, IReadOnlyList<WatchedNode> nodes)
     {
@@ -56,10 +58,29 @@ public sealed class PortPlan
                     }
                 }
             }
-            foreach (var (sourceId, ports) in bySource) _fromNode[sourceId].Add(new ProbeTarget(target.PrivateIp, ports.ToList()));
+            foreach (var (sourceId, ports) in bySource)
+            {
+                _fromNode[sourceId].Add(new ProbeTarget(target.PrivateIp, ports.ToList()));
+                foreach (var port in ports) Sign(sourceId, target.PrivateIp, port);
+            }
             _fromPanel[target.Id].Sort();
+            foreach (var port in _fromPanel[target.Id]) Sign(0, target.PrivateIp, port);
         }
     }
+
+    private void Sign(int source, string ip, int port)
+    {
+        _signature.Add(source);
+        _signature.Add(ip);
+        _signature.Add(port);
+        _checks++;
+    }
+
+    /// <summary>
+    /// The plan's checks in one value (a hash of every source, address and port, and their number): two plans with the same
+    /// signature ask for the same checks, so a sweep need not look for answers the plan no longer asks for.
+    /// </summary>
+    public (int Hash, int Checks) Signature => (_signature.ToHashCode(), _checks);
 
     public const int HealthPort = 7880;
 

@@ -33,7 +33,12 @@ public static class JobEndpoints
             .ProducesValidationProblem()
             .WithName("StartJob");
 
-        clusterJobs.MapGet("/jobs", async (int id, JobService jobs, CancellationToken ct) => TypedResults.Ok(await jobs.ListAsync(id, ct: ct)))
+        clusterJobs.MapGet("/jobs", async Task<IResult> (int id, JobService jobs, ClusterService clusters, CancellationToken ct) =>
+                await clusters.GetAsync(id, ct) is null
+                    ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Cluster not found.", detail: $"There is no cluster {id}.")
+                    : TypedResults.Ok(await jobs.ListAsync(id, ct: ct)))
+            .Produces<IReadOnlyList<JobView>>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithName("ListJobs");
 
         clusterJobs.MapPost("/nodes", async Task<IResult> (int id, NodeSpec node, ClusterService clusters, HttpContext http, CancellationToken ct) =>
@@ -50,8 +55,30 @@ public static class JobEndpoints
         jobsGroup.MapGet("/", async Task<Results<Ok<JobView>, ProblemHttpResult>> (int jobId, JobService jobs, CancellationToken ct) =>
                 await jobs.GetAsync(jobId, ct) is { } view ? TypedResults.Ok(view) : JobNotFound(jobId))
             .WithName("GetJob");
-        jobsGroup.MapGet("/log", async (int jobId, int? after, JobService jobs, CancellationToken ct) =>
-                TypedResults.Ok(await jobs.LogAsync(jobId, after ?? 0, ct: ct)))
+        jobsGroup.MapGet("/log", async Task<IResult> (int jobId, int? after, string? format, string? node, JobService jobs, CancellationToken ct) =>
+            {
+                if (format is not (null or "json" or "text"))
+                    return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["format"] = ["Use json (the default) or text."] }, title: "Unknown log format.");
+                if (await jobs.GetAsync(jobId, ct) is not { } job) return JobNotFound(jobId);
+                if (node is not null && node != JobLogText.PanelNode && job.Nodes.All(n => n.NodeName != node))
+                    return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+                    {
+                        ["node"] = [$"Job {jobId} has these nodes: {string.Join(", ", job.Nodes.Select(n => n.NodeName).Prepend(JobLogText.PanelNode))}."],
+                    }, title: "Unknown node.");
+                if (format != "text") return TypedResults.Ok(await jobs.LogAsync(jobId, after ?? 0, node: node, ct: ct));
+                // The whole log (or one node's) as a file, written a page at a time as it is read.
+                return TypedResults.Stream(async body =>
+                {
+                    await using var writer = new StreamWriter(body, new System.Text.UTF8Encoding(false), bufferSize: 16 * 1024) { NewLine = "\n" };
+                    await writer.WriteLineAsync(JobLogText.Header(job));
+                    await foreach (var line in jobs.ReadLogAsync(jobId, node, ct))
+                        if (line.Seq > (after ?? 0)) await writer.WriteLineAsync(JobLogText.Line(line));
+                }, "text/plain; charset=utf-8", $"job-{jobId}-{job.Kind.Name()}{(node is null ? "" : "-" + node)}.log");
+            })
+            .Produces<IReadOnlyList<JobLogLineView>>()
+            .Produces<string>(StatusCodes.Status200OK, "text/plain")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesValidationProblem()
             .WithName("GetJobLog");
         jobsGroup.MapPost("/cancel", async Task<IResult> (int jobId, JobService jobs, HttpContext http, CancellationToken ct) =>
                 Answer(await jobs.CancelAsync(jobId, http.User.Actor(), ct)))

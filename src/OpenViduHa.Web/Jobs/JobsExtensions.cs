@@ -56,13 +56,16 @@ public static class JobsExtensions
         builder.Services.AddSingleton<IJobHandler>(sp => sp.GetRequiredService<CredentialsHandler>());
     }
 
-    /// <summary>The Hangfire dashboard, behind the panel's own sign-in (never a filter that lets everyone in).</summary>
+    /// <summary>The Hangfire dashboard, read only, behind the panel's own sign-in (never a filter that lets everyone in).</summary>
     public static void MapPanelHangfire(this WebApplication app) =>
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
             Authorization = [new SignedInFilter()],
             DisplayStorageConnectionString = false,
             AppPath = "/clusters",
+            // Read only: requeue and delete would act on Hangfire's copy and the panel would ignore them (a job is
+            // retried, cancelled and deleted in the panel, which keeps its rules: one changing job, failed nodes only).
+            IsReadOnlyFunc = _ => true,
         }, app.Services.GetRequiredService<JobStorage>()).RequireAuthorization();
 
     private sealed class SignedInFilter : IDashboardAuthorizationFilter

@@ -29,13 +29,24 @@ public sealed class ClusterPage(IPage page)
 
     public Task EditAsync() => page.GetByTestId("edit-cluster").ClickAsync();
 
-    /// <summary>Delete, then confirm in MudBlazor's message box; the page goes back to the list.</summary>
-    public async Task DeleteAsync()
+    /// <summary>Opens the delete dialog.</summary>
+    public Task OpenDeleteAsync() => page.GetByTestId("delete-cluster").ClickAsync();
+
+    /// <summary>In the open delete dialog: Delete stays disabled until the cluster's name is typed exactly; then delete, back to the list.</summary>
+    public async Task ConfirmDeleteAsync(string name)
     {
-        await page.GetByTestId("delete-cluster").ClickAsync();
-        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        var confirm = page.GetByTestId("delete-confirm");
+        var typed = page.GetByTestId("delete-confirm-name");
+        await Assertions.Expect(confirm).ToBeDisabledAsync();
+        await typed.FillAsync(name + "x");
+        await Assertions.Expect(confirm).ToBeDisabledAsync();
+        await typed.FillAsync(name);
+        await confirm.ClickAsync();
         await page.WaitForURLAsync("**/clusters");
     }
+
+    /// <summary>The delete dialog's "Download credentials.env first" link: the file's name and text (the dialog stays open).</summary>
+    public Task<(string FileName, string Content)> DownloadCredentialsFromDeleteDialogAsync() => DownloadByTestIdAsync("delete-download-credentials");
 
     /// <summary>Clicks the artifact's download link and returns the downloaded file's text.</summary>
     public Task<(string FileName, string Content)> DownloadAsync(string artifact) => DownloadByTestIdAsync($"download-{artifact}");

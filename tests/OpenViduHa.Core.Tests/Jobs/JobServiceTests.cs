@@ -76,11 +76,35 @@ public sealed class JobServiceTests : IDisposable
         Assert.Equal(["master-1", "master-2", "master-3", "master-4", "media-1", "media-2"], job.Nodes.Select(n => n.NodeName));
         Assert.All(job.Nodes, n => Assert.Equal(NodeJobState.Pending, n.State));
         var enqueued = Assert.Single(_storage.GetMonitoringApi().EnqueuedJobs("default", 0, 10));
-        Assert.Equal(nameof(JobRunner.RunAsync), enqueued.Value.Job.Method.Name);
+        Assert.Equal(nameof(JobRunner.RunAndReportAsync), enqueued.Value.Job.Method.Name);
         Assert.Equal(result.Id, enqueued.Value.Job.Args[0]);
         Assert.Contains(await _db.Audit.RecentAsync(), a => a.Action == "job.install" && a.Target == "prod" && a.Detail == "6 nodes");
         Assert.Equal(new JobChanged(result.Id.Value, clusterId, 0), await heard.Task.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains((Microsoft.Extensions.Logging.LogLevel.Information, $"Job {result.Id} install queued for cluster prod by alice"), _log.Entries);
+    }
+
+    [Fact]
+    public async Task WhyNotAsync_SaysWhatEnqueueWouldRefuse_AndNothingForWhatMayRun()
+    {
+        // Arrange: keys not confirmed, nothing installed; then pinned; then an install queued.
+        var unpinned = await _db.CreateClusterAsync(name: "unpinned", pinned: false);
+        var pinned = await _db.CreateClusterAsync(name: "pinned");
+        var kinds = new[] { JobKind.Preflight, JobKind.Install, JobKind.RollingRestart, JobKind.CheckCredentials };
+
+        // Act
+        var before = await _jobs.WhyNotAsync(unpinned, kinds);
+        var ready = await _jobs.WhyNotAsync(pinned, kinds);
+        var queued = await _jobs.EnqueueAsync(pinned, JobKind.Install, null, "alice");
+        var busy = await _jobs.WhyNotAsync(pinned, kinds);
+
+        // Assert: each reason is the one EnqueueAsync gives.
+        Assert.Null(before[JobKind.Preflight]);
+        Assert.Equal((await _jobs.EnqueueAsync(unpinned, JobKind.Install, null, "alice")).Message, before[JobKind.Install]);
+        Assert.StartsWith("The host keys of master-1, master-2", before[JobKind.Install], StringComparison.Ordinal);
+        Assert.Null(ready[JobKind.Install]);
+        Assert.Equal("Cluster 'pinned' is not installed yet: run install first.", ready[JobKind.RollingRestart]);
+        Assert.Equal($"Job {queued.Id} (install, queued) is changing cluster 'pinned': one changing job at a time. Wait for it, or cancel it.", busy[JobKind.Install]);
+        Assert.Null(busy[JobKind.Preflight]); // reads only: never blocked by a changing job
     }
 
     [Fact]

@@ -12,6 +12,26 @@ public sealed class PortPlanTests
     }
 
     [Fact]
+    public void Signature_SameClusterAndNodes_Equal_AnAddressOrANodeChanged_Differs()
+    {
+        // Arrange
+        var cluster = TestClusters.Full("3.8.0");
+        var (plan, nodes) = Plan(cluster);
+        var moved = nodes.Select(n => n.Name == "media-2" ? n with { PrivateIp = "10.0.9.9" } : n).ToList();
+
+        // Act
+        var again = new PortPlan(cluster, nodes).Signature;
+        var afterMove = new PortPlan(cluster, moved).Signature;
+        var withoutOne = new PortPlan(cluster, nodes.Take(nodes.Count - 1).ToList()).Signature;
+
+        // Assert
+        Assert.Equal(plan.Signature, again);
+        Assert.NotEqual(plan.Signature, afterMove);
+        Assert.NotEqual(plan.Signature, withoutOne);
+        Assert.Equal(nodes.Sum(n => plan.FromNode(n.Id).Sum(t => t.Ports.Count) + plan.FromPanel(n.Id).Count), plan.Signature.Checks);
+    }
+
+    [Fact]
     public void Expected_RedisOnAMaster_CheckedFromEveryOtherMasterAndEveryMediaNode()
     {
         var (plan, nodes) = Plan(TestClusters.Full("3.8.0"));

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
+using OpenViduHa.Core.Clusters;
 using OpenViduHa.Core.Jobs;
 using OpenViduHa.Web.Auth;
 
@@ -15,6 +16,9 @@ public sealed partial class ClusterJobs
 {
     [Parameter, EditorRequired] public int ClusterId { get; set; }
 
+    /// <summary>The cluster's nodes: a job that interrupts service names them when it asks for confirmation.</summary>
+    [Parameter, EditorRequired] public IReadOnlyList<NodeView> Nodes { get; set; } = [];
+
     /// <summary>A job started elsewhere on the page (a node's menu, "Fetch digests"): shown selected, and again whenever it changes.</summary>
     [Parameter] public int? FollowJobId { get; set; }
 
@@ -22,6 +26,9 @@ public sealed partial class ClusterJobs
     [Inject] private JobService Jobs { get; set; } = default!;
     [Inject] private JobNotifier Notifier { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
+
+    private const int LogPage = 5000;
 
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private IReadOnlyList<JobView> _jobs = [];
@@ -32,6 +39,13 @@ public sealed partial class ClusterJobs
     private string? _error;
     private int? _followed;
 
+    /// <summary>The cluster-wide jobs of the buttons, and why each cannot run now (null: it can).</summary>
+    private static readonly JobKind[] ButtonKinds = [JobKind.Preflight, JobKind.CheckCredentials, JobKind.Install, JobKind.DistributeCredentials, JobKind.RollingRestart];
+    private IReadOnlyDictionary<JobKind, string?> _whyNot = new Dictionary<JobKind, string?>();
+    private IReadOnlyList<NodeView>? _nodesSeen;
+
+    private string? WhyNot(JobKind kind) => _whyNot.GetValueOrDefault(kind);
+
     protected override async Task OnInitializedAsync()
     {
         _subscription = Notifier.SubscribeCluster(ClusterId, change => InvokeAsync(() => OnChangedAsync(change)));
@@ -41,6 +55,12 @@ public sealed partial class ClusterJobs
 
     protected override async Task OnParametersSetAsync()
     {
+        // A host key confirmed, a node installed or added: the page hands new nodes, and what may run changes.
+        if (!ReferenceEquals(Nodes, _nodesSeen))
+        {
+            _nodesSeen = Nodes;
+            _whyNot = await Jobs.WhyNotAsync(ClusterId, ButtonKinds);
+        }
         if (FollowJobId is not { } follow || follow == _followed) return;
         _followed = follow;
         await ReloadAsync();
@@ -49,6 +69,7 @@ public sealed partial class ClusterJobs
 
     private async Task StartAsync(JobKind kind, int? nodeId = null)
     {
+        if (!await ConfirmJobDialog.AskAsync(Dialogs, JobImpacts.Of(kind, Nodes, Nodes.FirstOrDefault(n => n.Id == nodeId)))) return;
         var actor = (await AuthenticationState).User.Actor();
         var result = await Jobs.EnqueueAsync(ClusterId, kind, nodeId, actor);
         if (!result.Succeeded)
@@ -68,6 +89,8 @@ public sealed partial class ClusterJobs
         try
         {
             await ReloadAsync();
+            // Queued, cancelled or ended (not every log line): what may run next has changed.
+            if (change.LastSeq == 0 || change.Ended) _whyNot = await Jobs.WhyNotAsync(ClusterId, ButtonKinds);
             if (change.JobId == _selectedId) await RefreshSelectedAsync();
             StateHasChanged();
         }
@@ -92,8 +115,14 @@ public sealed partial class ClusterJobs
         try
         {
             _selected = await Jobs.GetAsync(_selectedId);
-            var after = _log.Count == 0 ? 0 : _log[^1].Seq;
-            _log.AddRange(await Jobs.LogAsync(_selectedId, after));
+            // A page at a time until the end: a long log (10,000 lines and more) arrives whole.
+            while (true)
+            {
+                var after = _log.Count == 0 ? 0 : _log[^1].Seq;
+                var lines = await Jobs.LogAsync(_selectedId, after, LogPage);
+                _log.AddRange(lines);
+                if (lines.Count < LogPage) break;
+            }
         }
         finally
         {
