@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the tests need (Debian packages, NuGet packages) and runs every test.
-# The tests use real parts: nginx with its stream module, HAProxy, OpenSSH, Chromium, docker-compose (config check only).
+# The tests use real parts: nginx with its stream module, HAProxy, OpenSSH, Chromium, docker-compose (config check only),
+# and from npm (tests/node, pinned by its package-lock.json) axe-core and Redocly's CLI.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(nginx libnginx-mod-stream haproxy openssh-client openssh-server sudo python3 util-linux chromium docker-compose sqlite3 openssl curl iproute2)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+# Node.js and npm come with the machine (Node 20); Debian's are the fallback where they do not.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if ((${#missing[@]})); then
   echo "Installing Debian packages: ${missing[*]}"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -16,6 +19,7 @@ fi
 
 dotnet tool restore >/dev/null
 dotnet restore OpenViduHa.sln
+npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 dotnet build OpenViduHa.sln --no-restore -c Debug -warnaserror
 
 # The suites start hundreds of jobs: the panel's workers look for queued ones every 100 ms here, not every second.

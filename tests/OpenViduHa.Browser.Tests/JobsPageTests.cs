@@ -82,6 +82,52 @@ public sealed class JobsPageTests() : OwnPanelTest("operator", "job-log-password
     }
 
     [Fact]
+    public async Task EveryPage_AxeCoreWcag21AA_NoViolation()
+    {
+        // Arrange: a cluster with a job and a short log, so the Jobs tab shows its list, nodes and log.
+        var clusterId = await CreateClusterAsync("a11y", pinned: false);
+        await JobSeed.CreateAsync(Server.Services, clusterId, 30);
+        var found = new List<string>();
+        async Task CheckAsync(IPage p, string where)
+        {
+            var violations = await Axe.RunAsync(p);
+            found.AddRange(violations.Select(v => $"{where}: {v}"));
+        }
+
+        // Act: every page, signed out and in, each tab of the cluster page.
+        await using (var anonymous = await Chromium.NewContextAsync(Browser, Server.BaseAddress))
+        {
+            var login = await anonymous.NewPageAsync();
+            await login.GotoAsync("login");
+            await Expect(login.GetByRole(AriaRole.Button, new() { Name = "Sign in" })).ToBeVisibleAsync();
+            await CheckAsync(login, "sign-in");
+        }
+        var page = await Chromium.SignedInPageAsync(Browser, Server.BaseAddress, Admin, Password);
+        var list = new ClusterListPage(page);
+        await list.WaitUntilInteractiveAsync();
+        await CheckAsync(page, "clusters");
+        await page.GotoAsync($"clusters/{clusterId}");
+        var cluster = new ClusterPage(page);
+        await cluster.WaitUntilInteractiveAsync();
+        await CheckAsync(page, "cluster: nodes");
+        foreach (var tab in new[] { "Artifacts", "Jobs", "Status" })
+        {
+            await cluster.OpenTabAsync(tab);
+            await page.WaitForTimeoutAsync(300);
+            await CheckAsync(page, $"cluster: {tab.ToLowerInvariant()}");
+        }
+        foreach (var (path, where) in new[] { ("clusters/new", "wizard"), ("tokens", "tokens"), ("audit", "audit log") })
+        {
+            await page.GotoAsync(path);
+            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+            await CheckAsync(page, where);
+        }
+
+        // Assert
+        Assert.True(found.Count == 0, $"axe-core (WCAG 2.1 AA): {found.Count} violations\n{string.Join('\n', found)}");
+    }
+
+    [Fact]
     public async Task JobLog_TenThousandLines_OneRowEach_FollowsUntilScrolledUp_FiltersByNode_Downloads()
     {
         // Arrange: a cluster (example addresses, never contacted) and a running job with 10,000 lines.

@@ -25,7 +25,8 @@ public static class ArtifactEndpoints
                 }).ToList());
             })
             .Produces<List<ArtifactInfo>>()
-            .WithName("ListArtifacts");
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("ListArtifacts").WithSummary("List a cluster's generated files.");
 
         artifacts.MapGet("/{name}", async Task<IResult> (int id, string name, ClusterService service, AuditLog audit, HttpContext http, CancellationToken ct) =>
             {
@@ -41,6 +42,8 @@ public static class ArtifactEndpoints
                 http.Response.Headers.CacheControl = "no-store";
                 return TypedResults.File(Encoding.UTF8.GetBytes(artifact.Content), artifact.ContentType + "; charset=utf-8", artifact.FileName);
             })
-            .WithName("DownloadArtifact");
+            .Produces<string>(StatusCodes.Status200OK, "text/plain", "application/json")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("DownloadArtifact").WithSummary("Download one generated file.");
     }
 }

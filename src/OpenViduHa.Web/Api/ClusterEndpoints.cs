@@ -18,11 +18,12 @@ public static class ClusterEndpoints
         var clusters = app.MapGroup("/api/clusters").WithTags("Clusters");
 
         clusters.MapGet("/", async (ClusterService service, CancellationToken ct) => TypedResults.Ok(await service.ListAsync(ct)))
-            .WithName("ListClusters");
+            .WithName("ListClusters").WithSummary("List clusters (name, version, node counts, installed nodes).");
 
         clusters.MapGet("/{id:int}", async Task<Results<Ok<ClusterView>, ProblemHttpResult>> (int id, ClusterService service, CancellationToken ct) =>
                 await service.GetAsync(id, ct) is { } view ? TypedResults.Ok(view) : NotFound(id))
-            .WithName("GetCluster");
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("GetCluster").WithSummary("Read a cluster, secrets left out.");
 
         clusters.MapPost("/", async Task<IResult> (HttpRequest request, ClusterService service, CancellationToken ct) =>
             {
@@ -35,7 +36,7 @@ public static class ClusterEndpoints
             .Accepts<ClusterSpec>("application/json")
             .Produces<CreatedCluster>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
-            .WithName("CreateCluster");
+            .WithName("CreateCluster").WithSummary("Create a cluster; missing secrets are generated.");
 
         clusters.MapPut("/{id:int}", async Task<IResult> (int id, HttpRequest request, ClusterService service, CancellationToken ct) =>
             {
@@ -49,7 +50,7 @@ public static class ClusterEndpoints
             .Produces<CreatedCluster>()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithName("UpdateCluster");
+            .WithName("UpdateCluster").WithSummary("Change a cluster; stored secrets are kept unless given.");
 
         clusters.MapPut("/{id:int}/installer-sha256", async Task<IResult> (int id, InstallerSha256Spec pins, ClusterService service, HttpContext http, CancellationToken ct) =>
             {
@@ -60,7 +61,7 @@ public static class ClusterEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithName("PinInstallerSha256");
+            .WithName("PinInstallerSha256").WithSummary("Pin (or unpin) the installer scripts' SHA-256.");
 
         clusters.MapDelete("/{id:int}", async Task<IResult> (int id, ClusterService service, HttpContext http, CancellationToken ct) =>
             {
@@ -70,7 +71,7 @@ public static class ClusterEndpoints
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithName("DeleteCluster");
+            .WithName("DeleteCluster").WithSummary("Delete a cluster from the panel (the machines are not touched).");
     }
 
     public sealed record CreatedCluster(int Id, IReadOnlyList<string> Warnings);

@@ -29,9 +29,10 @@ public static class JobEndpoints
                 return Answer(await jobs.EnqueueAsync(id, kind, request.NodeId, http.User.Actor(), ct: ct));
             })
             .Produces<JobAccepted>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesValidationProblem()
-            .WithName("StartJob");
+            .WithName("StartJob").WithSummary("Start a job on the cluster.");
 
         clusterJobs.MapGet("/jobs", async Task<IResult> (int id, JobService jobs, ClusterService clusters, CancellationToken ct) =>
                 await clusters.GetAsync(id, ct) is null
@@ -39,7 +40,7 @@ public static class JobEndpoints
                     : TypedResults.Ok(await jobs.ListAsync(id, ct: ct)))
             .Produces<IReadOnlyList<JobView>>()
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithName("ListJobs");
+            .WithName("ListJobs").WithSummary("List the cluster's jobs, newest first.");
 
         clusterJobs.MapPost("/nodes", async Task<IResult> (int id, NodeSpec node, ClusterService clusters, HttpContext http, CancellationToken ct) =>
             {
@@ -49,12 +50,15 @@ public static class JobEndpoints
             })
             .Produces<NodeAdded>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
-            .WithName("AddNode");
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithName("AddNode").WithSummary("Add a media node to the cluster (stored; install it with an add-node job).");
 
         var jobsGroup = app.MapGroup("/api/jobs/{jobId:int}").WithTags("Jobs");
         jobsGroup.MapGet("/", async Task<Results<Ok<JobView>, ProblemHttpResult>> (int jobId, JobService jobs, CancellationToken ct) =>
                 await jobs.GetAsync(jobId, ct) is { } view ? TypedResults.Ok(view) : JobNotFound(jobId))
-            .WithName("GetJob");
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("GetJob").WithSummary("Read a job: state, message, each node's state.");
         jobsGroup.MapGet("/log", async Task<IResult> (int jobId, int? after, string? format, string? node, JobService jobs, CancellationToken ct) =>
             {
                 if (format is not (null or "json" or "text"))
@@ -79,21 +83,33 @@ public static class JobEndpoints
             .Produces<string>(StatusCodes.Status200OK, "text/plain")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesValidationProblem()
-            .WithName("GetJobLog");
+            .WithName("GetJobLog").WithSummary("Read a job's log (JSON pages, or the whole log as text).");
         jobsGroup.MapPost("/cancel", async Task<IResult> (int jobId, JobService jobs, HttpContext http, CancellationToken ct) =>
                 Answer(await jobs.CancelAsync(jobId, http.User.Actor(), ct)))
-            .WithName("CancelJob");
+            .Produces<JobAccepted>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .WithName("CancelJob").WithSummary("Cancel a queued or running job.");
         jobsGroup.MapPost("/retry", async Task<IResult> (int jobId, JobService jobs, HttpContext http, CancellationToken ct) =>
                 Answer(await jobs.RetryAsync(jobId, http.User.Actor(), ct)))
-            .WithName("RetryJob");
+            .Produces<JobAccepted>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .WithName("RetryJob").WithSummary("Retry a finished job's failed nodes as a new job.");
 
         app.MapPost("/api/nodes/{nodeId:int}/host-key", async Task<IResult> (int nodeId, HostKeyRequest request, HostKeyService keys, HttpContext http, CancellationToken ct) =>
             {
                 var result = await keys.PinAsync(nodeId, request.Fingerprint ?? "", request.Replace, http.User.Actor(), ct);
                 return result.Succeeded ? TypedResults.NoContent() : result.ToProblem(HostKeyProblems);
             })
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .WithTags("Nodes")
-            .WithName("PinHostKey");
+            .WithName("PinHostKey").WithSummary("Pin a node's SSH host key.");
     }
 
     /// <summary>202 with the job queued (a retry's new job, a cancelled job itself), or the problem.</summary>

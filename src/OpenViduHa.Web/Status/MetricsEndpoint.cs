@@ -25,7 +25,8 @@ public static class MetricsEndpoint
                 var text = Render(store.All, jobs.Select(j => (j.Kind.Name(), j.State.Lower(), j.Count)).ToList(), collector.Sweeps, collector.Connections.Open);
                 return Results.Text(text, ContentType, Encoding.UTF8);
             })
-            .ExcludeFromDescription();
+            .Produces<string>(StatusCodes.Status200OK, "text/plain")
+            .WithTags("Panel").WithName("Metrics").WithSummary("Prometheus metrics: cluster and node health, sweeps, jobs.");
 
     public static string Render(IReadOnlyCollection<ClusterStatus> clusters, IReadOnlyList<(string Kind, string State, int Count)> jobs, long sweeps, int openConnections)
     {

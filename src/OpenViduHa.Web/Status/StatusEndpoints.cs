@@ -53,14 +53,14 @@ public static class StatusEndpoints
             })
             .Produces<StatusDto>()
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithName("GetClusterStatus")
+            .WithName("GetClusterStatus").WithSummary("Read the cluster's latest status.")
             .WithDescription("The latest sweep's picture: cluster health and reason, every node's reachability, service, containers and port checks.");
 
         group.MapPost("/refresh", async Task<IResult> (int id, bool? ports, StatusCollector collector, CancellationToken ct) =>
                 await collector.SweepClusterAsync(id, force: true, allPorts: ports == true, ct) is { } status ? TypedResults.Ok(ToDto(status)) : ClusterEndpoints.NotFound(id))
             .Produces<StatusDto>()
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithName("RefreshClusterStatus")
+            .WithName("RefreshClusterStatus").WithSummary("Sweep the cluster now and answer with its status.")
             .WithDescription("Sweeps the cluster now (connections waiting out a backoff are retried) and answers with the fresh status. " +
                              "The port matrix runs on its own tier (Status:PortCheckInterval): only the checks that are due run, " +
                              "unless ports=true, which runs every port check now.");
