@@ -100,6 +100,7 @@ public sealed class JobsPageTests() : OwnPanelTest("operator", "job-log-password
             var login = await anonymous.NewPageAsync();
             await login.GotoAsync("login");
             await Expect(login.GetByRole(AriaRole.Button, new() { Name = "Sign in" })).ToBeVisibleAsync();
+            await Expect(login).ToHaveTitleAsync("Sign in · OpenVidu HA panel");
             await CheckAsync(login, "sign-in");
         }
         var page = await Chromium.SignedInPageAsync(Browser, Server.BaseAddress, Admin, Password);
@@ -116,10 +117,12 @@ public sealed class JobsPageTests() : OwnPanelTest("operator", "job-log-password
             await page.WaitForTimeoutAsync(300);
             await CheckAsync(page, $"cluster: {tab.ToLowerInvariant()}");
         }
-        foreach (var (path, where) in new[] { ("clusters/new", "wizard"), ("tokens", "tokens"), ("audit", "audit log") })
+        await Expect(page).ToHaveTitleAsync("a11y · OpenVidu HA panel");
+        foreach (var (path, where, title) in new[] { ("clusters/new", "wizard", "New cluster"), ("tokens", "tokens", "API tokens"), ("audit", "audit log", "Audit log") })
         {
             await page.GotoAsync(path);
             await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+            await Expect(page).ToHaveTitleAsync($"{title} · OpenVidu HA panel");
             await CheckAsync(page, where);
         }
 

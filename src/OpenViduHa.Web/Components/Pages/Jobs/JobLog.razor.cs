@@ -27,6 +27,7 @@ public sealed partial class JobLog : IAsyncDisposable
     private ElementReference _box;
     private DotNetObjectReference<JobLog>? _self;
     private bool _attached;
+    private bool _toEnd; // another job was selected: its end is shown once it has rendered
     private bool _following = true;
     private string _node = AllNodes;
     private int _jobId;
@@ -54,7 +55,7 @@ public sealed partial class JobLog : IAsyncDisposable
             _jobId = Job.Id;
             _node = AllNodes;
             _following = true;
-            if (_attached) _ = FollowAsync(true);
+            _toEnd = _attached;
         }
         Filter();
     }
@@ -86,10 +87,17 @@ public sealed partial class JobLog : IAsyncDisposable
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
-        if (!firstRender) return;
-        _self = DotNetObjectReference.Create(this);
-        await JS.InvokeVoidAsync("ovhaJobLog.attach", _box, _self);
-        _attached = true;
+        if (firstRender)
+        {
+            _self = DotNetObjectReference.Create(this);
+            await JS.InvokeVoidAsync("ovhaJobLog.attach", _box, _self);
+            _attached = true;
+        }
+        else if (_toEnd)
+        {
+            _toEnd = false;
+            await FollowAsync(true);
+        }
     }
 
     /// <summary>Called by the page's script when the reader scrolls away from the end (false) or back to it (true).</summary>
