@@ -33,6 +33,7 @@ public sealed class PrivateFiles(IOptions<JobOptions> options)
         var random = RandomPart();
         var upload = $"{UploadPrefix}j{run.Context.JobId}-{random}";
         var target = $"{Directory}/j{run.Context.JobId}-{random}-{name}";
+        var handedOver = false;
         try
         {
             // mkdir, not mkdir -p: it fails on anything already there (a planted folder or link), never reuses it.
@@ -42,11 +43,15 @@ public sealed class PrivateFiles(IOptions<JobOptions> options)
                 $"umask 077 && mkdir -p {Directory} && chmod 700 {Directory} && " +
                 $"install -m 0700 -o root -g root {q($"{upload}/{name}")} {q(target)}",
                 asRoot: true, $"move the file into {Directory}");
+            handedOver = true;
             return target;
         }
         finally
         {
             await RemoveQuietlyAsync(session, $"rm -rf -- {q(upload)}", asRoot: false);
+            // A cancel or a failure while the file was being moved: it may be there already, and the caller never learns
+            // its name to remove it.
+            if (!handedOver) await RemoveAsync(session, target);
         }
     }
 

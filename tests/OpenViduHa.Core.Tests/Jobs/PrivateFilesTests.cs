@@ -114,6 +114,25 @@ public sealed class PrivateFilesTests
     }
 
     [Fact]
+    public async Task PutAsync_MoveFailsAfterTheFileLanded_TheFileIsRemovedToo()
+    {
+        // Arrange: the move writes the file, then fails (as a cancel or a dropped answer after the move does): the caller
+        // never learns the file's name, so PutAsync must remove it itself.
+        await using var cluster = await LocalCluster.StartAsync();
+        var run = await cluster.JobRunAsync(JobKind.Install);
+        var node = cluster.Node("master-1");
+        node.Write($"{LocalNode.StubDirectory}/bin/install", "#!/bin/bash\n/usr/bin/install \"$@\"\necho 'install: the answer was lost' >&2\nexit 1\n", Executable);
+        await using var session = await cluster.Connector.ConnectAsync(run.AllNodes[0].Ssh, new SshConnectOptions(), CancellationToken.None);
+
+        // Act
+        await Assert.ThrowsAsync<SshFailureException>(() => cluster.PrivateFiles.PutAsync(run, session, "install.sh", "SECRET=TopSecretValue\n"));
+
+        // Assert
+        Assert.Empty(node.List(PrivateFiles.Directory));
+        Assert.DoesNotContain(node.List("/tmp"), e => e.StartsWith(".ovha-", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task RemoveAsync_Paths_RemovedAndNothingSentWithoutPaths()
     {
         // Arrange
