@@ -39,12 +39,13 @@ public sealed partial class ClusterJobs
     private string? _error;
     private int? _followed;
 
-    /// <summary>The cluster-wide jobs of the buttons, and why each cannot run now (null: it can).</summary>
-    private static readonly JobKind[] ButtonKinds = [JobKind.Preflight, JobKind.CheckCredentials, JobKind.Install, JobKind.DistributeCredentials, JobKind.RollingRestart];
-    private IReadOnlyDictionary<JobKind, string?> _whyNot = new Dictionary<JobKind, string?>();
-    private IReadOnlyList<NodeView>? _nodesSeen;
+    /// <summary>The cluster-wide jobs of the buttons (the page asks <see cref="JobService.WhyNotAsync"/> about them).</summary>
+    public static readonly JobKind[] ButtonKinds = [JobKind.Preflight, JobKind.CheckCredentials, JobKind.Install, JobKind.DistributeCredentials, JobKind.RollingRestart];
 
-    private string? WhyNot(JobKind kind) => _whyNot.GetValueOrDefault(kind);
+    /// <summary>Why each of <see cref="ButtonKinds"/> cannot run now (null: it can), from the page, which asks again whenever a job is queued or ends.</summary>
+    [Parameter, EditorRequired] public IReadOnlyDictionary<JobKind, string?> WhyNotNow { get; set; } = new Dictionary<JobKind, string?>();
+
+    private string? WhyNot(JobKind kind) => WhyNotNow.GetValueOrDefault(kind);
 
     protected override async Task OnInitializedAsync()
     {
@@ -55,12 +56,6 @@ public sealed partial class ClusterJobs
 
     protected override async Task OnParametersSetAsync()
     {
-        // A host key confirmed, a node installed or added: the page hands new nodes, and what may run changes.
-        if (!ReferenceEquals(Nodes, _nodesSeen))
-        {
-            _nodesSeen = Nodes;
-            _whyNot = await Jobs.WhyNotAsync(ClusterId, ButtonKinds);
-        }
         if (FollowJobId is not { } follow || follow == _followed) return;
         _followed = follow;
         await ReloadAsync();
@@ -89,8 +84,6 @@ public sealed partial class ClusterJobs
         try
         {
             await ReloadAsync();
-            // Queued, cancelled or ended (not every log line): what may run next has changed.
-            if (change.LastSeq == 0 || change.Ended) _whyNot = await Jobs.WhyNotAsync(ClusterId, ButtonKinds);
             if (change.JobId == _selectedId) await RefreshSelectedAsync();
             StateHasChanged();
         }
