@@ -91,29 +91,48 @@ public sealed partial class PanelFlowTests(BrowserFixture fixture, ITestOutputHe
         await Expect(wizard.FieldError("domainName")).ToHaveCountAsync(0);
         await wizard.NextAsync();
 
-        // Nodes: one key for all (copied from master-1), a pinned host key, and a private IP given twice.
+        // Nodes: the IPs pasted as a list; a list with one private IP twice is refused whole, naming the line and the node.
         await Expect(wizard.Field("nodes[0].privateIp")).ToBeVisibleAsync();
-        string[] ips = [.. MasterIps, MediaIps[0], MediaIps[0]];
-        for (var i = 0; i < ips.Length; i++) await wizard.FillAsync($"nodes[{i}].privateIp", ips[i]);
-        await wizard.FillAsync("nodes[4].publicIp", MediaPublicIps[0]);
-        await wizard.FillAsync("nodes[5].publicIp", MediaPublicIps[1]);
+        string[] masters = MasterIps;
+        await wizard.PasteIpsAsync([.. masters, $"{MediaIps[0]} {MediaPublicIps[0]}", $"{MediaIps[0]} {MediaPublicIps[1]}"]);
+        await Expect(wizard.PasteErrors).ToContainTextAsync($"Line 6 (media-2): {MediaIps[0]} is already the private IP of media-1.");
+        await Expect(wizard.Field("nodes[0].privateIp")).ToHaveValueAsync("");
+        await wizard.PasteIpsAsync([.. masters, $"{MediaIps[0]} {MediaPublicIps[0]}", $"{MediaIps[1]} {MediaPublicIps[1]}"]);
+        await Expect(wizard.Field("nodes[3].privateIp")).ToHaveValueAsync(MasterIps[3]);
+        await Expect(wizard.Field("nodes[5].publicIp")).ToHaveValueAsync(MediaPublicIps[1]);
+
+        // One key for every node, typed once and held by one text box; a node can have its own access instead.
+        await wizard.FillAsync("nodes.ssh.privateKey", sshKey.PrivateKey);
+        await wizard.ToggleOwnSshAsync(5);
+        await Expect(wizard.Field("nodes[5].ssh.privateKey")).ToHaveValueAsync("");
+        await wizard.ToggleOwnSshAsync(5);
+        await Expect(wizard.Field("nodes[5].ssh.privateKey")).ToHaveCountAsync(0);
+        Assert.Equal(1, await wizard.CountFieldsHoldingAsync(sshKey.PrivateKey));
+        var height = await page.EvaluateAsync<int>("document.documentElement.scrollHeight");
+        output.WriteLine($"nodes step: {height} px tall at 1280 px");
+        Assert.True(height <= 1500, $"The nodes step is {height} px tall at 1280 px (the card layout was 3,200 to 3,800).");
+        await SaveScreenshotAsync(page, "wizard-nodes.png", height: height);
+
+        // The same host key pinned on two nodes is warned about; a private IP typed twice is refused at both fields by name.
         await wizard.FillAsync("nodes[0].ssh.hostKeyFingerprint", hostKey.Fingerprint);
-        await wizard.FillAsync("nodes[0].ssh.privateKey", sshKey.PrivateKey);
-        await wizard.CopySshFromFirstAsync();
-        await Expect(wizard.Field("nodes[5].ssh.privateKey")).ToHaveValueAsync(sshKey.PrivateKey);
+        await wizard.FillAsync("nodes[1].ssh.hostKeyFingerprint", hostKey.Fingerprint);
+        await wizard.FillAsync("nodes[5].privateIp", MediaIps[0]);
         await wizard.NextAsync();
-        await Expect(wizard.FieldError("nodes[5].privateIp")).ToContainTextAsync($"{MediaIps[0]} is already the private IP of node 5");
+        await Expect(wizard.FieldError("nodes[5].privateIp")).ToContainTextAsync($"{MediaIps[0]} is already the private IP of media-1");
         await Expect(wizard.Summary).ToContainTextAsync("media-2 · Private IP");
+        await Expect(wizard.HostKeyWarning).ToContainTextAsync("master-1 and master-2 are pinned to the same host key");
         Assert.Empty(await fixture.Server.Services.GetRequiredService<ClusterService>().ListAsync());
 
+        await wizard.FillAsync("nodes[1].ssh.hostKeyFingerprint", "");
         await wizard.FillAsync("nodes[5].privateIp", MediaIps[1]);
         await Expect(wizard.FieldError("nodes[5].privateIp")).ToHaveCountAsync(0);
+        await Expect(wizard.HostKeyWarning).ToHaveCountAsync(0);
         await wizard.NextAsync();
 
         // Secrets: all left to be generated. Review, then create.
         await Expect(page.GetByTestId("secrets-panel")).ToBeVisibleAsync();
         await wizard.NextAsync();
-        await wizard.Submit.ClickAsync();
+        await wizard.SubmitAsync();
 
         await page.WaitForURLAsync(ClusterUrl());
         var cluster = new ClusterPage(page);
@@ -123,7 +142,9 @@ public sealed partial class PanelFlowTests(BrowserFixture fixture, ITestOutputHe
         await Expect(cluster.NodesTable.GetByText("media-2")).ToBeVisibleAsync();
         await Expect(cluster.NodesTable.GetByText(MediaPublicIps[1])).ToBeVisibleAsync();
         await Expect(cluster.NodesTable.GetByText("pinned", new() { Exact = true })).ToHaveCountAsync(1);
-        await SaveScreenshotAsync(page);
+        await page.ReloadAsync(); // without the "created" notice
+        await cluster.WaitUntilInteractiveAsync();
+        await SaveScreenshotAsync(page, "screenshot.png");
     }
 
     private static async Task DownloadNginxConfAsync(IPage page)
@@ -146,10 +167,10 @@ public sealed partial class PanelFlowTests(BrowserFixture fixture, ITestOutputHe
         await Expect(wizard.Field("licenseKey")).ToHaveValueAsync("");
         await wizard.FillAsync("turnDomainName", TurnDomain);
         await wizard.NextAsync();
-        await Expect(wizard.Field("nodes[0].ssh.privateKey")).ToHaveValueAsync("");
+        await Expect(wizard.Field("nodes.ssh.privateKey")).ToHaveValueAsync("");
         await wizard.NextAsync();
         await wizard.NextAsync();
-        await wizard.Submit.ClickAsync();
+        await wizard.SubmitAsync();
 
         await page.WaitForURLAsync(ClusterUrl());
         await cluster.WaitUntilInteractiveAsync();
@@ -164,9 +185,8 @@ public sealed partial class PanelFlowTests(BrowserFixture fixture, ITestOutputHe
     {
         const string newNode = "10.5.0.13";
         var cluster = new ClusterPage(page);
-        var key = await SshKeys.GenerateEd25519Async();
 
-        var hint = await cluster.AddMediaNodeAsync(newNode, key.PrivateKey);
+        var hint = await cluster.AddMediaNodeAsync(newNode);
 
         Assert.StartsWith("The load balancer's config lists the media nodes", hint);
         await Expect(cluster.NodesTable.GetByText("media-3")).ToBeVisibleAsync();
@@ -199,6 +219,15 @@ public sealed partial class PanelFlowTests(BrowserFixture fixture, ITestOutputHe
         await wizard.NextAsync(); // the general step with its errors
         await Expect(wizard.Summary).ToBeVisibleAsync();
         Assert.True(await ClusterListPage.FitsViewportAsync(page), "The wizard scrolls sideways at 390 px.");
+
+        // The nodes step: rows stack, a node's own SSH access too.
+        await wizard.FillGeneralAsync("phone-check", OpenViduVersion.KnownReleases[^1], Domain, "TRIAL-LICENSE-0123");
+        await wizard.NextAsync();
+        await Expect(wizard.Field("nodes[0].privateIp")).ToBeVisibleAsync();
+        await wizard.ToggleOwnSshAsync(4);
+        await Expect(wizard.Field("nodes[4].ssh.privateKey")).ToBeVisibleAsync();
+        Assert.True(await ClusterListPage.FitsViewportAsync(page), "The wizard's nodes step scrolls sideways at 390 px.");
+        await SaveScreenshotAsync(page, "wizard-nodes-phone.png");
     }
 
     private static async Task CreateAndRevokeTokenAsync(IPage page)
@@ -228,15 +257,17 @@ public sealed partial class PanelFlowTests(BrowserFixture fixture, ITestOutputHe
         Assert.Empty(await fixture.Server.Services.GetRequiredService<ClusterService>().ListAsync());
     }
 
-    /// <summary>With UPDATE_SCREENSHOT=1, the README's screenshot: the cluster page at 1280x800, without the "created" notice.</summary>
-    private static async Task SaveScreenshotAsync(IPage page)
+    /// <summary>With UPDATE_SCREENSHOT=1, a README screenshot (docs/) of the page as it is, at 1280x800 or as tall as <paramref name="height"/>.</summary>
+    private static async Task SaveScreenshotAsync(IPage page, string name, int? height = null)
     {
         if (Environment.GetEnvironmentVariable("UPDATE_SCREENSHOT") != "1") return;
-        await page.ReloadAsync();
-        await new ClusterPage(page).WaitUntilInteractiveAsync();
-        var path = Path.Combine(RepoRoot.Path, "docs", "screenshot.png");
+        var path = Path.Combine(RepoRoot.Path, "docs", name);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var viewport = page.ViewportSize!;
+        // A whole page in a window as tall as the page (a full-page capture draws the fixed app bar in its middle).
+        if (height is { } tall) await page.SetViewportSizeAsync(viewport.Width, tall);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = path });
+        if (height is not null) await page.SetViewportSizeAsync(viewport.Width, viewport.Height);
     }
 
     [GeneratedRegex(@"/clusters/\d+$")]

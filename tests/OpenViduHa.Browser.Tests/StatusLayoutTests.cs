@@ -114,10 +114,10 @@ public sealed class StatusLayoutTests() : OwnPanelTest("operator", "status-layou
         await Expect(status.TopologyNode("media-57")).ToHaveAttributeAsync("data-health", "red");
         await Expect(status.TopologyNode("media-100")).ToHaveAttributeAsync("data-health", "grey");
         await Expect(page.GetByTestId("topo-media-summary")).ToHaveAttributeAsync("data-green", "992");
-        await Expect(page.GetByTestId("topology")).ToContainTextAsync("media nodes (996): 992 green, 1 red, 2 amber, 1 grey");
+        await Expect(page.GetByTestId("topology")).ToContainTextAsync("media nodes (996): 992 healthy, 1 failing, 2 warning, 1 not checked");
         // The cards start narrowed to the 5 nodes that need a look; the containers to the troubled ones.
         await Expect(status.NodeCards).ToHaveCountAsync(5);
-        await Expect(page.GetByText("Only nodes that are not green (5 of 1000)")).ToBeVisibleAsync();
+        await Expect(page.GetByText("Only nodes that are not healthy (5 of 1000)")).ToBeVisibleAsync();
         await Expect(page.Locator("[data-testid^='containers-toggle-']")).ToHaveCountAsync(2); // master-2 (restarted), media-3 (restarting)
         // The media matrix draws media-5 (a closed check) and media-57 (no check: down), and adds up the other 993.
         await Expect(status.Port("media-5", 7880, "masters")).ToHaveTextAsync("3/4");

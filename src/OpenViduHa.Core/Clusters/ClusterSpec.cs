@@ -73,6 +73,13 @@ public sealed class SshSpec
     public string? Password { get; set; }
     public string? SudoPassword { get; set; }
     public string? HostKeyFingerprint { get; set; }
+
+    /// <summary>
+    /// A stored node of the same cluster (<c>media-1</c>) whose key or password, passphrase and sudo password this node
+    /// uses, instead of giving them again: how a node added later signs in like the others. Host, port, user and host key
+    /// stay this node's own.
+    /// </summary>
+    public string? SameAs { get; set; }
 }
 
 public static class ClusterDefaults

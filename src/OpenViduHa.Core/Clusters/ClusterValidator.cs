@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using OpenViduHa.Core.Artifacts;
 using OpenViduHa.Core.Nodes;
 using OpenViduHa.Core.Secrets;
 
@@ -190,6 +191,9 @@ public static partial class ClusterValidator
         int masters = 0, media = 0;
         var privateIps = new Dictionary<string, int>(StringComparer.Ordinal);
         var endpoints = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        var names = new string[specs.Count];
+        var pinned = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var storedByName = StoredCredentialsByName(specs, stored);
         for (var i = 0; i < specs.Count; i++)
         {
             var spec = specs[i];
@@ -209,14 +213,15 @@ public static partial class ClusterValidator
                 NodeRole.Media => $"media-{++media}",
                 _ => $"node-{i + 1}",
             };
+            names[i] = name;
 
             var privateIp = spec.PrivateIp?.Trim();
             if (string.IsNullOrEmpty(privateIp)) errors.Add($"{at}.privateIp", "Give the node's private IPv4 address.");
             else if (!IsIPv4(privateIp)) errors.Add($"{at}.privateIp", "Give an IPv4 address such as 10.5.0.1.");
             else if (privateIps.TryGetValue(privateIp, out var other))
             {
-                errors.Add($"{at}.privateIp", $"{privateIp} is already the private IP of node {other + 1}.");
-                errors.Add($"nodes[{other}].privateIp", $"{privateIp} is also the private IP of node {i + 1}.");
+                errors.Add($"{at}.privateIp", $"{privateIp} is already the private IP of {names[other]}.");
+                errors.Add($"nodes[{other}].privateIp", $"{privateIp} is also the private IP of {name}.");
             }
             else privateIps[privateIp] = i;
 
@@ -227,21 +232,31 @@ public static partial class ClusterValidator
                 else if (role == NodeRole.Master) errors.Add($"{at}.publicIp", "Only media nodes take a public IP: masters are reached through the load balancer.");
             }
 
-            var ssh = ValidateSsh(spec, at, stored, errors);
+            var ssh = ValidateSsh(spec, at, stored, storedByName, errors);
             if (ssh is not null)
             {
                 var endpoint = $"{ssh.Host}:{ssh.Port}";
                 if (endpoints.TryGetValue(endpoint, out var twin))
                 {
-                    errors.Add($"{at}.ssh.host", $"{endpoint} is already the SSH address of node {twin + 1}.");
-                    errors.Add($"nodes[{twin}].ssh.host", $"{endpoint} is also the SSH address of node {i + 1}.");
+                    errors.Add($"{at}.ssh.host", $"{endpoint} is already the SSH address of {names[twin]}.");
+                    errors.Add($"nodes[{twin}].ssh.host", $"{endpoint} is also the SSH address of {name}.");
                 }
                 else endpoints[endpoint] = i;
+                if (ssh.HostKeyFingerprint is { } fingerprint)
+                {
+                    if (!pinned.TryGetValue(fingerprint, out var holders)) pinned[fingerprint] = holders = [];
+                    holders.Add(name);
+                }
             }
 
             if (role is not null && privateIp is not null && ssh is not null)
                 result.Add(new ValidatedNode(spec.Id, new NodeDefinition(name, role.Value, privateIp, publicIp), ssh));
         }
+
+        foreach (var (fingerprint, holders) in pinned.Where(p => p.Value.Count > 1))
+            warnings.Add(new("nodes.hostKeys", $"{NameList(holders)} are pinned to the same host key ({fingerprint}). Every machine should have its own: " +
+                "machines cloned from one image share their host keys (regenerate them with 'rm /etc/ssh/ssh_host_*; ssh-keygen -A'), " +
+                "or a fingerprint was copied to the wrong row."));
 
         if (masters != ClusterDefaults.MasterCount)
             errors.Add("nodes", $"An HA cluster has exactly {ClusterDefaults.MasterCount} master nodes; this one has {masters}.");
@@ -251,7 +266,25 @@ public static partial class ClusterValidator
         return result;
     }
 
-    private static SshAccess? ValidateSsh(NodeSpec spec, string at, StoredSecrets? stored, ValidationErrors errors)
+    /// <summary>The stored credentials of the stored nodes, by the names the nodes get (master-1.., media-1..): what <c>sameAs</c> names.</summary>
+    private static Dictionary<string, SshCredentials> StoredCredentialsByName(List<NodeSpec> specs, StoredSecrets? stored)
+    {
+        var byName = new Dictionary<string, SshCredentials>(StringComparer.OrdinalIgnoreCase);
+        int masters = 0, media = 0;
+        foreach (var spec in specs)
+        {
+            var name = spec?.Role?.Trim().ToLowerInvariant() switch
+            {
+                "master" => $"master-{++masters}",
+                "media" => $"media-{++media}",
+                _ => null,
+            };
+            if (name is not null && spec!.Id is { } id && stored?.NodeCredentials.GetValueOrDefault(id) is { } credentials) byName[name] = credentials;
+        }
+        return byName;
+    }
+
+    private static SshAccess? ValidateSsh(NodeSpec spec, string at, StoredSecrets? stored, Dictionary<string, SshCredentials> storedByName, ValidationErrors errors)
     {
         var ssh = spec.Ssh;
         at += ".ssh";
@@ -273,6 +306,22 @@ public static partial class ClusterValidator
         var key = string.IsNullOrWhiteSpace(ssh.PrivateKey) ? null : ssh.PrivateKey.Trim() + "\n";
         var password = string.IsNullOrEmpty(ssh.Password) ? null : ssh.Password;
         var passphrase = string.IsNullOrEmpty(ssh.PrivateKeyPassphrase) ? null : ssh.PrivateKeyPassphrase;
+        if (!string.IsNullOrWhiteSpace(ssh.SameAs))
+        {
+            var sameAs = ssh.SameAs.Trim();
+            if (key is not null || password is not null || passphrase is not null || !string.IsNullOrEmpty(ssh.SudoPassword))
+            {
+                errors.Add($"{at}.sameAs", $"Sign in like {ArtifactText.OneLine(sameAs)} or with credentials of its own, not both: leave the key, password, passphrase and sudo password empty.");
+                return null;
+            }
+            if (!storedByName.TryGetValue(sameAs, out previous))
+            {
+                errors.Add($"{at}.sameAs", storedByName.Count == 0
+                    ? "sameAs names a stored node of this cluster, and none is stored yet: give the credentials."
+                    : $"'{ArtifactText.OneLine(sameAs)}' is not a stored node of this cluster: name one of {string.Join(", ", storedByName.Keys)}.");
+                return null;
+            }
+        }
         if (key is null && password is null && previous is not null)
         {
             key = previous.PrivateKey;
@@ -302,6 +351,9 @@ public static partial class ClusterValidator
             ? new SshAccess(host, port, user, new SshCredentials(key, key is null ? null : passphrase, password, sudo), fingerprint)
             : null;
     }
+
+    private static string NameList(List<string> names) =>
+        names.Count == 2 ? $"{names[0]} and {names[1]}" : $"{string.Join(", ", names.Take(names.Count - 1))} and {names[^1]}";
 
     public static bool IsIPv4(string text) =>
         IPv4Pattern().IsMatch(text) && IPAddress.TryParse(text, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork;

@@ -29,6 +29,13 @@ public sealed partial record OpenViduVersion(int Major, int Minor, int Patch) : 
 
     public static readonly OpenViduVersion Minimum = new(3, 0, 0);
 
+    /// <summary>
+    /// The supported releases OpenVidu's release notes list (docs/openvidu-versions.md, "Releases": 3.9.0 back to 3.0.0,
+    /// without the refused 3.1.0 to 3.3.x), oldest first: the wizard offers them, newest by default. Any other supported
+    /// X.Y.Z (a newer release) is accepted as typed.
+    /// </summary>
+    public static readonly IReadOnlyList<string> KnownReleases = ["3.0.0", "3.4.0", "3.4.1", "3.5.0", "3.6.0", "3.6.1", "3.7.0", "3.8.0", "3.9.0"];
+
     public InstallerGeneration Generation => this < CurrentGenerationFrom ? InstallerGeneration.V30 : InstallerGeneration.Current;
 
     public static bool TryParse([NotNullWhen(true)] string? text, [NotNullWhen(true)] out OpenViduVersion? version)

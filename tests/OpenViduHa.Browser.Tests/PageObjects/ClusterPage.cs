@@ -54,19 +54,26 @@ public sealed class ClusterPage(IPage page)
     /// <summary>Clicks the load balancer note's download link for <paramref name="artifact"/> (nginx.conf, haproxy.cfg).</summary>
     public Task<(string FileName, string Content)> DownloadFromLoadBalancerNoteAsync(string artifact) => DownloadByTestIdAsync($"lb-note-download-{artifact}");
 
-    /// <summary>Opens the add-media-node form on the Nodes tab, fills the node and submits it; returns what the form said about the load balancer.</summary>
-    public async Task<string> AddMediaNodeAsync(string privateIp, string privateKey, string? hostKeyFingerprint = null)
+    /// <summary>
+    /// Opens the add-media-node form on the Nodes tab, fills the node (signing in like the newest media node, the form's
+    /// default) and submits it; returns what the form said about the load balancer.
+    /// </summary>
+    public async Task<string> AddMediaNodeAsync(string privateIp, string? hostKeyFingerprint = null)
     {
         await OpenTabAsync("Nodes");
         await page.GetByTestId("add-media-node-open").ClickAsync();
         var form = new ClusterWizardPage(page);
         await form.FillAsync("node.privateIp", privateIp);
-        await form.FillAsync("node.ssh.privateKey", privateKey);
         if (hostKeyFingerprint is not null) await form.FillAsync("node.ssh.hostKeyFingerprint", hostKeyFingerprint);
         var hint = await AddNodeLoadBalancerHint.InnerTextAsync();
         await page.GetByTestId("add-node-submit").ClickAsync();
         return hint;
     }
+
+    /// <summary>The add-node form's "SSH access" choice (by default: like the newest media node).</summary>
+    public ILocator AddNodeSshAccess => page.GetByTestId("add-media-node").Locator(".mud-select");
+
+    public ILocator AddNodeSubmit => page.GetByTestId("add-node-submit");
 
     private async Task<(string FileName, string Content)> DownloadByTestIdAsync(string testId)
     {

@@ -45,9 +45,36 @@ public sealed class ClusterWizardPage(IPage page)
         await FillAsync("licenseKey", licence);
     }
 
-    public Task NextAsync() => Next.ClickAsync();
+    /// <summary>
+    /// Next, then wait until the page moved focus to the step's top (it does after every Next, taken or refused): until
+    /// then the page may still scroll, and a click that follows at once could land beside its target.
+    /// </summary>
+    public async Task NextAsync()
+    {
+        await Next.ClickAsync();
+        await Assertions.Expect(page.Locator(".wizard-top")).ToBeFocusedAsync();
+    }
 
-    public Task CopySshFromFirstAsync() => page.GetByTestId("copy-ssh").ClickAsync();
+    public Task SubmitAsync() => Submit.ClickAsync();
+
+    /// <summary>Opens "Paste a list of IPs", pastes <paramref name="lines"/> and fills the rows.</summary>
+    public async Task PasteIpsAsync(params string[] lines)
+    {
+        if (!await page.GetByTestId("paste-panel").IsVisibleAsync()) await page.GetByTestId("paste-toggle").ClickAsync();
+        await FillAsync("paste-ips", string.Join("\n", lines));
+        await page.GetByTestId("paste-apply").ClickAsync();
+    }
+
+    public ILocator PasteErrors => page.GetByTestId("paste-errors");
+
+    /// <summary>The "Own SSH access" box of a node row.</summary>
+    public Task ToggleOwnSshAsync(int node) => page.GetByTestId($"node-{node}").GetByRole(AriaRole.Checkbox, new() { Name = "Own SSH access" }).ClickAsync();
+
+    public ILocator HostKeyWarning => page.GetByTestId("host-key-warning");
+
+    /// <summary>How many text boxes on the page hold <paramref name="value"/> (a private key must be in one at most).</summary>
+    public Task<int> CountFieldsHoldingAsync(string value) =>
+        page.EvaluateAsync<int>("v => [...document.querySelectorAll('input, textarea')].filter(e => e.value === v).length", value);
 
     public ILocator StepTitle(string title) => page.Locator(".mud-step-label-content, .mud-stepper-nav").GetByText(title, new() { Exact = true }).First;
 }

@@ -62,6 +62,17 @@ public sealed class ClusterModelTests
     public void Unsupported_Current_Null() => Assert.Null(V("3.4.0").Unsupported());
 
     [Fact]
+    public void KnownReleases_EverySupportedAndAscending_NewestLast()
+    {
+        var versions = OpenViduVersion.KnownReleases.Select(V).ToList();
+
+        Assert.All(versions, v => Assert.Null(v.Unsupported()));
+        Assert.Equal(versions.Order().ToList(), versions);
+        Assert.Equal(versions.Count, versions.Distinct().Count());
+        Assert.Equal(V("3.9.0"), versions[^1]);
+    }
+
+    [Fact]
     public void ToString_Errors_FieldByFieldEveryMessage()
     {
         // Arrange

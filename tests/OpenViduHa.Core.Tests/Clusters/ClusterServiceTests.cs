@@ -653,6 +653,42 @@ public sealed class ClusterServiceTests : IDisposable
         Assert.Equal(("media-3", "10.5.0.13"), (nodes[6].Name, nodes[6].PrivateIp));
     }
 
+    /// <summary>A node added later signs in like one already there: its stored key, passphrase and sudo password, never sent again.</summary>
+    [Fact]
+    public async Task AddNodeAsync_SameAs_TakesThatNodesStoredCredentials()
+    {
+        // Arrange
+        var spec = Specs.Valid();
+        spec.Nodes![5].Ssh!.PrivateKey = TestKeys.Ed25519Encrypted;
+        spec.Nodes[5].Ssh!.PrivateKeyPassphrase = TestKeys.Passphrase;
+        spec.Nodes[5].Ssh!.SudoPassword = "media-2-sudo";
+        var id = (await Service.CreateAsync(spec, "alice")).Id!.Value;
+        var node = new NodeSpec { Role = "media", PrivateIp = "10.5.0.13", Ssh = new SshSpec { Host = "10.5.0.13", SameAs = "media-2" } };
+
+        // Act
+        var result = await Service.AddNodeAsync(id, node, "alice");
+
+        // Assert
+        Assert.True(result.Succeeded, result.Errors.ToString());
+        var nodes = await _db.NodesAsync(id);
+        var copied = _db.Protector.Unprotect<Core.Nodes.SshCredentials>(nodes[6].ProtectedCredentials);
+        Assert.Equal(new Core.Nodes.SshCredentials(TestKeys.Ed25519Encrypted.Trim() + "\n", TestKeys.Passphrase, null, "media-2-sudo"), copied);
+    }
+
+    [Theory]
+    [InlineData("media-9", null, "'media-9' is not a stored node of this cluster: name one of master-1, master-2, master-3, master-4, media-1, media-2.")]
+    [InlineData("media-1", "a-password", "Sign in like media-1 or with credentials of its own, not both")]
+    public async Task AddNodeAsync_BadSameAs_ErrorAtTheField(string sameAs, string? password, string message)
+    {
+        var id = await _db.CreateClusterAsync();
+        var node = new NodeSpec { Role = "media", PrivateIp = "10.5.0.13", Ssh = new SshSpec { Host = "10.5.0.13", SameAs = sameAs, Password = password } };
+
+        var result = await Service.AddNodeAsync(id, node, "alice");
+
+        Assert.Equal(OutcomeKind.Invalid, result.Kind);
+        Assert.StartsWith(message, Assert.Single(result.Errors.For("node.ssh.sameAs")), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AddNodeAsync_IdGiven_IsIgnoredAndANewNodeMade()
     {
@@ -699,8 +735,8 @@ public sealed class ClusterServiceTests : IDisposable
 
         // Assert
         Assert.Equal((OutcomeKind.Invalid, (int?)null), (result.Kind, result.Id));
-        Assert.Equal(["10.5.0.1 is already the private IP of node 1."], result.Errors.For("node.privateIp"));
-        Assert.Equal(["10.5.0.1 is also the private IP of node 7."], result.Errors.For("nodes[0].privateIp"));
+        Assert.Equal(["10.5.0.1 is already the private IP of master-1."], result.Errors.For("node.privateIp"));
+        Assert.Equal(["10.5.0.1 is also the private IP of media-3."], result.Errors.For("nodes[0].privateIp"));
     }
 
     [Fact]

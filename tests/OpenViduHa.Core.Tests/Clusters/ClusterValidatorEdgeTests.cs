@@ -185,8 +185,8 @@ public sealed class ClusterValidatorEdgeTests
         var result = Validate(s => s.Nodes![3].Ssh!.Host = "10.5.0.1");
 
         // Assert
-        Assert.Equal(["10.5.0.1:22 is already the SSH address of node 1."], result.Errors.For("nodes[3].ssh.host"));
-        Assert.Equal(["10.5.0.1:22 is also the SSH address of node 4."], result.Errors.For("nodes[0].ssh.host"));
+        Assert.Equal(["10.5.0.1:22 is already the SSH address of master-1."], result.Errors.For("nodes[3].ssh.host"));
+        Assert.Equal(["10.5.0.1:22 is also the SSH address of master-4."], result.Errors.For("nodes[0].ssh.host"));
     }
 
     [Theory]

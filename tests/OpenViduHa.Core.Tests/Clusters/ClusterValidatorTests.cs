@@ -213,16 +213,31 @@ public class ClusterValidatorTests
     public void Validate_DuplicatePrivateIp_ErrorAtBothNodes()
     {
         var result = Validate(s => { s.Nodes![5].PrivateIp = "10.5.0.2"; s.Nodes[5].Ssh!.Host = "10.5.0.99"; });
-        AssertError(result, "nodes[5].privateIp", "already the private IP of node 2");
-        AssertError(result, "nodes[1].privateIp", "also the private IP of node 6");
+        AssertError(result, "nodes[5].privateIp", "already the private IP of master-2.");
+        AssertError(result, "nodes[1].privateIp", "also the private IP of media-2.");
     }
 
     [Fact]
     public void Validate_DuplicateSshEndpoint_ErrorAtBothNodes()
     {
         var result = Validate(s => s.Nodes![3].Ssh!.Host = "10.5.0.1");
-        AssertError(result, "nodes[3].ssh.host", "already the SSH address of node 1");
+        AssertError(result, "nodes[3].ssh.host", "already the SSH address of master-1.");
         AssertError(result, "nodes[0].ssh.host", "also the SSH address");
+    }
+
+    [Fact]
+    public void Validate_OneFingerprintPinnedOnThreeNodes_WarnsNamingThem()
+    {
+        const string fingerprint = "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s";
+        var result = Validate(s =>
+        {
+            foreach (var i in new[] { 0, 2, 5 }) s.Nodes![i].Ssh!.HostKeyFingerprint = fingerprint;
+            s.Nodes![1].Ssh!.HostKeyFingerprint = "SHA256:" + new string('A', 43);
+        });
+
+        Assert.True(result.Errors.IsEmpty);
+        var warning = Assert.Single(result.Warnings, w => w.Message.Contains("same host key", StringComparison.Ordinal));
+        Assert.StartsWith($"master-1, master-3 and media-2 are pinned to the same host key ({fingerprint}).", warning.Message);
     }
 
     [Fact]

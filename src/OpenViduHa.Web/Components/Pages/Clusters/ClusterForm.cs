@@ -10,12 +10,36 @@ public enum SshAuthKind
     Password,
 }
 
-/// <summary>One node row of the wizard: the spec plus what only the form needs (key or password, what is stored).</summary>
+/// <summary>
+/// How the panel signs in to a node: port, user, key or password, sudo password. The wizard keeps one shared copy and one
+/// per node that has its own; <see cref="ClusterForm.ToSpec"/> writes the one that applies into each node.
+/// </summary>
+public sealed class SshCredentialForm
+{
+    public int? Port { get; set; } = 22;
+    public string? Username { get; set; } = "root";
+    public SshAuthKind Auth { get; set; } = SshAuthKind.Key;
+    public string? PrivateKey { get; set; }
+    public string? PrivateKeyPassphrase { get; set; }
+    public string? Password { get; set; }
+    public string? SudoPassword { get; set; }
+
+    /// <summary>The fields of <see cref="SshSpec"/> this form holds (the rest, host and host key, belong to the node).</summary>
+    public static readonly string[] Fields = ["port", "username", "privateKey", "privateKeyPassphrase", "password", "sudoPassword"];
+
+    /// <summary>Port, user and kind of authentication; never a secret.</summary>
+    public SshCredentialForm CopySettings() => new() { Port = Port, Username = Username, Auth = Auth };
+}
+
+/// <summary>One node row of the wizard: the spec (address, SSH host, host key) plus whether it signs in its own way.</summary>
 public sealed class NodeForm
 {
     public required NodeSpec Spec { get; init; }
     public SshSpec Ssh => Spec.Ssh!;
-    public SshAuthKind Auth { get; set; } = SshAuthKind.Key;
+
+    /// <summary>When set, <see cref="Own"/> applies instead of the cluster form's shared SSH access.</summary>
+    public bool OwnSsh { get; set; }
+    public SshCredentialForm Own { get; set; } = new();
 
     /// <summary>Set when editing a stored node: empty credentials keep the stored ones.</summary>
     public SshAuthKind? StoredAuth { get; init; }
@@ -32,10 +56,14 @@ public sealed class NodeForm
 /// </summary>
 public sealed class ClusterForm
 {
-    public const string DefaultVersion = "3.0.0";
+    /// <summary>The newest release the panel knows and supports: what a new cluster starts with.</summary>
+    public static string DefaultVersion => OpenViduVersion.KnownReleases[^1];
 
     public ClusterSpec Spec { get; private init; } = new();
     public List<NodeForm> Nodes { get; private init; } = [];
+
+    /// <summary>The SSH access of every node without its own: typed once, never copied into the rows.</summary>
+    public SshCredentialForm SharedSsh { get; private init; } = new();
     public Dictionary<string, string?> Secrets { get; } = SecretCatalog.All.ToDictionary(d => d.Key, _ => (string?)null, StringComparer.Ordinal);
 
     public bool Observability { get; set; }
@@ -76,6 +104,13 @@ public sealed class ClusterForm
     {
         var modules = stored.Modules ?? [];
         var auth = view.Nodes.ToDictionary(n => n.Id, n => n.Ssh.Auth == "password" ? SshAuthKind.Password : SshAuthKind.Key);
+        var nodes = stored.Nodes ?? [];
+        SshAuthKind AuthOf(NodeSpec n) => n.Id is { } id && auth.TryGetValue(id, out var kind) ? kind : SshAuthKind.Key;
+        // The shared access is master-1's port, user and kind; a node that differs keeps its own. No secret comes back:
+        // empty fields keep what each node has stored.
+        var first = nodes.FirstOrDefault();
+        var shared = first is null ? new SshCredentialForm()
+            : new SshCredentialForm { Port = first.Ssh?.Port ?? 22, Username = first.Ssh?.Username, Auth = AuthOf(first) };
         var form = new ClusterForm
         {
             Spec = stored,
@@ -84,45 +119,62 @@ public sealed class ClusterForm
             Observability = modules.Contains(Modules.Observability),
             V2Compatibility = modules.Contains(Modules.V2Compatibility),
             DefaultApp = modules.Contains(Modules.App) || modules.Contains(Modules.OpenViduMeet),
-            Nodes = (stored.Nodes ?? []).Select(n =>
+            SharedSsh = shared,
+            Nodes = nodes.Select(n =>
             {
                 n.Ssh ??= new SshSpec();
-                var kind = n.Id is { } id && auth.TryGetValue(id, out var k) ? k : SshAuthKind.Key;
-                return new NodeForm { Spec = n, Auth = kind, StoredAuth = n.Id is null ? null : kind };
+                var kind = AuthOf(n);
+                var own = new SshCredentialForm { Port = n.Ssh.Port ?? 22, Username = n.Ssh.Username, Auth = kind };
+                var differs = own.Port != shared.Port || !string.Equals(own.Username, shared.Username, StringComparison.Ordinal) || own.Auth != shared.Auth;
+                return new NodeForm { Spec = n, StoredAuth = n.Id is null ? null : kind, Own = own, OwnSsh = differs };
             }).ToList(),
         };
         stored.Options ??= new();
         return form;
     }
 
-    public void AddMediaNode()
+    /// <summary>A new media row: it signs in with the shared SSH access until it is given its own.</summary>
+    public void AddMediaNode() => Nodes.Add(NodeForm.Create("media"));
+
+    /// <summary>Gives a node its own SSH access, starting from the shared port, user and kind (never its secrets), or takes it back.</summary>
+    public static void SetOwnSsh(NodeForm node, bool own, SshCredentialForm shared)
     {
-        var node = NodeForm.Create("media");
-        var first = Nodes.FirstOrDefault();
-        if (first is not null)
-        {
-            node.Ssh.Port = first.Ssh.Port;
-            node.Ssh.Username = first.Ssh.Username;
-        }
-        Nodes.Add(node);
+        if (own && !node.OwnSsh && node.Own.PrivateKey is null && node.Own.Password is null && !node.IsStored) node.Own = shared.CopySettings();
+        node.OwnSsh = own;
     }
 
-    /// <summary>Copies the first node's SSH port, user and credentials to every other node; hosts and host keys stay per node.</summary>
-    public void CopySshFromFirst()
+    /// <summary>
+    /// A pasted list (<see cref="NodeListPaste"/>) fills the rows in order: master-1..4, then media nodes, adding rows for
+    /// more lines and dropping new media rows left blank after them.
+    /// </summary>
+    public void ApplyPaste(IReadOnlyList<PastedNode> lines)
     {
-        if (Nodes.Count == 0) return;
-        var source = Nodes[0];
-        foreach (var node in Nodes.Skip(1))
+        var masters = Masters.ToList();
+        var media = MediaNodes.ToList();
+        for (var i = 0; i < lines.Count; i++)
         {
-            node.Ssh.Port = source.Ssh.Port;
-            node.Ssh.Username = source.Ssh.Username;
-            node.Auth = source.Auth;
-            node.Ssh.PrivateKey = source.Ssh.PrivateKey;
-            node.Ssh.PrivateKeyPassphrase = source.Ssh.PrivateKeyPassphrase;
-            node.Ssh.Password = source.Ssh.Password;
-            node.Ssh.SudoPassword = source.Ssh.SudoPassword;
+            NodeForm row;
+            if (i < masters.Count) row = masters[i];
+            else
+            {
+                var m = i - masters.Count;
+                if (m >= media.Count)
+                {
+                    AddMediaNode();
+                    media.Add(Nodes[^1]);
+                }
+                row = media[m];
+                row.Spec.PublicIp = lines[i].PublicIp;
+            }
+            row.Spec.PrivateIp = lines[i].PrivateIp;
         }
+        var used = Math.Max(0, lines.Count - masters.Count);
+        foreach (var blank in media.Skip(used).Where(n => !n.IsStored && string.IsNullOrWhiteSpace(n.Spec.PrivateIp)).ToList())
+            Nodes.Remove(blank);
     }
+
+    /// <summary>The SSH access that applies to a node: its own, or the shared one.</summary>
+    public SshCredentialForm SshOf(NodeForm node) => node.OwnSsh ? node.Own : SharedSsh;
 
     /// <summary>The spec as the validator and the service take it: a fresh copy, so the form keeps what was typed.</summary>
     public ClusterSpec ToSpec() => new()
@@ -146,24 +198,28 @@ public sealed class ClusterForm
         Secrets = SecretCatalog.For(Generation)
             .Where(d => !string.IsNullOrEmpty(Secrets[d.Key]))
             .ToDictionary(d => d.Key, d => Secrets[d.Key], StringComparer.Ordinal),
-        Nodes = Nodes.Select(n => new NodeSpec
+        Nodes = Nodes.Select(n =>
         {
-            Id = n.Spec.Id,
-            Role = n.Spec.Role,
-            PrivateIp = n.Spec.PrivateIp,
-            PublicIp = n.IsMaster ? null : n.Spec.PublicIp,
-            Ssh = new SshSpec
+            var ssh = SshOf(n);
+            return new NodeSpec
             {
-                // An empty SSH host means the private IP: the panel usually sits in the same network.
-                Host = string.IsNullOrWhiteSpace(n.Ssh.Host) ? n.Spec.PrivateIp : n.Ssh.Host,
-                Port = n.Ssh.Port,
-                Username = n.Ssh.Username,
-                PrivateKey = n.Auth == SshAuthKind.Key ? n.Ssh.PrivateKey : null,
-                PrivateKeyPassphrase = n.Auth == SshAuthKind.Key ? n.Ssh.PrivateKeyPassphrase : null,
-                Password = n.Auth == SshAuthKind.Password ? n.Ssh.Password : null,
-                SudoPassword = n.Ssh.SudoPassword,
-                HostKeyFingerprint = n.Ssh.HostKeyFingerprint,
-            },
+                Id = n.Spec.Id,
+                Role = n.Spec.Role,
+                PrivateIp = n.Spec.PrivateIp,
+                PublicIp = n.IsMaster ? null : n.Spec.PublicIp,
+                Ssh = new SshSpec
+                {
+                    // An empty SSH host means the private IP: the panel usually sits in the same network.
+                    Host = string.IsNullOrWhiteSpace(n.Ssh.Host) ? n.Spec.PrivateIp : n.Ssh.Host,
+                    Port = ssh.Port,
+                    Username = ssh.Username,
+                    PrivateKey = ssh.Auth == SshAuthKind.Key ? ssh.PrivateKey : null,
+                    PrivateKeyPassphrase = ssh.Auth == SshAuthKind.Key ? ssh.PrivateKeyPassphrase : null,
+                    Password = ssh.Auth == SshAuthKind.Password ? ssh.Password : null,
+                    SudoPassword = ssh.SudoPassword,
+                    HostKeyFingerprint = n.Ssh.HostKeyFingerprint,
+                },
+            };
         }).ToList(),
     };
 
@@ -185,12 +241,40 @@ public sealed class ClusterForm
         var result = IsEdit ? ClusterValidator.Validate(spec, StandIns()) : ClusterValidator.Validate(spec);
 
         var errors = new ValidationErrors();
+        var shared = new Dictionary<string, List<(string Node, string Message)>>(StringComparer.Ordinal);
         foreach (var field in result.Errors.Fields)
         {
             if (IsEcho(field, result.Errors)) continue;
+            if (SharedField(field) is { } sharedField)
+            {
+                if (!shared.TryGetValue(sharedField, out var list)) shared[sharedField] = list = [];
+                var name = WizardFields.NodeName(Nodes, WizardFields.NodeIndex(field)!.Value);
+                list.AddRange(result.Errors.For(field).Select(m => (name, m)));
+                continue;
+            }
             foreach (var message in result.Errors.For(field)) errors.Add(field, message);
         }
+        // A shared field's error is said once; when only some of the nodes that use it are concerned, it names them.
+        var sharing = Nodes.Count(n => !n.OwnSsh);
+        foreach (var (field, list) in shared)
+        {
+            foreach (var group in list.GroupBy(e => e.Message, StringComparer.Ordinal))
+            {
+                var names = group.Select(e => e.Node).Distinct(StringComparer.Ordinal).ToList();
+                errors.Add(field, names.Count == sharing ? group.Key : $"{string.Join(", ", names)}: {group.Key}");
+            }
+        }
         return result with { Errors = errors };
+    }
+
+    /// <summary>The shared field (<c>nodes.ssh.privateKey</c>) a node's credential error belongs to, when the node uses the shared access.</summary>
+    private string? SharedField(string field)
+    {
+        if (WizardFields.NodeIndex(field) is not { } i || i >= Nodes.Count || Nodes[i].OwnSsh) return null;
+        var rest = field[(field.IndexOf(']', StringComparison.Ordinal) + 1)..];
+        return rest.StartsWith(".ssh.", StringComparison.Ordinal) && SshCredentialForm.Fields.Contains(rest[".ssh.".Length..], StringComparer.Ordinal)
+            ? WizardFields.SharedSshPrefix + rest[".ssh.".Length..]
+            : null;
     }
 
     private StoredSecrets StandIns() => new(
@@ -207,7 +291,7 @@ public sealed class ClusterForm
         if (field.EndsWith(".ssh.host", StringComparison.Ordinal) && string.IsNullOrWhiteSpace(node.Ssh.Host) &&
             errors.For($"nodes[{i}].privateIp").Count > 0) return true;
         // A new passphrase alone for a stored key cannot be checked here (the key is not loaded): the service checks it.
-        return IsEdit && node.StoredAuth == SshAuthKind.Key && string.IsNullOrWhiteSpace(node.Ssh.PrivateKey) &&
+        return IsEdit && node.StoredAuth == SshAuthKind.Key && string.IsNullOrWhiteSpace(SshOf(node).PrivateKey) &&
                field.EndsWith(".ssh.privateKeyPassphrase", StringComparison.Ordinal);
     }
 }

@@ -14,6 +14,9 @@ public static partial class WizardFields
 
     public static readonly string[] StepTitles = ["General", "Nodes", "Secrets", "Review"];
 
+    /// <summary>The shared SSH access's fields: <c>nodes.ssh.privateKey</c> (on the nodes step, named for no single node).</summary>
+    public const string SharedSshPrefix = "nodes.ssh.";
+
     /// <summary>Matches by prefix: <c>nodes…</c> are on the nodes step, <c>secrets.…</c> on the secrets step, the rest on the first.</summary>
     public static int StepOf(string field) =>
         field.StartsWith("nodes", StringComparison.Ordinal) ? NodesStep
@@ -50,6 +53,7 @@ public static partial class WizardFields
         ["ssh.password"] = "SSH password",
         ["ssh.sudoPassword"] = "Sudo password",
         ["ssh.hostKeyFingerprint"] = "Host key fingerprint",
+        ["ssh.sameAs"] = "SSH access",
     };
 
     public static string Label(string field) => _labels.GetValueOrDefault(field) ?? field;
@@ -62,6 +66,8 @@ public static partial class WizardFields
             var key = field["secrets.".Length..];
             return SecretCatalog.Find(key) is { } secret ? $"Secret {SecretLabel(secret)}" : $"Secret {key}";
         }
+        if (field.StartsWith(SharedSshPrefix, StringComparison.Ordinal))
+            return $"Shared SSH access · {Label("ssh." + field[SharedSshPrefix.Length..])}";
         var match = NodePath().Match(field);
         if (!match.Success) return Label(field);
         var index = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);

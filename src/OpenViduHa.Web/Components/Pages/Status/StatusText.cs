@@ -24,7 +24,7 @@ internal static class StatusText
         _ => 3,
     };
 
-    /// <summary>green, amber, red, grey: the word the page shows and the <c>data-health</c> attribute carries.</summary>
+    /// <summary>green, amber, red, grey: the colour key of CSS classes and of the <c>data-health</c> attribute (never shown as text).</summary>
     public static string Word(NodeHealth health) => health switch
     {
         NodeHealth.Green => "green",
@@ -34,6 +34,17 @@ internal static class StatusText
     };
 
     public static string Word(ClusterHealth health) => health.Lower();
+
+    /// <summary>What a person reads: a state, not a colour (the colour carries no meaning for everyone).</summary>
+    public static string State(NodeHealth health) => health switch
+    {
+        NodeHealth.Green => "healthy",
+        NodeHealth.Amber => "warning",
+        NodeHealth.Red => "failing",
+        _ => "not checked",
+    };
+
+    public static string State(ClusterHealth health) => health == ClusterHealth.Unknown ? "not checked" : health.Lower();
 
     public static Color Color(NodeHealth health) => health switch
     {

@@ -25,7 +25,7 @@ public sealed partial class StatusTopology
         public double Cx => X + W / 2;
         public string Health => StatusText.Word(StatusText.Shown(Node));
         public string Tooltip =>
-            $"{Node.Name} ({StatusText.Role(Node.Role)}, {Node.PrivateIp}): {Health}. " +
+            $"{Node.Name} ({StatusText.Role(Node.Role)}, {Node.PrivateIp}): {StatusText.State(StatusText.Shown(Node))}. " +
             (Node.NotWatched is { } why ? $"Not watched: {why}." : Node.Reason);
     }
 
@@ -59,7 +59,7 @@ public sealed partial class StatusTopology
         var media = Status.Nodes.Where(n => n.Role == NodeRole.Media).ToList();
         _mediaCount = media.Count;
         _mediaCounts = string.Join(", ", media.GroupBy(StatusText.Shown).OrderBy(g => StatusText.Severity(g.Key) == 3 ? -1 : StatusText.Severity(g.Key))
-            .Select(g => $"{g.Count()} {StatusText.Word(g.Key)}"));
+            .Select(g => $"{g.Count()} {StatusText.State(g.Key)}"));
         var below = masterY + masterH;
         _summary = null;
         if (media.Count == 0)
@@ -74,7 +74,7 @@ public sealed partial class StatusTopology
             var trouble = media.Where(n => StatusText.Shown(n) != NodeHealth.Green).ToList();
             var shown = trouble.OrderBy(n => StatusText.Severity(StatusText.Shown(n))).Take(MaxTroubleTiles).ToHashSet();
             _green = media.Count - trouble.Count;
-            _summaryText = $"{_green} green (not drawn one by one)" + (trouble.Count > shown.Count ? $"; {trouble.Count - shown.Count} more not green" : "");
+            _summaryText = $"{_green} healthy (not drawn one by one)" + (trouble.Count > shown.Count ? $"; {trouble.Count - shown.Count} more not healthy" : "");
             media = media.Where(shown.Contains).ToList(); // in their own order
         }
         var (cols, gap, h) = media.Count switch
