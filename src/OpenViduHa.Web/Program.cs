@@ -26,6 +26,9 @@ await app.InitializeDatabaseAsync();
 
 app.UseExceptionHandler();
 app.UseSerilogRequestLogging();
+// A page address nobody serves gets the panel's own "not found" page; the API keeps its problem details.
+app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api") && !c.Request.Path.StartsWithSegments("/hangfire"),
+    b => b.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
 // The repository's wwwroot is served before routing, so no endpoint (not even a fallback) shadows it.
 app.UseStaticFiles();
 app.UseRouting();

@@ -26,7 +26,8 @@ public static partial class CredentialsArtifact
 
     private sealed record Entry(string EnvKey, string JsonKey, string Value);
 
-    private sealed record Group(string JsonKey, string Title, IReadOnlyList<Entry> Entries);
+    /// <summary>A group of values; <paramref name="Notes"/> say where a value is shared or what it is for (comments in .env, <c>notes</c> in JSON).</summary>
+    private sealed record Group(string JsonKey, string Title, IReadOnlyList<Entry> Entries, IReadOnlyList<string>? Notes = null);
 
     internal static GeneratedArtifact GenerateEnv(ClusterDefinition cluster)
     {
@@ -35,6 +36,7 @@ public static partial class CredentialsArtifact
         foreach (var group in Groups(cluster))
         {
             text.Line().Line($"# {group.Title}");
+            foreach (var note in group.Notes ?? []) text.Line($"# {note}");
             foreach (var entry in group.Entries) text.Line($"{entry.EnvKey}={EnvValue(entry.Value)}");
         }
         return ArtifactCatalog.Create(cluster, EnvName, ContentTypes.PlainText, text.ToString());
@@ -53,6 +55,7 @@ public static partial class CredentialsArtifact
         {
             var obj = new JsonObject();
             foreach (var entry in group.Entries) obj[entry.JsonKey] = entry.Value;
+            if (group.Notes is { Count: > 0 } notes) obj["notes"] = new JsonArray([.. notes.Select(n => (JsonNode)n)]);
             root[group.JsonKey] = obj;
         }
         return ArtifactCatalog.Create(cluster, JsonName, ContentTypes.Json, root.ToJsonString(_jsonOptions) + "\n");
@@ -64,13 +67,27 @@ public static partial class CredentialsArtifact
         string S(string key) => cluster.Secret(key);
         var groups = new List<Group>
         {
-            new("livekit", "Applications built with a LiveKit SDK (some SDKs want https:// instead of wss://)",
+            new("livekit", "Applications built with a LiveKit SDK",
             [
                 new("LIVEKIT_URL", "url", $"wss://{cluster.DomainName}/"),
+                new("LIVEKIT_HTTP_URL", "httpUrl", baseUrl),
                 new("LIVEKIT_API_KEY", "apiKey", S(SecretCatalog.LivekitApiKey)),
                 new("LIVEKIT_API_SECRET", "apiSecret", S(SecretCatalog.LivekitApiSecret)),
+            ],
+            [
+                "Client SDKs connect to LIVEKIT_URL; server SDKs (RoomService, Egress, webhooks) take LIVEKIT_HTTP_URL, the https form.",
+                "Tokens signed with this key and secret are accepted by every node of the cluster.",
             ]),
         };
+        if (cluster.TurnDomainName is { } turn)
+        {
+            groups.Add(new("turn", "TURN with TLS, for clients behind restrictive firewalls",
+            [
+                new("TURN_DOMAIN", "domain", turn),
+                new("TURN_URL", "url", $"turns:{turn}:443?transport=tcp"),
+            ],
+            ["Nothing to configure in applications: LiveKit hands this server to clients itself. Its DNS record points to the load balancer."]));
+        }
         if (cluster.HasModule(Modules.V2Compatibility))
         {
             groups.Add(new("v2compatibility", "Applications built for OpenVidu 2 (module v2compatibility)",
@@ -78,7 +95,8 @@ public static partial class CredentialsArtifact
                 new("OPENVIDU_V2_URL", "url", baseUrl),
                 new("OPENVIDU_V2_USER", "user", "OPENVIDUAPP"),
                 new("OPENVIDU_V2_PASSWORD", "password", S(SecretCatalog.LivekitApiSecret)),
-            ]));
+            ],
+            ["OPENVIDU_V2_PASSWORD is the LiveKit API secret (LIVEKIT_API_SECRET): rotating one changes the other."]));
         }
         groups.Add(new("dashboard", "OpenVidu Dashboard",
         [
