@@ -81,11 +81,16 @@ public sealed class JobsPageTests() : OwnPanelTest("operator", "job-log-password
         await Expect(page.GetByTestId("job-check-credentials")).ToHaveAttributeAsync("data-why-not", "Cluster 'pinned' is not installed yet: run install first.");
     }
 
-    [Fact]
-    public async Task EveryPage_AxeCoreWcag21AA_NoViolation()
+    /// <summary>In the light scheme and, as a browser whose system prefers dark gets it, in the dark one.</summary>
+    [Theory]
+    [InlineData(ColorScheme.Light)]
+    [InlineData(ColorScheme.Dark)]
+    public async Task EveryPage_AxeCoreWcag21AA_NoViolation(ColorScheme scheme)
     {
         // Arrange: a cluster with a job and a short log, so the Jobs tab shows its list, nodes and log.
-        var clusterId = await CreateClusterAsync("a11y", pinned: false);
+        var name = $"a11y-{scheme.ToString().ToLowerInvariant()}";
+        var clusterId = await CreateClusterAsync(name, pinned: false);
+        var theme = scheme == ColorScheme.Dark ? "dark" : "light";
         await JobSeed.CreateAsync(Server.Services, clusterId, 30);
         var found = new List<string>();
         async Task CheckAsync(IPage p, string where)
@@ -95,17 +100,20 @@ public sealed class JobsPageTests() : OwnPanelTest("operator", "job-log-password
         }
 
         // Act: every page, signed out and in, each tab of the cluster page.
-        await using (var anonymous = await Chromium.NewContextAsync(Browser, Server.BaseAddress))
+        await using (var anonymous = await Chromium.NewContextAsync(Browser, Server.BaseAddress, colorScheme: scheme))
         {
             var login = await anonymous.NewPageAsync();
             await login.GotoAsync("login");
+            await Expect(login.Locator("html")).ToHaveAttributeAsync("data-theme", theme);
             await Expect(login.GetByRole(AriaRole.Button, new() { Name = "Sign in" })).ToBeVisibleAsync();
             await Expect(login).ToHaveTitleAsync("Sign in · OpenVidu HA panel");
             await CheckAsync(login, "sign-in");
         }
-        var page = await Chromium.SignedInPageAsync(Browser, Server.BaseAddress, Admin, Password);
+        var page = await Chromium.SignedInPageAsync(Browser, Server.BaseAddress, Admin, Password, colorScheme: scheme);
         var list = new ClusterListPage(page);
         await list.WaitUntilInteractiveAsync();
+        // The palette follows the system once the page is live (MudBlazor's own colours come from the circuit).
+        await Expect(page.Locator("body")).ToHaveCSSAsync("background-color", scheme == ColorScheme.Dark ? "rgb(18, 20, 23)" : "rgb(255, 255, 255)");
         await CheckAsync(page, "clusters");
         await page.GotoAsync($"clusters/{clusterId}");
         var cluster = new ClusterPage(page);
@@ -117,7 +125,7 @@ public sealed class JobsPageTests() : OwnPanelTest("operator", "job-log-password
             await page.WaitForTimeoutAsync(300);
             await CheckAsync(page, $"cluster: {tab.ToLowerInvariant()}");
         }
-        await Expect(page).ToHaveTitleAsync("a11y · OpenVidu HA panel");
+        await Expect(page).ToHaveTitleAsync($"{name} · OpenVidu HA panel");
         foreach (var (path, where, title) in new[] { ("clusters/new", "wizard", "New cluster"), ("tokens", "tokens", "API tokens"), ("audit", "audit log", "Audit log") })
         {
             await page.GotoAsync(path);

@@ -43,6 +43,35 @@ public sealed class PanelChromeTests() : OwnPanelTest("chrome", "chrome-test-pas
         Assert.StartsWith("image/svg+xml", icon.Headers["content-type"], StringComparison.Ordinal);
     }
 
+    /// <summary>Dark chosen in a browser whose system is light: applied at once, kept across a reload, and back to the system on request.</summary>
+    [Fact]
+    public async Task ColourScheme_DarkChosen_KeptAcrossReload_ThenLikeTheSystemAgain()
+    {
+        var page = await Chromium.SignedInPageAsync(Browser, Server.BaseAddress, Admin, Password);
+        await new PageObjects.ClusterListPage(page).WaitUntilInteractiveAsync();
+        var html = page.Locator("html");
+        await Expect(html).ToHaveAttributeAsync("data-theme", "light");
+
+        await ChooseAsync(page, "Dark");
+        await Expect(html).ToHaveAttributeAsync("data-theme", "dark");
+        await Expect(page.Locator("body")).ToHaveCSSAsync("background-color", "rgb(18, 20, 23)");
+
+        await page.ReloadAsync();
+        await Expect(html).ToHaveAttributeAsync("data-theme", "dark"); // from the first paint (theme.js), before the circuit
+        await new PageObjects.ClusterListPage(page).WaitUntilInteractiveAsync();
+        await Expect(page.Locator("body")).ToHaveCSSAsync("background-color", "rgb(18, 20, 23)");
+
+        await ChooseAsync(page, "Like the system");
+        await Expect(html).ToHaveAttributeAsync("data-theme", "light");
+        Assert.Null(await page.EvaluateAsync<string?>("() => localStorage.getItem('ovha-theme')"));
+    }
+
+    private static async Task ChooseAsync(IPage page, string scheme)
+    {
+        await page.GetByRole(AriaRole.Button, new() { Name = "Colour scheme" }).ClickAsync();
+        await page.GetByRole(AriaRole.Menuitem, new() { Name = scheme }).ClickAsync();
+    }
+
     /// <summary>A panel of its own, stopped under an open page: the banner says what happened and that jobs keep running.</summary>
     [Fact]
     public async Task PanelStops_ReconnectBannerSaysSoInWords()

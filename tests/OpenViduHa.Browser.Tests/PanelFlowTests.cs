@@ -213,6 +213,14 @@ public sealed partial class PanelFlowTests(BrowserFixture fixture, ITestOutputHe
         await page.GotoAsync((await list.Link(ClusterName).GetAttributeAsync("href"))!);
         await new ClusterPage(page).WaitUntilInteractiveAsync();
         Assert.True(await ClusterListPage.FitsViewportAsync(page), "The cluster page scrolls sideways at 390 px.");
+        // Every tab in sight (no strip that shows one tab at a time), the active one marked, switching works.
+        await new ClusterPage(page).OpenTabAsync("Status");
+        foreach (var tab in new[] { "Nodes", "Artifacts", "Jobs", "Status" })
+        {
+            var box = await page.GetByRole(AriaRole.Tab, new() { Name = tab }).BoundingBoxAsync();
+            Assert.True(box is { X: >= 0 } && box.X + box.Width <= 390, $"The {tab} tab is outside the 390 px screen: {box?.X}+{box?.Width}.");
+        }
+        await Expect(page.GetByRole(AriaRole.Tab, new() { Name = "Status" })).ToHaveAttributeAsync("aria-selected", "true");
 
         var wizard = new ClusterWizardPage(page);
         await wizard.GotoNewAsync();

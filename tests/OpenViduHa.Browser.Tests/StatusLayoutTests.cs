@@ -77,11 +77,15 @@ public sealed class StatusLayoutTests() : OwnPanelTest("operator", "status-layou
         await Expect(status.NodeCards).ToHaveCountAsync(4);
         await Expect(status.NodeCard("media-100")).ToBeVisibleAsync();
 
-        // A phone: nothing wider than the screen, the tiles still there.
+        // A phone: nothing wider than the screen; the picture's tiles give way to a readable list of every node.
         await page.SetViewportSizeAsync(390, 844);
         Assert.True(await ClusterListPage.FitsViewportAsync(page), "the status tab is wider than a 390 px screen");
-        tile = (await status.TopologyNode("media-100").Locator("rect").BoundingBoxAsync())!;
-        Assert.True(tile.Width >= 20, $"a media tile is {tile.Width} px wide on a phone");
+        await Expect(page.GetByTestId("topology")).ToBeHiddenAsync();
+        await Expect(page.GetByTestId("topology-list").Locator("li")).ToHaveCountAsync(1 + 4 + MediaCount);
+        await Expect(page.GetByTestId("topology-list-media-57")).ToContainTextAsync("media-57 media · healthy");
+        await Expect(page.GetByTestId("topology-list-master-2")).ToContainTextAsync("master-2 master · warning");
+        var row = (await page.GetByTestId("topology-list-media-100").BoundingBoxAsync())!;
+        Assert.True(row.Height < 30, $"a node's line is {row.Height} px tall on a phone (its name wrapped?)");
     }
 
     [Fact]
@@ -138,7 +142,11 @@ public sealed class StatusLayoutTests() : OwnPanelTest("operator", "status-layou
         // A phone: nothing wider than the screen.
         await page.SetViewportSizeAsync(390, 844);
         Assert.True(await ClusterListPage.FitsViewportAsync(page), "the status tab of 1,000 nodes is wider than a 390 px screen");
-        await Expect(page.GetByTestId("topo-media-summary")).ToBeVisibleAsync();
+        // On a phone the picture gives way to a list of the same nodes (the picture's labels would be unreadable).
+        await Expect(page.GetByTestId("topology")).ToBeHiddenAsync();
+        await Expect(page.GetByTestId("topology-list-summary")).ToContainTextAsync("993 healthy (not drawn one by one)");
+        await Expect(page.GetByTestId("topology-list-media-100")).ToContainTextAsync("media-100 media · not checked");
+        await Expect(page.GetByTestId("topology-list-media-57")).ToHaveCountAsync(0);
     }
 
     private async Task<ClusterView> CreateClusterAsync(int media = MediaCount, string name = "layout")

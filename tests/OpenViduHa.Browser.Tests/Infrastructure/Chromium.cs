@@ -31,7 +31,8 @@ public static class Chromium
     }
 
     /// <summary>A fresh context (own cookies) on the panel, desktop-sized unless told otherwise.</summary>
-    public static async Task<IBrowserContext> NewContextAsync(IBrowser browser, Uri panel, int width = 1280, int height = 900, string? storageState = null)
+    public static async Task<IBrowserContext> NewContextAsync(IBrowser browser, Uri panel, int width = 1280, int height = 900, string? storageState = null,
+        ColorScheme colorScheme = ColorScheme.Light)
     {
         var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
@@ -39,15 +40,17 @@ public static class Chromium
             ViewportSize = new ViewportSize { Width = width, Height = height },
             AcceptDownloads = true,
             StorageState = storageState,
+            ColorScheme = colorScheme,
         });
         context.SetDefaultTimeout(DefaultTimeoutMs);
         return context;
     }
 
     /// <summary>A new context, signed in as the given user, on the cluster list.</summary>
-    public static async Task<IPage> SignedInPageAsync(IBrowser browser, Uri panel, string user, string password, int width = 1280, int height = 900)
+    public static async Task<IPage> SignedInPageAsync(IBrowser browser, Uri panel, string user, string password, int width = 1280, int height = 900,
+        ColorScheme colorScheme = ColorScheme.Light)
     {
-        var context = await NewContextAsync(browser, panel, width, height);
+        var context = await NewContextAsync(browser, panel, width, height, colorScheme: colorScheme);
         var page = await context.NewPageAsync();
         await page.GotoAsync("login");
         await new LoginPage(page).SignInAsync(user, password);

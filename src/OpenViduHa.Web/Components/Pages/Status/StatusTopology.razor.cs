@@ -24,8 +24,9 @@ public sealed partial class StatusTopology
     {
         public double Cx => X + W / 2;
         public string Health => StatusText.Word(StatusText.Shown(Node));
+        public string State => StatusText.State(StatusText.Shown(Node));
         public string Tooltip =>
-            $"{Node.Name} ({StatusText.Role(Node.Role)}, {Node.PrivateIp}): {StatusText.State(StatusText.Shown(Node))}. " +
+            $"{Node.Name} ({StatusText.Role(Node.Role)}, {Node.PrivateIp}): {State}. " +
             (Node.NotWatched is { } why ? $"Not watched: {why}." : Node.Reason);
     }
 
