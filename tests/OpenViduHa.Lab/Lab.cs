@@ -194,7 +194,7 @@ public sealed class Lab : IAsyncDisposable
         DeployPassword = password;
         var users = LabUsers.Files(hash);
         var shared = new NodeImage.Shared(users.Passwd, users.Group, users.Shadow, users.ShadowGid, Keys.AuthorizedKeysFile,
-            nodeScript, caBundle, _options.InstallerDelay, NodeImage.UptimeEpochCentiseconds(), _options.RecordCommands);
+            nodeScript, caBundle, _options.InstallerDelay, NodeImage.UptimeEpochCentiseconds(), _options.RecordCommands, _options.Cpus);
 
         _server = new InstallerServer(Asset("install_ov_node.sh"), _options.LatestVersion, _certificates);
         _supervisor = Supervisor.Start(supervisorScript, Directory, Id, IdLockFile(Id), _options.KeepFiles, SshdArguments());

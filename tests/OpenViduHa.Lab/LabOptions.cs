@@ -30,6 +30,12 @@ public sealed class LabOptions
     /// </summary>
     public bool RecordCommands { get; init; }
 
+    /// <summary>
+    /// What <c>nproc</c> reports on every node (a stand-in first on PATH), so that a preflight can pass on this 2-core
+    /// machine as on nodes of OpenVidu's minimum size (4). Null: the host's own count, and the preflight's CPU check fails.
+    /// </summary>
+    public int? Cpus { get; init; }
+
     /// <summary>Leave the lab's directory (node file systems, sshd logs) behind after disposal, to look at a failure.</summary>
     public bool KeepFiles { get; init; }
 

@@ -28,7 +28,7 @@ internal static class NodeImage
 
     public sealed record Shared(
         string Passwd, string Group, string Shadow, int ShadowGid, string AuthorizedKeys, string NodeScript, string CaBundle,
-        TimeSpan InstallerDelay, long UptimeEpochCentiseconds, bool RecordCommands);
+        TimeSpan InstallerDelay, long UptimeEpochCentiseconds, bool RecordCommands, int? Cpus = null);
 
     /// <summary>Inside a node, with <see cref="LabOptions.RecordCommands"/>: sshd's forced command (<see cref="Recorder"/>).</summary>
     public const string RecorderPath = StatePath + "/record-command";
@@ -120,6 +120,9 @@ internal static class NodeImage
         foreach (var tool in new[] { "systemctl", "docker" })
             File.CreateSymbolicLink(Path.Combine(local, "bin", tool), Path.Combine(share, tool));
         File.CreateSymbolicLink(Path.Combine(local, "bin", "journalctl"), shared.NodeScript);
+        // A machine of the size OpenVidu asks for, on request: the nodes share this host's cores (LabOptions.Cpus).
+        if (shared.Cpus is { } cpus)
+            Tools.WriteFile(Path.Combine(local, "bin", "nproc"), $"#!/bin/sh\necho {cpus.ToString(CultureInfo.InvariantCulture)}\n", Dir755);
         var state = State(nodeDirectory);
         Tools.MakeDirectory(state, Dir755);
         // LAB_NODE_STATE (this folder as the host sees it) and LAB_SHARE are for the lab's service host (supervisor.py).

@@ -63,6 +63,11 @@ public sealed record ClusterProgress(ClusterStage Stage, IReadOnlyList<Checklist
                 "It reads every machine (SSH, sudo, OS, ports, disk, Docker) and records each host key; nothing is changed."),
             { State: JobState.Queued or JobState.Running } => new ChecklistStep("preflight", "Run a preflight", false, $"Job #{preflight.Id} is {preflight.State.Lower()}."),
             { State: JobState.Succeeded } => new ChecklistStep("preflight", "Run a preflight", true, $"Passed (job #{preflight.Id})."),
+            // First contact: the preflight could only record the host keys. Confirming them is the next step.
+            _ when presented.Count > 0 => new ChecklistStep("preflight", "Run a preflight", true,
+                $"Host keys recorded (job #{preflight.Id}). Once they are confirmed, run it again: it checks the machines then."),
+            _ when StoppedAtHostKeys(preflight) => new ChecklistStep("preflight", "Run a preflight", false,
+                $"Job #{preflight.Id} ran before the host keys were confirmed: run it again to check the machines."),
             _ => new ChecklistStep("preflight", "Run a preflight", false,
                 $"Job #{preflight.Id} {preflight.State.Lower()}{(FailedNodes(preflight) is { Length: > 0 } failed ? $" on {failed}" : "")}: see the Jobs tab, mend, run it again."),
         };
@@ -81,6 +86,11 @@ public sealed record ClusterProgress(ClusterStage Stage, IReadOnlyList<Checklist
                 : "Masters first, then media nodes; the Jobs tab shows its live log.");
         return new(stage, [preflightStep, keysStep, installStep]);
     }
+
+    /// <summary>Every node the preflight failed on stopped at an unconfirmed host key (nothing else was checked).</summary>
+    private static bool StoppedAtHostKeys(JobView job) =>
+        job.Nodes.Where(n => n.State is NodeJobState.Failed).ToList() is { Count: > 0 } failed &&
+        failed.All(n => n.Message?.StartsWith("The host key of ", StringComparison.Ordinal) == true && n.Message.Contains("is not confirmed yet", StringComparison.Ordinal));
 
     private static string FailedNodes(JobView job) =>
         NodeList.Of(job.Nodes.Where(n => n.State is NodeJobState.Failed).Select(n => n.NodeName)) is var list && list != "no node" ? list : "";

@@ -11,24 +11,43 @@ public static class Axe
 {
     private static readonly string Script = Path.Combine(RepoRoot.Path, "tests", "node", "node_modules", "axe-core", "axe.min.js");
 
-    public sealed record Violation(string Id, string Impact, string Help, IReadOnlyList<string> Targets)
+    public sealed record Violation(string Id, string Impact, string Help, IReadOnlyList<string> Targets, string FirstFailure = "")
     {
-        public override string ToString() => $"{Id} ({Impact}): {Help} [{string.Join(", ", Targets.Take(6))}{(Targets.Count > 6 ? ", …" : "")}]";
+        public override string ToString() =>
+            $"{Id} ({Impact}): {Help} [{string.Join(", ", Targets.Take(6))}{(Targets.Count > 6 ? ", …" : "")}] {FirstFailure.ReplaceLineEndings(" ")}";
     }
 
     public static async Task<IReadOnlyList<Violation>> RunAsync(IPage page)
     {
         if (!File.Exists(Script)) throw new InvalidOperationException($"{Script} is missing: run 'npm ci' in tests/node (test.sh does).");
         if (!await page.EvaluateAsync<bool>("() => typeof window.axe !== 'undefined'")) await page.AddScriptTagAsync(new() { Path = Script });
+        // Colours are measured as they end, not halfway through a fade: wait until the page's finite animations are over (a
+        // loading bar's endless one does not count). Notices (snackbars) are left out: they fade in, stay and fade out over
+        // seconds, one after another, in the palette's filled colours that the pages' own alerts and chips carry too.
+        try
+        {
+            await page.WaitForFunctionAsync(
+                """
+                () => document.getAnimations().every(a => a.playState !== 'running' || a.effect?.getComputedTiming().iterations === Infinity
+                  || a.effect?.target?.closest?.('#mud-snackbar-container'))
+                """,
+                null, new() { Timeout = 10_000, PollingInterval = 100 });
+        }
+        catch (TimeoutException)
+        {
+            var moving = await page.EvaluateAsync<string>(
+                "() => JSON.stringify(document.getAnimations().filter(a => a.playState === 'running').map(a => (a.animationName || a.transitionProperty) + ' on ' + (a.effect?.target?.className || '')))");
+            throw new TimeoutException($"The page did not settle within 10 s for axe-core: {moving}");
+        }
         var json = await page.EvaluateAsync<JsonElement>(
             """
             async () => {
-              const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
-              return result.violations.map(v => ({ id: v.id, impact: v.impact || '', help: v.help, targets: v.nodes.map(n => n.target.join(' ')) }));
+              const result = await axe.run({ exclude: [['#mud-snackbar-container']] }, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
+              return result.violations.map(v => ({ id: v.id, impact: v.impact || '', help: v.help, targets: v.nodes.map(n => n.target.join(' ')), first: v.nodes[0]?.failureSummary || '' }));
             }
             """);
         return json.EnumerateArray().Select(v => new Violation(v.GetProperty("id").GetString()!, v.GetProperty("impact").GetString()!, v.GetProperty("help").GetString()!,
-            v.GetProperty("targets").EnumerateArray().Select(t => t.GetString()!).ToList())).ToList();
+            v.GetProperty("targets").EnumerateArray().Select(t => t.GetString()!).ToList(), v.GetProperty("first").GetString()!)).ToList();
     }
 
     /// <summary>Fails with every violation on the page, named by <paramref name="where"/>.</summary>

@@ -31,10 +31,11 @@ public sealed class LabSession : IAsyncDisposable
     public Lab.Lab Lab { get; }
     public IBrowser Browser { get; }
 
-    public static async Task<LabSession> StartAsync(LabOptions lab, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="bootstrap">False: a panel as first started, with no administrator yet (its setup page comes first).</param>
+    public static async Task<LabSession> StartAsync(LabOptions lab, IReadOnlyDictionary<string, string>? settings = null, bool bootstrap = true)
     {
         var labTask = OpenViduHa.Lab.Lab.StartAsync(lab);
-        var server = new PanelServer { Bootstrap = (Admin, Password, Token), Settings = settings ?? new Dictionary<string, string>() };
+        var server = new PanelServer { Bootstrap = bootstrap ? (Admin, Password, Token) : null, Settings = settings ?? new Dictionary<string, string>() };
         server.Start();
         var playwright = await Playwright.CreateAsync();
         return new LabSession(server, await labTask, playwright, await Chromium.LaunchAsync(playwright));

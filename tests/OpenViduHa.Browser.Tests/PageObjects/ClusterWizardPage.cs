@@ -55,7 +55,26 @@ public sealed class ClusterWizardPage(IPage page)
         await Assertions.Expect(page.Locator(".wizard-top")).ToBeFocusedAsync();
     }
 
-    public Task SubmitAsync() => Submit.ClickAsync();
+    /// <summary>
+    /// Create (or save), then wait for the cluster's page. When it does not come, the failure says what the wizard shows
+    /// instead (its error summary, the framework's error bar), not only that a navigation timed out.
+    /// </summary>
+    public async Task SubmitAsync()
+    {
+        await Submit.ClickAsync();
+        try
+        {
+            await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex(@"/clusters/\d+$"), new() { Timeout = 60_000 });
+        }
+        catch (TimeoutException e)
+        {
+            var shown = await page.EvaluateAsync<string>(
+                "() => JSON.stringify({ url: location.href, summary: document.querySelector('[data-testid=validation-summary]')?.innerText, " +
+                "errorBar: getComputedStyle(document.getElementById('blazor-error-ui') ?? document.body).display, " +
+                "reconnect: document.getElementById('components-reconnect-modal')?.className, submit: document.querySelector('[data-testid=wizard-submit]')?.outerHTML?.slice(0, 300) })");
+            throw new TimeoutException($"No cluster page 60 s after Create: {shown}", e);
+        }
+    }
 
     /// <summary>Opens "Paste a list of IPs", pastes <paramref name="lines"/> and fills the rows.</summary>
     public async Task PasteIpsAsync(params string[] lines)

@@ -52,6 +52,37 @@ public sealed class ClusterProgressTests
         Assert.Contains("2 of 6 pinned. Compare master-3, master-4, media-1 and media-2 with", progress.Steps[1].Detail, StringComparison.Ordinal);
     }
 
+    private static JobView FirstContactPreflight(int id) =>
+        new(id, 1, JobKind.Preflight, null, JobState.Failed, null, "alice", At, At, null, null,
+            Enumerable.Range(1, 6).Select(i => new JobNodeView(i, i <= 4 ? $"master-{i}" : $"media-{i - 4}", NodeJobState.Failed,
+                $"The host key of 10.0.0.{i}:22 is not confirmed yet. It presented SHA256:b{i}: compare it with 'ssh-keygen -lf …' on the machine, then confirm it. Nothing ran.", null)).ToList());
+
+    /// <summary>First contact: the preflight fails because nobody confirmed the keys yet, and that is its job done: confirming is next.</summary>
+    [Fact]
+    public void Of_FirstContactPreflight_RecordedKeys_KeysAreTheCurrentStep()
+    {
+        var nodes = Nodes(i => Node(i, presented: $"SHA256:b{i}"));
+
+        var progress = ClusterProgress.Of(nodes, [FirstContactPreflight(1)]);
+
+        Assert.Equal(ClusterStage.KeysToConfirm, progress.Stage);
+        Assert.True(progress.Steps[0].Done);
+        Assert.Equal("Host keys recorded (job #1). Once they are confirmed, run it again: it checks the machines then.", progress.Steps[0].Detail);
+        Assert.False(progress.Steps[1].Done);
+    }
+
+    [Fact]
+    public void Of_KeysConfirmedAfterFirstContact_PreflightAgain()
+    {
+        var nodes = Nodes(i => Node(i, pinned: $"SHA256:b{i}"));
+
+        var progress = ClusterProgress.Of(nodes, [FirstContactPreflight(1)]);
+
+        Assert.False(progress.Steps[0].Done);
+        Assert.Equal("Job #1 ran before the host keys were confirmed: run it again to check the machines.", progress.Steps[0].Detail);
+        Assert.True(progress.Steps[1].Done);
+    }
+
     [Fact]
     public void Of_FailedPreflight_SaysOnWhichNodes()
     {
