@@ -26,6 +26,7 @@ await app.InitializeDatabaseAsync();
 
 app.UseExceptionHandler();
 app.UseSerilogRequestLogging();
+app.UsePanelRequestSizeLimit();
 // A page address nobody serves gets the panel's own "not found" page; the API keeps its problem details.
 app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api") && !c.Request.Path.StartsWithSegments("/hangfire"),
     b => b.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));

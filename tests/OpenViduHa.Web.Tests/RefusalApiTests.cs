@@ -64,6 +64,51 @@ public sealed class RefusalApiTests : IClassFixture<PanelFactory>
         await AssertProblemAsync(response, HttpStatusCode.BadRequest, """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"The cluster is not valid.","status":400,"detail":"Nothing was stored. Fix the fields listed in 'errors'.","errors":{"domainName":["Give a fully qualified domain name such as openvidu.example.io (not an IP address)."]}}""");
     }
 
+    /// <summary>A domain with a line break in it: refused at save, the field named, nothing stored (it used to be stored, then every artifact answered 500).</summary>
+    [Fact]
+    public async Task CreateCluster_LineBreakInTheDomain_400AtTheFieldNothingStored()
+    {
+        // Arrange
+        var spec = Specs.Valid(name: "refuse-newline");
+        spec.DomainName = "a\n.example.io";
+        var before = _factory.Count("Clusters");
+
+        // Act
+        var response = await _api.PostAsJsonAsync("/api/clusters", spec, Json);
+
+        // Assert
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"The cluster is not valid.","status":400,"detail":"Nothing was stored. Fix the fields listed in 'errors'.","errors":{"domainName":["Remove the line break, tab or other control character: this field is one line of plain text."]}}""");
+        Assert.Equal(before, _factory.Count("Clusters"));
+    }
+
+    [Fact]
+    public async Task CreateCluster_BodyAboveOneMebibyte_413NothingStored()
+    {
+        // Arrange: a valid cluster whose licence alone is 1.5 MiB.
+        var spec = Specs.Valid(name: "refuse-huge");
+        spec.LicenseKey = new string('A', 3 * 512 * 1024);
+        var before = _factory.Count("Clusters");
+
+        // Act
+        var response = await _api.PostAsJsonAsync("/api/clusters", spec, Json);
+
+        // Assert
+        await AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.14","title":"The request is too large.","status":413,"detail":"Request bodies are limited to 1024 KiB. Nothing was stored."}""");
+        Assert.Equal(before, _factory.Count("Clusters"));
+    }
+
+    /// <summary>Below the body limit, each field has its own: a licence of 600 characters is refused at its field.</summary>
+    [Fact]
+    public async Task CreateCluster_LicenceTooLong_400AtTheField()
+    {
+        var spec = Specs.Valid(name: "refuse-long");
+        spec.LicenseKey = new string('A', 600);
+
+        var response = await _api.PostAsJsonAsync("/api/clusters", spec, Json);
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"The cluster is not valid.","status":400,"detail":"Nothing was stored. Fix the fields listed in 'errors'.","errors":{"licenseKey":["Too long for a licence: at most 512 characters."]}}""");
+    }
+
     [Fact]
     public async Task ChangingTheCluster_WhileAJobChangesIt_409NamingTheJob()
     {

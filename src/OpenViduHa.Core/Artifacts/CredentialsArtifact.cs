@@ -150,6 +150,6 @@ public static partial class CredentialsArtifact
     /// </summary>
     private static string EnvValue(string value) => PlainEnvValue().IsMatch(value) ? value : ShellQuote.Quote(value);
 
-    [GeneratedRegex(@"^[A-Za-z0-9._:/@%+,=-]*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[A-Za-z0-9._:/@%+,=-]*\z", RegexOptions.CultureInvariant)]
     private static partial Regex PlainEnvValue();
 }

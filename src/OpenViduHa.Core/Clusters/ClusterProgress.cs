@@ -1,4 +1,5 @@
 using OpenViduHa.Core.Jobs;
+using OpenViduHa.Core.Ssh;
 
 namespace OpenViduHa.Core.Clusters;
 
@@ -90,7 +91,7 @@ public sealed record ClusterProgress(ClusterStage Stage, IReadOnlyList<Checklist
     /// <summary>Every node the preflight failed on stopped at an unconfirmed host key (nothing else was checked).</summary>
     private static bool StoppedAtHostKeys(JobView job) =>
         job.Nodes.Where(n => n.State is NodeJobState.Failed).ToList() is { Count: > 0 } failed &&
-        failed.All(n => n.Message?.StartsWith("The host key of ", StringComparison.Ordinal) == true && n.Message.Contains("is not confirmed yet", StringComparison.Ordinal));
+        failed.All(n => n.Message?.Contains(SshFailureException.NotConfirmedText, StringComparison.Ordinal) == true);
 
     private static string FailedNodes(JobView job) =>
         NodeList.Of(job.Nodes.Where(n => n.State is NodeJobState.Failed).Select(n => n.NodeName)) is var list && list != "no node" ? list : "";

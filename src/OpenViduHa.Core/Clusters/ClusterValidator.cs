@@ -30,6 +30,12 @@ public sealed record ClusterValidationResult(
 public static partial class ClusterValidator
 {
     public const int MaxNameLength = 40;
+    public const int MaxNodes = 500;
+    public const int MaxLicenseLength = 512;
+    public const int MaxSecretLength = 256;
+    public const int MaxPasswordLength = 256;
+    public const int MaxPrivateKeyLength = 16 * 1024;
+    public const int MaxUrlLength = 2048;
 
     public static ClusterValidationResult Validate(ClusterSpec spec, StoredSecrets? stored = null)
     {
@@ -37,29 +43,35 @@ public static partial class ClusterValidator
         var warnings = new List<ValidationWarning>();
 
         var name = spec.Name?.Trim();
-        if (string.IsNullOrEmpty(name)) errors.Add("name", "Give the cluster a name.");
+        if (!OneLine("name", name, errors)) name = null;
+        else if (string.IsNullOrEmpty(name)) errors.Add("name", "Give the cluster a name.");
         else if (name.Length > MaxNameLength || !NamePattern().IsMatch(name))
             errors.Add("name", $"Use lowercase letters, digits and dashes, starting with a letter or digit, at most {MaxNameLength} characters: the name goes into file names.");
 
         OpenViduVersion? version = null;
-        if (string.IsNullOrWhiteSpace(spec.OpenviduVersion)) errors.Add("openviduVersion", "Give the OpenVidu version to install, for example 3.0.0.");
+        if (!OneLine("openviduVersion", spec.OpenviduVersion?.Trim(), errors)) { }
+        else if (string.IsNullOrWhiteSpace(spec.OpenviduVersion)) errors.Add("openviduVersion", "Give the OpenVidu version to install, for example 3.0.0.");
         else if (!OpenViduVersion.TryParse(spec.OpenviduVersion.Trim(), out version))
             errors.Add("openviduVersion", "Pin a version as X.Y.Z (for example 3.0.0): 'latest' drifts, and every node of a cluster must run the same version.");
         else if (version.Unsupported() is { } unsupported) { errors.Add("openviduVersion", unsupported); version = null; }
 
         var domain = spec.DomainName?.Trim().TrimEnd('.').ToLowerInvariant();
-        if (string.IsNullOrEmpty(domain)) errors.Add("domainName", "Give the domain name that points to the load balancer.");
+        if (!OneLine("domainName", domain, errors)) domain = null;
+        else if (string.IsNullOrEmpty(domain)) errors.Add("domainName", "Give the domain name that points to the load balancer.");
         else if (!IsFqdn(domain)) errors.Add("domainName", "Give a fully qualified domain name such as openvidu.example.io (not an IP address).");
 
         var turn = string.IsNullOrWhiteSpace(spec.TurnDomainName) ? null : spec.TurnDomainName.Trim().TrimEnd('.').ToLowerInvariant();
         if (turn is not null)
         {
-            if (!IsFqdn(turn)) errors.Add("turnDomainName", "Give a fully qualified domain name such as turn.example.io, or leave it empty.");
+            if (!OneLine("turnDomainName", turn, errors)) { }
+            else if (!IsFqdn(turn)) errors.Add("turnDomainName", "Give a fully qualified domain name such as turn.example.io, or leave it empty.");
             else if (turn == domain) errors.Add("turnDomainName", "The TURN domain must differ from the OpenVidu domain.");
         }
 
         var license = string.IsNullOrWhiteSpace(spec.LicenseKey) ? stored?.LicenseKey : spec.LicenseKey.Trim();
-        if (string.IsNullOrEmpty(license)) errors.Add("licenseKey", "The OpenVidu PRO licence is required.");
+        if (!OneLine("licenseKey", license, errors)) license = null;
+        else if (string.IsNullOrEmpty(license)) errors.Add("licenseKey", "The OpenVidu PRO licence is required.");
+        else if (license.Length > MaxLicenseLength) errors.Add("licenseKey", $"Too long for a licence: at most {MaxLicenseLength} characters.");
         else if (!LicensePattern().IsMatch(license))
             errors.Add("licenseKey", "The licence may hold only letters, digits, '-', '_' and '.': the installer splits its arguments on whitespace.");
 
@@ -77,7 +89,9 @@ public static partial class ClusterValidator
         var modules = ValidateModules(spec.Modules, version, errors);
 
         var baseUrl = (spec.InstallerBaseUrl ?? ClusterDefaults.InstallerBaseUrl).Trim().TrimEnd('/');
-        if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") ||
+        if (!OneLine("installerBaseUrl", baseUrl, errors)) { }
+        else if (baseUrl.Length > MaxUrlLength) errors.Add("installerBaseUrl", $"Too long: at most {MaxUrlLength} characters.");
+        else if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") ||
             !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment) || !string.IsNullOrEmpty(uri.UserInfo) || !SafeUrlPattern().IsMatch(baseUrl))
             errors.Add("installerBaseUrl", $"Give an http or https URL without query, credentials or spaces, such as {ClusterDefaults.InstallerBaseUrl}.");
         else if (uri.Scheme == Uri.UriSchemeHttp)
@@ -87,7 +101,7 @@ public static partial class ClusterValidator
         var mediaSha256 = Sha256(spec.InstallerSha256?.Media, "installerSha256.media", errors);
 
         var lbIp = string.IsNullOrWhiteSpace(spec.LoadBalancerIp) ? null : spec.LoadBalancerIp.Trim();
-        if (lbIp is not null && !IsIPv4(lbIp)) errors.Add("loadBalancerIp", "Give the load balancer's IPv4 address as the nodes see it, or leave it empty.");
+        if (lbIp is not null && OneLine("loadBalancerIp", lbIp, errors) && !IsIPv4(lbIp)) errors.Add("loadBalancerIp", "Give the load balancer's IPv4 address as the nodes see it, or leave it empty.");
 
         var secrets = version is null ? new Dictionary<string, string>() : ResolveSecrets(spec.Secrets, stored, version.Generation, errors);
         var nodes = ValidateNodes(spec.Nodes, stored, errors, warnings);
@@ -168,7 +182,9 @@ public static partial class ClusterValidator
             if (given is not null && given.TryGetValue(definition.Key, out var supplied) && !string.IsNullOrEmpty(supplied))
             {
                 value = supplied;
-                if (!SecretGenerator.IsAlphanumeric(value))
+                if (value.Length > MaxSecretLength)
+                    errors.Add($"secrets.{definition.Key}", $"Too long: at most {MaxSecretLength} characters.");
+                else if (!SecretGenerator.IsAlphanumeric(value))
                     errors.Add($"secrets.{definition.Key}", "Use letters and digits only: the installer expands its arguments unquoted, so spaces, quotes or symbols would break the install.");
                 else if (value.Length < definition.MinLength)
                     errors.Add($"secrets.{definition.Key}", $"Too short: at least {definition.MinLength} characters.");
@@ -185,6 +201,11 @@ public static partial class ClusterValidator
         if (specs is null || specs.Count == 0)
         {
             errors.Add("nodes", $"Add the {ClusterDefaults.MasterCount} master nodes and at least one media node.");
+            return result;
+        }
+        if (specs.Count > MaxNodes)
+        {
+            errors.Add("nodes", $"At most {MaxNodes} nodes per cluster; this one has {specs.Count}.");
             return result;
         }
 
@@ -216,7 +237,8 @@ public static partial class ClusterValidator
             names[i] = name;
 
             var privateIp = spec.PrivateIp?.Trim();
-            if (string.IsNullOrEmpty(privateIp)) errors.Add($"{at}.privateIp", "Give the node's private IPv4 address.");
+            if (!OneLine($"{at}.privateIp", privateIp, errors)) privateIp = null;
+            else if (string.IsNullOrEmpty(privateIp)) errors.Add($"{at}.privateIp", "Give the node's private IPv4 address.");
             else if (!IsIPv4(privateIp)) errors.Add($"{at}.privateIp", "Give an IPv4 address such as 10.5.0.1.");
             else if (privateIps.TryGetValue(privateIp, out var other))
             {
@@ -228,7 +250,8 @@ public static partial class ClusterValidator
             var publicIp = string.IsNullOrWhiteSpace(spec.PublicIp) ? null : spec.PublicIp.Trim();
             if (publicIp is not null)
             {
-                if (!IsIPv4(publicIp)) errors.Add($"{at}.publicIp", "Give an IPv4 address, or leave it empty to let the installer detect it.");
+                if (!OneLine($"{at}.publicIp", publicIp, errors)) { }
+                else if (!IsIPv4(publicIp)) errors.Add($"{at}.publicIp", "Give an IPv4 address, or leave it empty to let the installer detect it.");
                 else if (role == NodeRole.Master) errors.Add($"{at}.publicIp", "Only media nodes take a public IP: masters are reached through the load balancer.");
             }
 
@@ -292,20 +315,35 @@ public static partial class ClusterValidator
         var ok = true;
 
         var host = ssh.Host?.Trim();
-        if (string.IsNullOrEmpty(host)) { errors.Add($"{at}.host", "Give the SSH host name or IP address."); ok = false; }
+        if (!OneLine($"{at}.host", host, errors)) { host = null; ok = false; }
+        else if (string.IsNullOrEmpty(host)) { errors.Add($"{at}.host", "Give the SSH host name or IP address."); ok = false; }
         else if (!IsIPv4(host) && !IsHostName(host)) { errors.Add($"{at}.host", "Give a host name or IPv4 address."); ok = false; }
 
         var port = ssh.Port ?? 22;
         if (port is < 1 or > 65535) { errors.Add($"{at}.port", "The SSH port is between 1 and 65535."); ok = false; }
 
         var user = ssh.Username?.Trim();
-        if (string.IsNullOrEmpty(user)) { errors.Add($"{at}.username", "Give the SSH user."); ok = false; }
+        if (!OneLine($"{at}.username", user, errors)) { user = null; ok = false; }
+        else if (string.IsNullOrEmpty(user)) { errors.Add($"{at}.username", "Give the SSH user."); ok = false; }
         else if (!UserPattern().IsMatch(user)) { errors.Add($"{at}.username", "Not a valid Unix user name."); ok = false; }
 
         var previous = spec.Id is { } id ? stored?.NodeCredentials.GetValueOrDefault(id) : null;
         var key = string.IsNullOrWhiteSpace(ssh.PrivateKey) ? null : ssh.PrivateKey.Trim() + "\n";
         var password = string.IsNullOrEmpty(ssh.Password) ? null : ssh.Password;
         var passphrase = string.IsNullOrEmpty(ssh.PrivateKeyPassphrase) ? null : ssh.PrivateKeyPassphrase;
+        foreach (var (field, secret) in new[] { ("password", password), ("privateKeyPassphrase", passphrase), ("sudoPassword", ssh.SudoPassword) })
+        {
+            if (secret is null) continue;
+            if (secret.Length > MaxPasswordLength) errors.Add($"{at}.{field}", $"Too long: at most {MaxPasswordLength} characters.");
+            else if (secret.Any(char.IsControl)) errors.Add($"{at}.{field}", "A password cannot hold a line break, tab or other control character: it is typed as one line.");
+            else continue;
+            ok = false;
+        }
+        if (key is not null && key.Length > MaxPrivateKeyLength)
+        {
+            errors.Add($"{at}.privateKey", $"Too long for a private key: at most {MaxPrivateKeyLength} characters (an RSA 4096 key is about 3,400).");
+            return null;
+        }
         if (!string.IsNullOrWhiteSpace(ssh.SameAs))
         {
             var sameAs = ssh.SameAs.Trim();
@@ -341,7 +379,7 @@ public static partial class ClusterValidator
         var sudo = string.IsNullOrEmpty(ssh.SudoPassword) ? previous?.SudoPassword : ssh.SudoPassword;
 
         var fingerprint = string.IsNullOrWhiteSpace(ssh.HostKeyFingerprint) ? null : ssh.HostKeyFingerprint.Trim();
-        if (fingerprint is not null && !FingerprintPattern().IsMatch(fingerprint))
+        if (fingerprint is not null && !IsFingerprint(fingerprint))
         {
             errors.Add($"{at}.hostKeyFingerprint", "Give the host key's SHA256 fingerprint as 'ssh-keygen -lf' prints it: SHA256: followed by 43 base64 characters.");
             ok = false;
@@ -355,6 +393,20 @@ public static partial class ClusterValidator
     private static string NameList(List<string> names) =>
         names.Count == 2 ? $"{names[0]} and {names[1]}" : $"{string.Join(", ", names.Take(names.Count - 1))} and {names[^1]}";
 
+    /// <summary>
+    /// A one-line field holds no control character (line break, tab, NUL, escape): it would end up as a broken line in a
+    /// generated file or an install command. Says so at the field; false means the field's other checks are skipped.
+    /// </summary>
+    private static bool OneLine(string field, string? value, ValidationErrors errors)
+    {
+        if (value is null || !value.Any(char.IsControl)) return true;
+        errors.Add(field, "Remove the line break, tab or other control character: this field is one line of plain text.");
+        return false;
+    }
+
+    /// <summary>A host key fingerprint as <c>ssh-keygen -lf</c> prints it (SHA256: and 43 base64 characters), nothing around it.</summary>
+    public static bool IsFingerprint(string text) => FingerprintPattern().IsMatch(text);
+
     public static bool IsIPv4(string text) =>
         IPv4Pattern().IsMatch(text) && IPAddress.TryParse(text, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork;
 
@@ -367,25 +419,25 @@ public static partial class ClusterValidator
 
     private static bool IsHostName(string text) => text.Length <= 253 && text.Split('.').All(l => LabelPattern().IsMatch(l));
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9-]*\z", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();
 
-    [GeneratedRegex(@"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\z", RegexOptions.CultureInvariant)]
     private static partial Regex IPv4Pattern();
 
-    [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"\A[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\z", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex LabelPattern();
 
-    [GeneratedRegex(@"^[A-Za-z0-9._-]+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[A-Za-z0-9._-]+\z", RegexOptions.CultureInvariant)]
     private static partial Regex LicensePattern();
 
-    [GeneratedRegex(@"^[A-Za-z0-9:/._~%-]+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[A-Za-z0-9:/._~%-]+\z", RegexOptions.CultureInvariant)]
     private static partial Regex SafeUrlPattern();
 
-    [GeneratedRegex(@"^[a-z_][a-z0-9_.-]{0,31}\$?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[a-z_][a-z0-9_.-]{0,31}\$?\z", RegexOptions.CultureInvariant)]
     private static partial Regex UserPattern();
 
-    [GeneratedRegex(@"^SHA256:[A-Za-z0-9+/]{43}=?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\ASHA256:[A-Za-z0-9+/]{43}=?\z", RegexOptions.CultureInvariant)]
     private static partial Regex FingerprintPattern();
 
     [GeneratedRegex(@"^[0-9a-f]{64}\z", RegexOptions.CultureInvariant)]

@@ -77,6 +77,6 @@ public sealed partial record OpenViduVersion(int Major, int Minor, int Patch) : 
 
     public override string ToString() => $"{Major}.{Minor}.{Patch}";
 
-    [GeneratedRegex(@"^(\d{1,4})\.(\d{1,4})\.(\d{1,4})$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A(\d{1,4})\.(\d{1,4})\.(\d{1,4})\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }

@@ -23,6 +23,13 @@ public sealed class JobContext(
     CancellationToken cancellation,
     CancellationToken stopping = default)
 {
+    /// <summary>How much output the job keeps (<see cref="JobLogLimits.Default"/> unless a test sets smaller ones).</summary>
+    public JobLogLimits Limits { get; init; } = JobLogLimits.Default;
+    private int _keptLines;
+    private long _keptChars;
+    private bool _cut;
+    private int _panelLinesAfterCut;
+
     private readonly SemaphoreSlim _write = new(1, 1);
     private readonly object _gate = new();
     private readonly string[] _secrets = secretValues.Where(s => s.Length >= 4).OrderByDescending(s => s.Length).ToArray();
@@ -37,12 +44,39 @@ public sealed class JobContext(
     /// <summary>The panel is shutting down: work stops, and the job is marked interrupted rather than cancelled.</summary>
     public bool Stopping => stopping.IsCancellationRequested;
 
+    /// <summary>
+    /// One line of the log. A node cannot fill the panel's memory or disk: a line is cut at <see cref="JobLogLimits.MaxLineChars"/>,
+    /// and once the job's log holds <see cref="JobLogLimits.MaxLines"/> lines or <see cref="JobLogLimits.MaxChars"/>
+    /// characters, one line says where it was cut and the nodes' further output is dropped. The panel's own lines (a
+    /// node's end, the job's result) are still kept, up to <see cref="JobLogLimits.PanelLinesAfterCut"/> more.
+    /// </summary>
     public Task LogAsync(string? node, string text)
     {
+        if (text.Length > Limits.MaxLineChars)
+            text = $"{text[..Limits.MaxLineChars]}… (line cut: {text.Length - Limits.MaxLineChars:N0} more characters)";
         lock (_gate)
+        {
+            if (!_cut && (_keptLines >= Limits.MaxLines || _keptChars + text.Length > Limits.MaxChars))
+            {
+                _cut = true;
+                _pendingLines.Add(new JobLogLine
+                {
+                    JobId = jobId, Seq = ++_seq, At = clock.GetUtcNow(), NodeName = null,
+                    Text = $"Log cut here: a job keeps at most {Limits.MaxLines:N0} lines and {Size(Limits.MaxChars)} of output. " +
+                           "The nodes' further output is not kept (it is on the nodes: journalctl -u openvidu, /opt/openvidu); the job's own lines still are.",
+                });
+            }
+            if (_cut && (node is not null || ++_panelLinesAfterCut > Limits.PanelLinesAfterCut))
+                return _pendingLines.Count > 0 ? FlushAsync() : Task.CompletedTask; // the cut line itself is committed
+            _keptLines++;
+            _keptChars += text.Length;
             _pendingLines.Add(new JobLogLine { JobId = jobId, Seq = ++_seq, At = clock.GetUtcNow(), NodeName = node, Text = Redact(text) });
+        }
         return FlushAsync();
     }
+
+    private static string Size(long chars) =>
+        chars >= 1024 * 1024 ? $"{chars / (1024 * 1024):N0} MiB" : $"{chars:N0} characters";
 
     public Task SetNodeAsync(int nodeId, NodeJobState state, string? message, object? details = null)
     {
@@ -107,4 +141,11 @@ public sealed class JobContext(
         }
         return text;
     }
+}
+
+/// <summary>How much of its nodes' output one job keeps (<see cref="JobContext.LogAsync"/>).</summary>
+public sealed record JobLogLimits(int MaxLines, long MaxChars, int MaxLineChars, int PanelLinesAfterCut)
+{
+    /// <summary>50,000 lines and 16 MiB per job, 4,096 characters per line.</summary>
+    public static readonly JobLogLimits Default = new(50_000, 16L * 1024 * 1024, 4096, 1000);
 }

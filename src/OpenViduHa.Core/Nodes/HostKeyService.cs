@@ -12,7 +12,7 @@ public sealed class HostKeyService(IDbContextFactory<PanelDbContext> dbFactory, 
     public async Task<Outcome> PinAsync(int nodeId, string fingerprint, bool replace, string actor, CancellationToken ct = default)
     {
         fingerprint = fingerprint?.Trim() ?? "";
-        if (!System.Text.RegularExpressions.Regex.IsMatch(fingerprint, @"^SHA256:[A-Za-z0-9+/]{43}=?$"))
+        if (!Clusters.ClusterValidator.IsFingerprint(fingerprint))
             return Outcome.Invalid("fingerprint", "Give the SHA256 fingerprint as 'ssh-keygen -lf' prints it: SHA256: followed by 43 base64 characters.");
         fingerprint = Fingerprints.Normalize(fingerprint);
 

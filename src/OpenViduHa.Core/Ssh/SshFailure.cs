@@ -46,8 +46,11 @@ public sealed class SshFailureException(SshFailureKind kind, string message, Exc
         PresentedFingerprint = presented,
     };
 
+    /// <summary>How <see cref="NotConfirmed"/>'s message ends its first sentence: what a job node's message is recognized by.</summary>
+    public const string NotConfirmedText = "is not confirmed yet.";
+
     public static SshFailureException NotConfirmed(SshTarget t, string presented) => new(SshFailureKind.HostKeyNotConfirmed,
-        $"The host key of {t.Host}:{t.Port} is not confirmed yet. It presented {presented}: compare it with " +
+        $"The host key of {t.Host}:{t.Port} {NotConfirmedText} It presented {presented}: compare it with " +
         "'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub' on the machine, then confirm it. Nothing ran.")
     {
         PresentedFingerprint = presented,

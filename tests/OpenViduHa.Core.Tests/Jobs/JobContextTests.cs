@@ -28,9 +28,59 @@ public sealed class JobContextTests : IDisposable
         return (job.Id, clusterId, nodes.Select(n => n.Id).ToList());
     }
 
-    private JobContext Context(int jobId, int clusterId, IReadOnlyCollection<string>? secrets = null, int lastSeq = 0,
+    private JobContext Context(int jobId, int clusterId, IReadOnlyCollection<string>? secrets = null, int lastSeq = 0, JobLogLimits? limits = null,
         CancellationToken cancellation = default, CancellationToken stopping = default) =>
-        new(jobId, clusterId, _db.Factory, _notifier, TimeProvider.System, secrets ?? [], lastSeq, cancellation, stopping);
+        new(jobId, clusterId, _db.Factory, _notifier, TimeProvider.System, secrets ?? [], lastSeq, cancellation, stopping)
+        {
+            Limits = limits ?? JobLogLimits.Default,
+        };
+
+    /// <summary>A node that prints without end fills neither memory nor disk: one line says where the log was cut, the job's own lines go on.</summary>
+    [Fact]
+    public async Task LogAsync_PastTheLineLimit_OneCutLine_ThenOnlyThePanelsOwnLines()
+    {
+        // Arrange
+        var (jobId, clusterId, _) = await JobAsync();
+        var context = Context(jobId, clusterId, limits: new JobLogLimits(MaxLines: 5, MaxChars: 1_000_000, MaxLineChars: 100, PanelLinesAfterCut: 2));
+
+        // Act
+        for (var i = 0; i < 10; i++) await context.LogAsync("master-1", $"output {i}");
+        await context.LogAsync(null, "master-1: failed");
+        await context.LogAsync(null, "install failed: Failed on master-1.");
+        await context.LogAsync(null, "one panel line too many");
+
+        // Assert
+        var lines = await LinesAsync(jobId);
+        Assert.Equal(["output 0", "output 1", "output 2", "output 3", "output 4"], lines.Take(5).Select(l => l.Text));
+        Assert.StartsWith("Log cut here: a job keeps at most 5 lines and 1,000,000 characters of output.", lines[5].Text, StringComparison.Ordinal);
+        Assert.Null(lines[5].NodeName);
+        Assert.Equal(["master-1: failed", "install failed: Failed on master-1."], lines.Skip(6).Select(l => l.Text));
+        Assert.Equal(Enumerable.Range(1, 8), lines.Select(l => l.Seq));
+    }
+
+    [Fact]
+    public async Task LogAsync_LineLongerThanTheLimit_CutSayingHowMuchMore()
+    {
+        var (jobId, clusterId, _) = await JobAsync();
+        var context = Context(jobId, clusterId, limits: JobLogLimits.Default with { MaxLineChars = 10 });
+
+        await context.LogAsync("media-1", new string('x', 25));
+
+        Assert.Equal("xxxxxxxxxx… (line cut: 15 more characters)", Assert.Single(await LinesAsync(jobId)).Text);
+    }
+
+    [Fact]
+    public async Task LogAsync_PastTheSizeLimit_Cut()
+    {
+        var (jobId, clusterId, _) = await JobAsync();
+        var context = Context(jobId, clusterId, limits: JobLogLimits.Default with { MaxChars = 25 });
+
+        for (var i = 0; i < 5; i++) await context.LogAsync("media-1", "0123456789");
+
+        var lines = await LinesAsync(jobId);
+        Assert.Equal(3, lines.Count); // two lines of 10 characters, then the cut
+        Assert.StartsWith("Log cut here", lines[2].Text, StringComparison.Ordinal);
+    }
 
     private async Task<List<JobLogLine>> LinesAsync(int jobId)
     {

@@ -98,6 +98,6 @@ public static partial class WizardFields
         return string.Join(' ', words);
     }
 
-    [GeneratedRegex(@"^nodes\[(\d+)\](.*)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\Anodes\[(\d+)\](.*)\z", RegexOptions.CultureInvariant)]
     private static partial Regex NodePath();
 }
