@@ -33,6 +33,7 @@ app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api") && !c.Request.Path.S
 // The repository's wwwroot is served before routing, so no endpoint (not even a fallback) shadows it.
 app.UseStaticFiles();
 app.UseRouting();
+app.UseRateLimiter();
 app.UseSetupRedirect();
 app.UseAuthentication();
 app.UseApiWritesNeedToken();

@@ -1,8 +1,11 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.EntityFrameworkCore;
+using OpenViduHa.Core.Audit;
+using OpenViduHa.Core.Data;
 using OpenViduHa.Core.Users;
-
 using OpenViduHa.Tests.Shared;
+using OpenViduHa.Web.Auth;
 
 namespace OpenViduHa.Web.Tests;
 
@@ -69,20 +72,104 @@ public sealed class SignInTests
         Assert.Equal(1, second.Count("Users"));
     }
 
+    /// <summary>A clock the test moves.</summary>
+    private sealed class ManualClock(DateTimeOffset start) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = start;
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    private static UserService Users(PanelFactory factory, TimeProvider clock) => new(
+        factory.Services.GetRequiredService<IDbContextFactory<PanelDbContext>>(), factory.Services.GetRequiredService<AuditLog>(), clock);
+
+    /// <summary>Wrong passwords from one address cannot lock the administrator out: the right one from another address works at once.</summary>
     [Fact]
-    public async Task SignIn_RepeatedFailures_LockOutEvenTheRightPassword()
+    public async Task SignIn_ManyFailuresFromOneAddress_RightPasswordFromAnotherWorksAtOnce()
     {
         using var factory = new PanelFactory();
         var users = factory.Services.GetRequiredService<UserService>();
 
-        for (var i = 0; i < UserService.MaxFailedSignIns - 1; i++)
-            Assert.Equal(SignInOutcome.Failed, (await users.SignInAsync(PanelFactory.AdminUser, "wrong", "127.0.0.1")).Outcome);
-        Assert.Equal(SignInOutcome.LockedOut, (await users.SignInAsync(PanelFactory.AdminUser, "wrong", "127.0.0.1")).Outcome);
+        for (var i = 0; i < 20; i++) await users.SignInAsync(PanelFactory.AdminUser, "wrong", "192.0.2.66");
 
-        var locked = await users.SignInAsync(PanelFactory.AdminUser, PanelFactory.AdminPassword, "127.0.0.1");
-        Assert.Equal(SignInOutcome.LockedOut, locked.Outcome);
-        Assert.True(locked.LockedUntil > DateTimeOffset.UtcNow.AddMinutes(10));
-        Assert.True(factory.Count("AuditLog") >= UserService.MaxFailedSignIns);
+        Assert.Equal(SignInOutcome.Succeeded, (await users.SignInAsync(PanelFactory.AdminUser, PanelFactory.AdminPassword, "192.0.2.10")).Outcome);
+        Assert.Equal(SignInOutcome.Throttled, (await users.SignInAsync(PanelFactory.AdminUser, PanelFactory.AdminPassword, "192.0.2.66")).Outcome);
+    }
+
+    /// <summary>Three failures are free; then each one doubles the wait of that name from that address, and a success clears it.</summary>
+    [Fact]
+    public async Task SignIn_FailuresFromOneAddress_WaitGrows_ThenTheRightPasswordPasses()
+    {
+        using var factory = new PanelFactory();
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var users = Users(factory, clock);
+        const string From = "198.51.100.7";
+
+        for (var i = 0; i < UserService.FreeFailures; i++)
+            Assert.Equal(SignInOutcome.Failed, (await users.SignInAsync(PanelFactory.AdminUser, "wrong", From)).Outcome);
+        var throttled = await users.SignInAsync(PanelFactory.AdminUser, PanelFactory.AdminPassword, From);
+        Assert.Equal((SignInOutcome.Throttled, TimeSpan.FromSeconds(1)), (throttled.Outcome, throttled.RetryAfter));
+
+        clock.Now += TimeSpan.FromSeconds(1);
+        Assert.Equal(SignInOutcome.Failed, (await users.SignInAsync(PanelFactory.AdminUser, "wrong", From)).Outcome);
+        Assert.Equal(TimeSpan.FromSeconds(2), (await users.SignInAsync(PanelFactory.AdminUser, PanelFactory.AdminPassword, From)).RetryAfter);
+
+        clock.Now += TimeSpan.FromSeconds(2);
+        Assert.Equal(SignInOutcome.Succeeded, (await users.SignInAsync(PanelFactory.AdminUser, PanelFactory.AdminPassword, From)).Outcome);
+        Assert.Equal(SignInOutcome.Failed, (await users.SignInAsync(PanelFactory.AdminUser, "wrong", From)).Outcome); // counting starts again
+        Assert.Equal([TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4), UserService.MaxDelay, UserService.MaxDelay],
+            new[] { 0, 1, 2, 3, 5, 12, 1000 }.Select(UserService.DelayAfter));
+    }
+
+    /// <summary>An unknown user and a wrong password: the same answer, counted and throttled alike.</summary>
+    [Fact]
+    public async Task SignIn_UnknownUserAndWrongPassword_AnsweredAlike()
+    {
+        using var factory = new PanelFactory();
+        var users = factory.Services.GetRequiredService<UserService>();
+
+        var outcomes = new List<SignInOutcome>();
+        foreach (var name in new[] { PanelFactory.AdminUser, "nobody" })
+        {
+            for (var i = 0; i <= UserService.FreeFailures; i++) outcomes.Add((await users.SignInAsync(name, "wrong", "203.0.113.9")).Outcome);
+        }
+
+        Assert.Equal([SignInOutcome.Failed, SignInOutcome.Failed, SignInOutcome.Failed, SignInOutcome.Throttled,
+            SignInOutcome.Failed, SignInOutcome.Failed, SignInOutcome.Failed, SignInOutcome.Throttled], outcomes);
+    }
+
+    /// <summary>A user name of any length, with line breaks: the audit log and the panel's log get 64 clean characters.</summary>
+    [Fact]
+    public async Task SignIn_HugeUserNameWithControlCharacters_LoggedCutAndClean()
+    {
+        using var factory = new PanelFactory();
+        var users = factory.Services.GetRequiredService<UserService>();
+        var name = "evil\n[12:00:00 INF] Audit: admin signin" + new string('x', 10_000);
+
+        await users.SignInAsync(name, "wrong", "203.0.113.10");
+
+        var entry = (await factory.Services.GetRequiredService<AuditLog>().RecentAsync(5)).First(e => e.Action == "signin.failed");
+        Assert.Equal(UserService.MaxLoggedNameLength + 1, entry.Actor.Length);
+        Assert.StartsWith("evil[12:00:00 INF] Audit: admin signin", entry.Actor, StringComparison.Ordinal);
+        Assert.DoesNotContain(entry.Actor, char.IsControl);
+    }
+
+    /// <summary>The rate limiter answers the eleventh sign-in post of a minute from one address before any password is checked.</summary>
+    [Fact]
+    public async Task LoginPost_ElevenInAMinute_429WithRetryAfter()
+    {
+        using var factory = new PanelFactory();
+        var client = factory.CreateClient(new() { AllowAutoRedirect = false });
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i <= SignInRateLimit.PerMinute; i++)
+            statuses.Add((await client.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string> { ["Input.UserName"] = "admin", ["Input.Password"] = "x" }))).StatusCode);
+        var last = await client.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string>()));
+
+        Assert.All(statuses.Take(SignInRateLimit.PerMinute), s => Assert.NotEqual(HttpStatusCode.TooManyRequests, s));
+        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
+        Assert.Equal(HttpStatusCode.TooManyRequests, last.StatusCode);
+        Assert.NotNull(last.Headers.RetryAfter);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/login")).StatusCode); // the page itself is not limited
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Identity;
@@ -11,10 +12,12 @@ public enum SignInOutcome
 {
     Succeeded,
     Failed,
-    LockedOut,
+
+    /// <summary>Too many failures for this user name from this address lately: not checked, try again after <see cref="SignInResult.RetryAfter"/>.</summary>
+    Throttled,
 }
 
-public sealed record SignInResult(SignInOutcome Outcome, int? UserId = null, DateTimeOffset? LockedUntil = null);
+public sealed record SignInResult(SignInOutcome Outcome, int? UserId = null, TimeSpan? RetryAfter = null);
 
 public sealed record ApiTokenView(int Id, string Name, string Prefix, string Owner, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
 
@@ -23,11 +26,22 @@ public sealed record NewApiToken(int Id, string Name, string Token);
 
 public sealed record TokenPrincipal(int TokenId, int UserId, string UserName, string TokenName);
 
-/// <summary>Administrators, their passwords (hashed with ASP.NET Core Identity's PBKDF2 hasher), lockout and API tokens.</summary>
+/// <summary>Administrators, their passwords (hashed with ASP.NET Core Identity's PBKDF2 hasher), sign-in throttling and API tokens.</summary>
 public sealed class UserService(IDbContextFactory<PanelDbContext> dbFactory, AuditLog audit, TimeProvider clock)
 {
-    public const int MaxFailedSignIns = 5;
-    public static readonly TimeSpan LockoutDuration = TimeSpan.FromMinutes(15);
+    /// <summary>Failed sign-ins of one user name from one address that cost nothing; each further one doubles the wait.</summary>
+    public const int FreeFailures = 3;
+
+    /// <summary>The longest wait between two attempts of one user name from one address.</summary>
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromMinutes(5);
+
+    /// <summary>How many (user name, address) pairs are remembered; an attacker cycling names cannot grow it further.</summary>
+    public const int MaxTracked = 10_000;
+
+    /// <summary>User names as they go into the audit log and the panel's log: no control character, at most this long.</summary>
+    public const int MaxLoggedNameLength = 64;
+
+    private readonly ConcurrentDictionary<(string UserName, string Address), (int Failures, DateTimeOffset Last)> _failures = new();
     public const int MinPasswordLength = 12;
     private const string TokenPrefix = "ovha_";
 
@@ -81,63 +95,59 @@ public sealed class UserService(IDbContextFactory<PanelDbContext> dbFactory, Aud
         return user.Id;
     }
 
+    /// <summary>The wait after <paramref name="failures"/> failed sign-ins in a row: none for the first three, then 1 s, 2 s, 4 s … up to 5 minutes.</summary>
+    public static TimeSpan DelayAfter(int failures) =>
+        failures < FreeFailures ? TimeSpan.Zero
+        : failures - FreeFailures >= 9 ? MaxDelay
+        : TimeSpan.FromSeconds(Math.Min(MaxDelay.TotalSeconds, 1 << (failures - FreeFailures)));
+
+    /// <summary>A user name as the logs may hold it: control characters out, at most <see cref="MaxLoggedNameLength"/> characters.</summary>
+    public static string ForLog(string? userName)
+    {
+        var clean = new string((userName ?? "").Where(c => !char.IsControl(c)).ToArray()).Trim();
+        return clean.Length <= MaxLoggedNameLength ? clean : clean[..MaxLoggedNameLength] + "…";
+    }
+
     /// <summary>
-    /// One sign-in check at a time: the failure count is read, raised and saved without a race (parallel wrong
-    /// passwords each count), and password guessing is throttled to the hasher's speed.
+    /// Checks a password. No account is ever locked (an attacker could lock the administrator out): failures of one user
+    /// name from one address make that pair wait, longer with each failure, while the right password from any other
+    /// address works at once. Unknown names and wrong passwords answer alike, in the same time (a hash is checked
+    /// either way), and count alike. Checks run in parallel; ASP.NET Core's rate limiter bounds each address's attempts.
     /// </summary>
     public async Task<SignInResult> SignInAsync(string userName, string password, string? remoteIp, CancellationToken ct = default)
     {
-        await SignInLock.WaitAsync(ct);
-        try
-        {
-            return await SignInLockedAsync(userName, password, remoteIp, ct);
-        }
-        finally
-        {
-            SignInLock.Release();
-        }
-    }
-
-    private static readonly SemaphoreSlim SignInLock = new(1, 1);
-
-    private async Task<SignInResult> SignInLockedAsync(string userName, string password, string? remoteIp, CancellationToken ct)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var name = (userName ?? "").Trim();
+        var key = (name.ToLowerInvariant(), remoteIp ?? "unknown");
+        var logged = ForLog(name);
         var now = clock.GetUtcNow();
-        var user = await db.Users.FirstOrDefaultAsync(u => u.UserName == userName.Trim(), ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+
+        if (_failures.TryGetValue(key, out var past) && past.Last + DelayAfter(past.Failures) is var until && until > now)
+        {
+            audit.Add(db, logged, "signin.throttled", detail: $"{past.Failures} failed sign-ins from this address: the next try is allowed at {until:u}", remoteIp: remoteIp);
+            await db.SaveChangesAsync(ct);
+            return new(SignInOutcome.Throttled, RetryAfter: until - now);
+        }
+
+        var user = await db.Users.FirstOrDefaultAsync(u => u.UserName == name, ct);
+        PasswordVerificationResult verdict;
         if (user is null)
         {
-            // Same cost as a real check, so timing does not tell which user names exist.
+            // Same cost for an unknown name as for a real check, so timing does not tell which user names exist.
             Hasher.VerifyHashedPassword(new UserEntity { UserName = "", PasswordHash = "" }, DummyHash, password);
-            audit.Add(db, userName, "signin.failed", detail: "unknown user", remoteIp: remoteIp);
+            verdict = PasswordVerificationResult.Failed;
+        }
+        else verdict = Hasher.VerifyHashedPassword(user, user.PasswordHash, password);
+        if (user is null || verdict == PasswordVerificationResult.Failed)
+        {
+            var failures = _failures.AddOrUpdate(key, _ => (1, now), (_, old) => (old.Failures + 1, now)).Failures;
+            Forget(now);
+            audit.Add(db, logged, "signin.failed", detail: $"{(user is null ? "unknown user" : "wrong password")}, failure {failures} from this address", remoteIp: remoteIp);
             await db.SaveChangesAsync(ct);
             return new(SignInOutcome.Failed);
         }
 
-        if (user.LockedUntil is { } until && until > now)
-        {
-            audit.Add(db, user.UserName, "signin.locked", detail: $"locked until {until:u}", remoteIp: remoteIp);
-            await db.SaveChangesAsync(ct);
-            return new(SignInOutcome.LockedOut, user.Id, until);
-        }
-
-        var verdict = Hasher.VerifyHashedPassword(user, user.PasswordHash, password);
-        if (verdict == PasswordVerificationResult.Failed)
-        {
-            user.FailedSignIns++;
-            if (user.FailedSignIns >= MaxFailedSignIns)
-            {
-                user.LockedUntil = now + LockoutDuration;
-                user.FailedSignIns = 0;
-                audit.Add(db, user.UserName, "signin.lockout", detail: $"{MaxFailedSignIns} failed sign-ins", remoteIp: remoteIp);
-                await db.SaveChangesAsync(ct);
-                return new(SignInOutcome.LockedOut, user.Id, user.LockedUntil);
-            }
-            audit.Add(db, user.UserName, "signin.failed", detail: "wrong password", remoteIp: remoteIp);
-            await db.SaveChangesAsync(ct);
-            return new(SignInOutcome.Failed);
-        }
-
+        _failures.TryRemove(key, out _);
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded) user.PasswordHash = Hasher.HashPassword(user, password);
         user.FailedSignIns = 0;
         user.LockedUntil = null;
@@ -145,6 +155,16 @@ public sealed class UserService(IDbContextFactory<PanelDbContext> dbFactory, Aud
         audit.Add(db, user.UserName, "signin", remoteIp: remoteIp);
         await db.SaveChangesAsync(ct);
         return new(SignInOutcome.Succeeded, user.Id);
+    }
+
+    /// <summary>Past <see cref="MaxTracked"/> pairs, those whose wait is long over go; if that is not enough, the oldest half.</summary>
+    private void Forget(DateTimeOffset now)
+    {
+        if (_failures.Count <= MaxTracked) return;
+        foreach (var (key, value) in _failures)
+            if (value.Last + MaxDelay < now) _failures.TryRemove(key, out _);
+        if (_failures.Count <= MaxTracked) return;
+        foreach (var (key, _) in _failures.OrderBy(p => p.Value.Last).Take(_failures.Count / 2).ToList()) _failures.TryRemove(key, out _);
     }
 
     public async Task<NewApiToken> CreateTokenAsync(int userId, string name, CancellationToken ct = default)

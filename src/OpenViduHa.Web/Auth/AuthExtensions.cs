@@ -13,6 +13,7 @@ public static class AuthExtensions
     /// <summary>Cookie sign-in for people, bearer tokens for scripts; everything requires one of them unless marked anonymous.</summary>
     public static void AddPanelAuth(this IHostApplicationBuilder builder)
     {
+        builder.AddPanelSignInRateLimit();
         builder.Services.AddAuthentication(PanelScheme)
             .AddPolicyScheme(PanelScheme, "Cookie or API token", o => o.ForwardDefaultSelector = context =>
                 context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
