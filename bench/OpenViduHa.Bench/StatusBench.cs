@@ -27,6 +27,7 @@ internal static class StatusBench
     private static readonly Dictionary<string, string?> PanelSettings = new()
     {
         ["Status:Enabled"] = "false", // no background sweeps: only the refreshes measured here
+        ["Clusters:MaxNodes"] = "1000", // the largest size measured (the default allows 500)
         ["Status:MaxParallelNodes"] = "128",
         ["Jobs:MaxParallelNodes"] = "64",
         ["Jobs:HealthPollInterval"] = "00:00:00.250",

@@ -16,7 +16,8 @@ namespace OpenViduHa.Browser.Tests;
 /// panel's own sweeps leave this cluster alone.
 /// </summary>
 [Trait("Category", "Browser")]
-public sealed class StatusLayoutTests() : OwnPanelTest("operator", "status-layout-password-1", "ovha_browser_layout_0123456789abcdef0123456789")
+public sealed class StatusLayoutTests() : OwnPanelTest("operator", "status-layout-password-1", "ovha_browser_layout_0123456789abcdef0123456789",
+    new Dictionary<string, string> { ["Clusters:MaxNodes"] = "1000" }) // a cluster of 1,000 (the default allows 500)
 {
     private const int MediaCount = 100;
 

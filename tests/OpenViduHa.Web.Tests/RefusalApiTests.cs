@@ -97,6 +97,19 @@ public sealed class RefusalApiTests : IClassFixture<PanelFactory>
         Assert.Equal(before, _factory.Count("Clusters"));
     }
 
+    /// <summary>The node limit comes from configuration (Clusters:MaxNodes).</summary>
+    [Fact]
+    public async Task CreateCluster_MoreNodesThanConfigured_400AtNodes()
+    {
+        await using var small = new PanelFactory { Settings = new() { ["Clusters:MaxNodes"] = "6" } };
+        var api = small.ApiClient();
+
+        var response = await api.PostAsJsonAsync("/api/clusters", Specs.Valid(name: "seven", media: 3), Json);
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"The cluster is not valid.","status":400,"detail":"Nothing was stored. Fix the fields listed in 'errors'.","errors":{"nodes":["At most 6 nodes per cluster (Clusters:MaxNodes); this one has 7."]}}""");
+        Assert.Equal(HttpStatusCode.Created, (await api.PostAsJsonAsync("/api/clusters", Specs.Valid(name: "six", media: 2), Json)).StatusCode);
+    }
+
     /// <summary>Below the body limit, each field has its own: a licence of 600 characters is refused at its field.</summary>
     [Fact]
     public async Task CreateCluster_LicenceTooLong_400AtTheField()

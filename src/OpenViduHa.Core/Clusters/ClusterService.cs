@@ -14,8 +14,11 @@ public sealed class ClusterService(
     SecretProtector protector,
     AuditLog audit,
     TimeProvider clock,
-    ILogger<ClusterService> logger)
+    ILogger<ClusterService> logger,
+    ClusterOptions? options = null)
 {
+    private readonly int _maxNodes = options?.MaxNodes ?? ClusterValidator.DefaultMaxNodes;
+
     public async Task<IReadOnlyList<ClusterSummary>> ListAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -118,7 +121,7 @@ public sealed class ClusterService(
 
     public async Task<Outcome> CreateAsync(ClusterSpec spec, string actor, CancellationToken ct = default)
     {
-        var result = ClusterValidator.Validate(spec);
+        var result = ClusterValidator.Validate(spec, maxNodes: _maxNodes);
         if (!result.IsValid) return Outcome.Invalid(result.Errors, result.Warnings);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -155,7 +158,7 @@ public sealed class ClusterService(
             if (node?.Id is { } nodeId && !storedNodes.ContainsKey(nodeId)) node.Id = null; // another cluster's node id: treat as new
         }
 
-        var result = ClusterValidator.Validate(spec, new StoredSecrets(stored.LicenseKey, stored.Secrets, storedNodes));
+        var result = ClusterValidator.Validate(spec, new StoredSecrets(stored.LicenseKey, stored.Secrets, storedNodes), _maxNodes);
         if (!result.IsValid) return Outcome.Invalid(result.Errors, result.Warnings);
         if (spec.InstallerSha256 is null) result = KeepInstallerPins(entity, result);
         if (InstalledMastersChanged(entity, result) is { } frozen) return Outcome.Invalid(frozen, result.Warnings);

@@ -30,14 +30,15 @@ public sealed record ClusterValidationResult(
 public static partial class ClusterValidator
 {
     public const int MaxNameLength = 40;
-    public const int MaxNodes = 500;
+    public const int DefaultMaxNodes = 500;
     public const int MaxLicenseLength = 512;
     public const int MaxSecretLength = 256;
     public const int MaxPasswordLength = 256;
     public const int MaxPrivateKeyLength = 16 * 1024;
     public const int MaxUrlLength = 2048;
 
-    public static ClusterValidationResult Validate(ClusterSpec spec, StoredSecrets? stored = null)
+    /// <param name="maxNodes">Nodes allowed per cluster (<see cref="ClusterOptions.MaxNodes"/>).</param>
+    public static ClusterValidationResult Validate(ClusterSpec spec, StoredSecrets? stored = null, int maxNodes = DefaultMaxNodes)
     {
         var errors = new ValidationErrors();
         var warnings = new List<ValidationWarning>();
@@ -104,7 +105,7 @@ public static partial class ClusterValidator
         if (lbIp is not null && OneLine("loadBalancerIp", lbIp, errors) && !IsIPv4(lbIp)) errors.Add("loadBalancerIp", "Give the load balancer's IPv4 address as the nodes see it, or leave it empty.");
 
         var secrets = version is null ? new Dictionary<string, string>() : ResolveSecrets(spec.Secrets, stored, version.Generation, errors);
-        var nodes = ValidateNodes(spec.Nodes, stored, errors, warnings);
+        var nodes = ValidateNodes(spec.Nodes, stored, maxNodes, errors, warnings);
 
         if (!errors.IsEmpty || version is null || name is null || domain is null || license is null)
             return new(errors, warnings, null, []);
@@ -195,7 +196,7 @@ public static partial class ClusterValidator
         return result;
     }
 
-    private static List<ValidatedNode> ValidateNodes(List<NodeSpec>? specs, StoredSecrets? stored, ValidationErrors errors, List<ValidationWarning> warnings)
+    private static List<ValidatedNode> ValidateNodes(List<NodeSpec>? specs, StoredSecrets? stored, int maxNodes, ValidationErrors errors, List<ValidationWarning> warnings)
     {
         var result = new List<ValidatedNode>();
         if (specs is null || specs.Count == 0)
@@ -203,9 +204,9 @@ public static partial class ClusterValidator
             errors.Add("nodes", $"Add the {ClusterDefaults.MasterCount} master nodes and at least one media node.");
             return result;
         }
-        if (specs.Count > MaxNodes)
+        if (specs.Count > maxNodes)
         {
-            errors.Add("nodes", $"At most {MaxNodes} nodes per cluster; this one has {specs.Count}.");
+            errors.Add("nodes", $"At most {maxNodes} nodes per cluster (Clusters:MaxNodes); this one has {specs.Count}.");
             return result;
         }
 

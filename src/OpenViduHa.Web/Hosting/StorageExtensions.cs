@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using OpenViduHa.Core.Audit;
 using OpenViduHa.Core.Clusters;
 using OpenViduHa.Core.Data;
@@ -29,7 +30,10 @@ public static class StorageExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SecretProtector>();
         builder.Services.AddSingleton<AuditLog>();
-        builder.Services.AddSingleton<ClusterService>();
+        builder.Services.AddOptions<ClusterOptions>().BindConfiguration(ClusterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(sp => new ClusterService(sp.GetRequiredService<IDbContextFactory<PanelDbContext>>(), sp.GetRequiredService<SecretProtector>(),
+            sp.GetRequiredService<AuditLog>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ClusterService>>(),
+            sp.GetRequiredService<IOptions<ClusterOptions>>().Value));
         builder.Services.AddSingleton<UserService>();
         builder.Services.AddSingleton<DatabaseInitializer>();
         builder.Services.AddSingleton<SetupState>();

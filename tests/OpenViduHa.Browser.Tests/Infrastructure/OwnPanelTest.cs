@@ -6,7 +6,7 @@ namespace OpenViduHa.Browser.Tests.Infrastructure;
 /// A browser test class with a panel of its own (an administrator and an API token made at start, no scheduled status
 /// sweeps: what the tests publish or seed stays as they made it) and its own headless Chromium.
 /// </summary>
-public abstract class OwnPanelTest(string admin, string password, string token) : IAsyncLifetime
+public abstract class OwnPanelTest(string admin, string password, string token, IReadOnlyDictionary<string, string>? settings = null) : IAsyncLifetime
 {
     protected string Admin { get; } = admin;
     protected string Password { get; } = password;
@@ -15,7 +15,7 @@ public abstract class OwnPanelTest(string admin, string password, string token) 
     protected PanelServer Server { get; } = new()
     {
         Bootstrap = (admin, password, token),
-        Settings = new Dictionary<string, string> { ["Status:Enabled"] = "false" },
+        Settings = new Dictionary<string, string>(settings ?? new Dictionary<string, string>()) { ["Status:Enabled"] = "false" },
     };
 
     protected IBrowser Browser { get; private set; } = null!;

@@ -16,17 +16,26 @@ public sealed class FieldLimitTests
     [Fact]
     public void Validate_501Nodes_RefusedAtNodes()
     {
-        var spec = Specs.Valid(media: ClusterValidator.MaxNodes - 4 + 1);
+        var spec = Specs.Valid(media: ClusterValidator.DefaultMaxNodes - 4 + 1);
 
         var errors = ClusterValidator.Validate(spec).Errors;
 
-        Assert.Equal(["At most 500 nodes per cluster; this one has 501."], errors.For("nodes"));
+        Assert.Equal(["At most 500 nodes per cluster (Clusters:MaxNodes); this one has 501."], errors.For("nodes"));
+    }
+
+    [Fact]
+    public void Validate_MoreNodesAllowedByConfiguration_Valid()
+    {
+        var spec = Specs.Valid(media: 6);
+
+        Assert.False(ClusterValidator.Validate(spec, maxNodes: 9).IsValid);
+        Assert.True(ClusterValidator.Validate(spec, maxNodes: 10).IsValid);
     }
 
     [Fact]
     public void Validate_500Nodes_Valid()
     {
-        var spec = Specs.Valid(media: ClusterValidator.MaxNodes - 4);
+        var spec = Specs.Valid(media: ClusterValidator.DefaultMaxNodes - 4);
         for (var i = 4; i < spec.Nodes!.Count; i++)
         {
             spec.Nodes[i].PrivateIp = $"10.6.{i / 250}.{i % 250 + 1}";
