@@ -5,12 +5,26 @@ namespace OpenViduHa.Tests.Support;
 
 internal static class FreePort
 {
-    /// <summary>A TCP port free on 127.0.0.1 right now (the kernel's pick for port 0).</summary>
+    private static readonly HashSet<int> _given = [];
+
+    /// <summary>
+    /// A TCP port free on 127.0.0.1 right now (the kernel's pick for port 0), never the same one twice in this process:
+    /// the port is released before its server binds it, and the kernel may pick it again for a test running in
+    /// parallel. Two sshds were then given one port; the second failed to bind, and its node's connections reached the
+    /// first one (a host key mismatch in CI, 1 run in about 6).
+    /// </summary>
     public static int Get()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        lock (_given)
+        {
+            while (true)
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start();
+                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                if (_given.Add(port)) return port;
+            }
+        }
     }
 
     public static Task WaitUntilListeningAsync(int port, TimeSpan timeout, Func<string> diagnostics) =>
