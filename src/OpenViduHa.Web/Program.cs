@@ -14,6 +14,7 @@ builder.WebHost.UseStaticWebAssets();
 var paths = builder.AddPanelStorage();
 builder.AddPanelLogging(paths);
 builder.AddPanelAuth();
+builder.AddPanelProxy();
 builder.AddPanelApi();
 builder.AddPanelJobs(paths);
 builder.AddPanelStatus();
@@ -24,6 +25,7 @@ builder.Services.AddMudServices(o => o.SnackbarConfiguration.PositionClass = Def
 var app = builder.Build();
 await app.InitializeDatabaseAsync();
 
+app.UsePanelProxyAndHeaders();
 app.UseExceptionHandler();
 app.UseSerilogRequestLogging();
 app.UsePanelRequestSizeLimit();
@@ -41,7 +43,9 @@ app.UseAuthorization();
 app.UseAntiforgery();
 
 app.MapStaticAssets().AllowAnonymous();
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+// Blazor would add a second policy header of its own (frame-ancestors 'self', against framing while the live connection
+// is compressed); the panel's single policy already forbids every framing on every document (ProxyAndHeaders).
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
 app.MapPanelApi();
 app.MapPanelHangfire();
 app.MapPanelStatus();

@@ -1,7 +1,11 @@
+using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace OpenViduHa.Tests.Shared;
 
@@ -49,10 +53,26 @@ public sealed class PanelFactory : WebApplicationFactory<Program>
         builder.UseSetting("Serilog:MinimumLevel:Override:Microsoft.EntityFrameworkCore", LogLevel);
     }
 
+    /// <summary>
+    /// Serves on a real Kestrel socket on 127.0.0.1 instead of TestServer (headers, proxies and limits as a client meets
+    /// them); <see cref="WebApplicationFactory{TEntryPoint}.CreateClient()"/> then talks to that socket.
+    /// </summary>
+    public Uri StartKestrel()
+    {
+        UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        StartServer();
+        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        _kestrel = new Uri(address.TrimEnd('/') + "/");
+        ClientOptions.BaseAddress = _kestrel;
+        return _kestrel;
+    }
+
+    private Uri? _kestrel;
+
     /// <summary>A client that sends the bootstrap token.</summary>
     public HttpClient ApiClient()
     {
-        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = _kestrel ?? new Uri("http://localhost") });
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiToken);
         return client;
     }

@@ -23,8 +23,9 @@ public static class ApiExtensions
     public static void MapPanelApi(this WebApplication app)
     {
         app.MapOpenApi("/openapi/{documentName}.json");
-        // A browsable reference of the same document (Scalar, served by the panel itself: no CDN), behind sign-in like it.
-        app.MapScalarApiReference("/api-docs", o => o.WithTitle("OpenVidu HA panel API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        // A browsable reference of the same document (Scalar, served by the panel itself: no CDN, not even for fonts), behind
+        // sign-in like it.
+        app.MapScalarApiReference("/api-docs", o => o.WithTitle("OpenVidu HA panel API").DisableDefaultFonts().WithOpenApiRoutePattern("/openapi/{documentName}.json"));
         app.MapGet("/healthz", () => TypedResults.Ok(new Health("ok"))).AllowAnonymous()
             .WithTags("Panel").WithName("Healthz").WithSummary("Liveness: 200 while the panel serves requests (no sign-in).");
         app.MapClusterApi();
