@@ -16,6 +16,9 @@ public enum OutcomeKind
 
     /// <summary>Something in the way that may pass: a job changing the cluster, another pinned key, a job already ended.</summary>
     Conflict,
+
+    /// <summary>The request was made against a revision that is no longer the stored one: read again, then change.</summary>
+    PreconditionFailed,
 }
 
 /// <summary>
@@ -64,6 +67,8 @@ public sealed record Outcome
     public static Outcome NotFound(string message) => new(OutcomeKind.NotFound, message, One("", message));
 
     public static Outcome Conflict(string message) => new(OutcomeKind.Conflict, message, One("", message));
+
+    public static Outcome PreconditionFailed(string message) => new(OutcomeKind.PreconditionFailed, message, One("", message));
 
     private static ValidationErrors One(string field, string message)
     {

@@ -238,8 +238,9 @@ public sealed partial class PanelFlowTests(BrowserFixture fixture, ITestOutputHe
     {
         var tokens = new TokensPage(page);
         await tokens.GotoAsync();
-        await tokens.CreateAsync("ci");
+        await tokens.CreateAsync("ci", scope: "operate");
         await Expect(tokens.NewTokenValue).ToHaveValueAsync(new Regex("^ovha_[0-9a-f]{48}$"));
+        await Expect(page.GetByTestId("scope-ci")).ToHaveTextAsync("operate");
         await tokens.RevokeAsync("ci");
         await Expect(tokens.Table).ToContainTextAsync("revoked");
         await Expect(tokens.NewTokenValue).ToHaveCountAsync(0);

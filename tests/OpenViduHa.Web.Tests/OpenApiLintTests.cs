@@ -69,17 +69,21 @@ public sealed class OpenApiLintTests(PanelFactory factory) : IClassFixture<Panel
         }
     }
 
+    /// <summary>The document is API (a token reads it); the reference is a page (a person's sign-in, never a token).</summary>
     [Theory]
-    [InlineData("/api-docs/v1")]
-    [InlineData("/openapi/v1.json")]
-    public async Task Reference_WithoutSignIn_Refused_WithToken_Served(string path)
+    [InlineData("/api-docs/v1", false)]
+    [InlineData("/openapi/v1.json", true)]
+    public async Task Reference_WithoutSignIn_Refused_ServedToItsKindOfCaller(string path, bool api)
     {
         // Act
         var anonymous = await factory.CreateClient(new() { AllowAutoRedirect = false }).GetAsync(path);
-        var signedIn = await _api.GetAsync(path);
+        var withToken = await _api.GetAsync(path);
+        var (person, _) = await factory.SignedInClientAsync();
+        var signedIn = await person.GetAsync(path);
 
         // Assert
         Assert.Contains(anonymous.StatusCode, new[] { HttpStatusCode.Unauthorized, HttpStatusCode.Redirect, HttpStatusCode.Found });
+        Assert.Equal(api ? HttpStatusCode.OK : HttpStatusCode.Redirect, withToken.StatusCode);
         Assert.Equal(HttpStatusCode.OK, signedIn.StatusCode);
     }
 }

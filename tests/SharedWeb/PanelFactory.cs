@@ -77,6 +77,27 @@ public sealed class PanelFactory : WebApplicationFactory<Program>
         return client;
     }
 
+    /// <summary>
+    /// A browser-like client signed in through the real form (antiforgery token and all), with the sign-in answer
+    /// (its Set-Cookie) for tests that copy the cookie.
+    /// </summary>
+    public async Task<(HttpClient Client, HttpResponseMessage SignIn)> SignedInClientAsync()
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = _kestrel ?? new Uri("http://localhost") });
+        var form = await client.GetStringAsync("/login");
+        var signIn = await client.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "login", ["__RequestVerificationToken"] = AntiforgeryToken(form),
+            ["Input.UserName"] = AdminUser, ["Input.Password"] = AdminPassword,
+        }));
+        if (signIn.StatusCode != HttpStatusCode.Redirect) throw new InvalidOperationException($"Sign-in answered {(int)signIn.StatusCode}.");
+        return (client, signIn);
+    }
+
+    /// <summary>The antiforgery token of a page's form.</summary>
+    public static string AntiforgeryToken(string html) =>
+        System.Text.RegularExpressions.Regex.Match(html, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+
     /// <summary>Row count of a table, read straight from the SQLite file.</summary>
     public long Count(string table)
     {

@@ -59,6 +59,7 @@ public sealed class ClusterService(
             }).ToList(),
             cluster.CreatedAt, cluster.UpdatedAt)
         {
+            Revision = cluster.Revision,
             InstallerSha256 = new(cluster.MasterInstallerSha256, cluster.MediaInstallerSha256),
             FetchedInstallerSha256 = cluster.InstallerSha256FetchedAt is { } fetchedAt
                 ? new(cluster.FetchedMasterInstallerSha256, cluster.FetchedMediaInstallerSha256, fetchedAt, cluster.InstallerSha256FetchedVia ?? "")
@@ -83,6 +84,7 @@ public sealed class ClusterService(
             LoadBalancerIp = view.LoadBalancerIp,
             Options = view.Options,
             Secrets = new Dictionary<string, string?>(),
+            Revision = view.Revision,
             Nodes = view.Nodes.Select(n => new NodeSpec
             {
                 Id = n.Id, Role = n.Role.Lower(), PrivateIp = n.PrivateIp, PublicIp = n.PublicIp,
@@ -140,16 +142,40 @@ public sealed class ClusterService(
         return Outcome.Ok(entity.Id, result.Warnings);
     }
 
-    /// <returns>The cluster's id and the warnings; field errors; not found; or a conflict with the job changing it.</returns>
-    public async Task<Outcome> UpdateAsync(int id, ClusterSpec spec, string actor, CancellationToken ct = default) =>
-        await UpdateAsync(id, spec, actor, "cluster.updated", null, ct);
+    /// <summary>
+    /// Replaces the cluster's definition. With <paramref name="ifRevision"/> (the API's <c>If-Match</c>, the wizard's
+    /// revision when it opened), a cluster changed since then is left alone: precondition failed. Without it, a save
+    /// that raced another writer is done again on the fresh state (the spec replaces it all anyway).
+    /// </summary>
+    /// <returns>
+    /// The cluster's id and the warnings; field errors; not found; a conflict with the job changing it; or precondition
+    /// failed when the cluster is no longer at <paramref name="ifRevision"/>.
+    /// </returns>
+    public async Task<Outcome> UpdateAsync(int id, ClusterSpec spec, string actor, int? ifRevision = null, CancellationToken ct = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var (outcome, raced, _) = await SaveSpecAsync(id, spec, actor, "cluster.updated", null, ifRevision, ct);
+            if (!raced || ifRevision is not null || attempt == MaxSaveAttempts) return outcome;
+            await Task.Delay(Backoff(attempt), ct);
+        }
+    }
 
-    private async Task<Outcome> UpdateAsync(int id, ClusterSpec spec, string actor, string auditAction, string? auditDetail, CancellationToken ct)
+    /// <summary>How often a save that lost a race to another writer is tried again on the fresh state.</summary>
+    private const int MaxSaveAttempts = 10;
+
+    /// <summary>A short wait before trying again, longer each time and never the same for two writers, so they stop colliding.</summary>
+    private static TimeSpan Backoff(int attempt) => TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20) * attempt);
+
+    /// <summary>One read-check-write of a spec; <c>Raced</c> when another writer saved between the read and the write.</summary>
+    private async Task<(Outcome Outcome, bool Raced, IReadOnlyList<int> NewNodeIds)> SaveSpecAsync(
+        int id, ClusterSpec spec, string actor, string auditAction, string? auditDetail, int? ifRevision, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var entity = await LoadAsync(db, id, tracking: true, ct);
-        if (entity is null) return NoCluster(id);
-        if (await BusyAsync(db, id, ct) is { } busy) return Outcome.Conflict(busy);
+        if (entity is null) return (NoCluster(id), false, []);
+        if (ifRevision is { } expected && entity.Revision != expected) return (ChangedMeanwhile(entity.Name, expected, entity.Revision), false, []);
+        if (await BusyAsync(db, id, ct) is { } busy) return (Outcome.Conflict(busy), false, []);
 
         var stored = protector.Unprotect<ClusterSecretsPayload>(entity.ProtectedSecrets);
         var storedNodes = entity.Nodes.ToDictionary(n => n.Id, n => protector.Unprotect<SshCredentials>(n.ProtectedCredentials));
@@ -159,17 +185,31 @@ public sealed class ClusterService(
         }
 
         var result = ClusterValidator.Validate(spec, new StoredSecrets(stored.LicenseKey, stored.Secrets, storedNodes), _maxNodes);
-        if (!result.IsValid) return Outcome.Invalid(result.Errors, result.Warnings);
+        if (!result.IsValid) return (Outcome.Invalid(result.Errors, result.Warnings), false, []);
         if (spec.InstallerSha256 is null) result = KeepInstallerPins(entity, result);
-        if (InstalledMastersChanged(entity, result) is { } frozen) return Outcome.Invalid(frozen, result.Warnings);
-        if (PinsReplaced(entity, result) is { } repinned) return Outcome.Invalid(repinned, result.Warnings);
-        if (await db.Clusters.AnyAsync(c => c.Name == result.Definition!.Name && c.Id != id, ct)) return NameTaken(result);
+        if (InstalledMastersChanged(entity, result) is { } frozen) return (Outcome.Invalid(frozen, result.Warnings), false, []);
+        if (PinsReplaced(entity, result) is { } repinned) return (Outcome.Invalid(repinned, result.Warnings), false, []);
+        if (await db.Clusters.AnyAsync(c => c.Name == result.Definition!.Name && c.Id != id, ct)) return (NameTaken(result), false, []);
 
+        var read = entity.Revision;
         Apply(entity, result, clock.GetUtcNow());
         audit.Add(db, actor, auditAction, result.Definition!.Name, auditDetail);
-        if (!await TrySaveAsync(db, ct)) return NameTaken(result);
-        return Outcome.Ok(entity.Id, result.Warnings);
+        var added = entity.Nodes.Where(n => n.Id == 0).ToList();
+        try
+        {
+            if (!await TrySaveAsync(db, ct)) return (NameTaken(result), false, []);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Saved by someone else, or a changing job started, between this read and this write: nothing of this was stored.
+            return (ChangedMeanwhile(entity.Name, ifRevision ?? read, null), true, []);
+        }
+        return (Outcome.Ok(entity.Id, result.Warnings), false, added.Select(n => n.Id).ToList());
     }
+
+    private static Outcome ChangedMeanwhile(string name, int read, int? now) => Outcome.PreconditionFailed(
+        $"Cluster '{name}' was changed since it was read (revision {read}{(now is { } current ? $", now {current}" : "")}): " +
+        "nothing was stored. Read it again and apply the change to what is there now.");
 
     /// <summary>Adds one node to a stored cluster: the whole cluster is validated again, nothing else changes.</summary>
     /// <returns>The new node's id, or why not as <see cref="UpdateAsync(int, ClusterSpec, string, CancellationToken)"/> says.</returns>
@@ -179,15 +219,24 @@ public sealed class ClusterService(
         if (spec is null) return NoCluster(clusterId);
         if (string.Equals(node.Role?.Trim(), "master", StringComparison.OrdinalIgnoreCase))
             return Outcome.Invalid("node.role", "Masters cannot be added: an HA cluster has exactly 4, and once installed their private IPs are written into every node and cannot change. Add media nodes only.");
-        node.Id = null;
-        spec.Nodes!.Add(node);
-        var result = await UpdateAsync(clusterId, spec, actor, ct);
-        // Report the new node's fields as "node.…": the caller sent one node, not a list.
-        if (result.Kind == OutcomeKind.Invalid) return Outcome.Invalid(Renamed(result.Errors, $"nodes[{spec.Nodes.Count - 1}]", "node"), result.Warnings);
-        if (!result.Succeeded) return result;
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var id = await db.Nodes.Where(n => n.ClusterId == clusterId).OrderByDescending(n => n.Ordinal).Select(n => n.Id).FirstAsync(ct);
-        return Outcome.Ok(id, result.Warnings);
+        // Read, add, write at that revision; if another writer (another node added at the same moment) got there first,
+        // read again and add to what is there now: both nodes end up stored.
+        for (var attempt = 1; ; attempt++)
+        {
+            if (attempt > 1) spec = await GetSpecAsync(clusterId, ct);
+            if (spec is null) return NoCluster(clusterId);
+            node.Id = null;
+            spec.Nodes!.Add(node);
+            var (result, _, added) = await SaveSpecAsync(clusterId, spec, actor, "cluster.updated", null, spec.Revision, ct);
+            if (result.Kind == OutcomeKind.PreconditionFailed && attempt < MaxSaveAttempts)
+            {
+                await Task.Delay(Backoff(attempt), ct);
+                continue;
+            }
+            // Report the new node's fields as "node.…": the caller sent one node, not a list.
+            if (result.Kind == OutcomeKind.Invalid) return Outcome.Invalid(Renamed(result.Errors, $"nodes[{spec.Nodes.Count - 1}]", "node"), result.Warnings);
+            return result.Succeeded ? Outcome.Ok(added.Single(), result.Warnings) : result;
+        }
     }
 
     /// <summary>
@@ -198,9 +247,19 @@ public sealed class ClusterService(
     {
         var spec = await GetSpecAsync(clusterId, ct);
         if (spec is null) return NoCluster(clusterId);
-        spec.InstallerSha256 = new InstallerSha256Spec { Master = master ?? "", Media = media ?? "" };
-        var result = await UpdateAsync(clusterId, spec, actor, "installer.pinned", $"master {master ?? "not pinned"}, media {media ?? "not pinned"}", ct);
-        return result.Kind == OutcomeKind.Invalid ? Outcome.Invalid(Renamed(result.Errors, "installerSha256.", ""), result.Warnings) : result;
+        for (var attempt = 1; ; attempt++)
+        {
+            if (attempt > 1) spec = await GetSpecAsync(clusterId, ct);
+            if (spec is null) return NoCluster(clusterId);
+            spec.InstallerSha256 = new InstallerSha256Spec { Master = master ?? "", Media = media ?? "" };
+            var (result, _, _) = await SaveSpecAsync(clusterId, spec, actor, "installer.pinned", $"master {master ?? "not pinned"}, media {media ?? "not pinned"}", spec.Revision, ct);
+            if (result.Kind == OutcomeKind.PreconditionFailed && attempt < MaxSaveAttempts)
+            {
+                await Task.Delay(Backoff(attempt), ct);
+                continue;
+            }
+            return result.Kind == OutcomeKind.Invalid ? Outcome.Invalid(Renamed(result.Errors, "installerSha256.", ""), result.Warnings) : result;
+        }
     }
 
     /// <summary>What a fetch-installer-digests job read through <paramref name="via"/>: shown for the operator to pin, never trusted as is.</summary>
@@ -307,6 +366,7 @@ public sealed class ClusterService(
         entity.WebrtcOverTcp = d.WebrtcOverTcp;
         entity.ProtectedSecrets = protector.Protect(new ClusterSecretsPayload(d.LicenseKey, d.Secrets.ToDictionary()));
         entity.UpdatedAt = now;
+        entity.Revision++;
 
         var keep = result.Nodes.Where(n => n.Id is not null).Select(n => n.Id!.Value).ToHashSet();
         entity.Nodes.RemoveAll(n => !keep.Contains(n.Id));

@@ -30,6 +30,13 @@ public sealed class ClusterSpec
     public Dictionary<string, string?>? Secrets { get; set; }
 
     public List<NodeSpec>? Nodes { get; set; }
+
+    /// <summary>
+    /// The stored revision this spec was read at (<see cref="ClusterService.GetSpecAsync"/>), for a later save to check.
+    /// Never part of a request body: the API takes it from <c>If-Match</c>.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int? Revision { get; set; }
 }
 
 /// <summary>Optional traffic the load balancer and firewalls open.</summary>

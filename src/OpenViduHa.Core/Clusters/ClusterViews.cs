@@ -24,6 +24,9 @@ public sealed record ClusterView(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
+    /// <summary>The definition's revision: counts its changes and the starts of jobs that change the cluster; the ETag.</summary>
+    public int Revision { get; init; }
+
     /// <summary>The SHA-256 each installer script must have; null members are not pinned.</summary>
     public InstallerSha256View InstallerSha256 { get; init; } = new(null, null);
 

@@ -1,10 +1,18 @@
 using OpenViduHa.Core.Clusters;
+using OpenViduHa.Core.Users;
 
 namespace OpenViduHa.Core.Data;
 
 public sealed class ClusterEntity
 {
     public int Id { get; set; }
+
+    /// <summary>
+    /// Counts the definition's changes (and the starts of jobs that change the cluster): the API's ETag, and the
+    /// concurrency token every save checks, so two writers can never both win on one read.
+    /// </summary>
+    public int Revision { get; set; }
+
     public required string Name { get; set; }
     public required string OpenviduVersion { get; set; }
     public required string DomainName { get; set; }
@@ -94,9 +102,44 @@ public sealed class ApiTokenEntity
 
     public int UserId { get; set; }
     public UserEntity? User { get; set; }
+
+    /// <summary>What the token may do; tokens made before scopes existed could do everything, and stay admin.</summary>
+    public TokenScope Scope { get; set; } = TokenScope.Admin;
+
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>After this the token no longer signs anything in; null: until revoked.</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
+
     public DateTimeOffset? LastUsedAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
+}
+
+/// <summary>
+/// One sign-in of a person in a browser: the cookie carries its id, so signing out, or revoking it from another
+/// browser, ends it on the server too (requests and live pages) instead of waiting for the cookie to expire.
+/// </summary>
+public sealed class SessionEntity
+{
+    /// <summary>Random, 32 hex digits.</summary>
+    public required string Id { get; set; }
+
+    public int UserId { get; set; }
+    public UserEntity? User { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>The last request or live-page check seen with it (kept to the minute).</summary>
+    public DateTimeOffset LastSeenAt { get; set; }
+
+    public DateTimeOffset? EndedAt { get; set; }
+
+    /// <summary>Why it ended: "signed out", "revoked by admin", …</summary>
+    public string? EndReason { get; set; }
+
+    public string? RemoteIp { get; set; }
+
+    /// <summary>The browser's User-Agent, cut short: to recognise the session in the list.</summary>
+    public string? UserAgent { get; set; }
 }
 
 public sealed class AuditEntry

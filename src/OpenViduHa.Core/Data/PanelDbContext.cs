@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using OpenViduHa.Core.Users;
 
 namespace OpenViduHa.Core.Data;
 
@@ -9,6 +10,7 @@ public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : D
     public DbSet<NodeEntity> Nodes => Set<NodeEntity>();
     public DbSet<UserEntity> Users => Set<UserEntity>();
     public DbSet<ApiTokenEntity> ApiTokens => Set<ApiTokenEntity>();
+    public DbSet<SessionEntity> Sessions => Set<SessionEntity>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<JobEntity> Jobs => Set<JobEntity>();
     public DbSet<JobNodeEntity> JobNodes => Set<JobNodeEntity>();
@@ -28,6 +30,7 @@ public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : D
         modelBuilder.Entity<ClusterEntity>(e =>
         {
             e.ToTable("Clusters");
+            e.Property(c => c.Revision).IsConcurrencyToken();
             e.HasIndex(c => c.Name).IsUnique();
             e.Property(c => c.RtcEngine).HasConversion<string>();
             e.HasMany(c => c.Nodes).WithOne(n => n.Cluster).HasForeignKey(n => n.ClusterId).OnDelete(DeleteBehavior.Cascade);
@@ -47,7 +50,18 @@ public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : D
         {
             e.ToTable("ApiTokens");
             e.HasIndex(t => t.TokenHash).IsUnique();
+            e.Property(t => t.Scope).HasConversion<string>().HasMaxLength(16);
             e.HasOne(t => t.User).WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<SessionEntity>(e =>
+        {
+            e.ToTable("Sessions");
+            e.Property(x => x.Id).HasMaxLength(32);
+            e.Property(x => x.EndReason).HasMaxLength(64);
+            e.Property(x => x.RemoteIp).HasMaxLength(64);
+            e.Property(x => x.UserAgent).HasMaxLength(SessionService.MaxUserAgentLength);
+            e.HasIndex(x => x.LastSeenAt);
+            e.HasOne(x => x.User).WithMany().HasForeignKey(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<JobEntity>(e =>
         {

@@ -63,9 +63,19 @@ public sealed class JobService(
                 RetryOfJobId = retryOf,
                 Nodes = scope.Select(n => new JobNodeEntity { NodeId = n.Id, NodeName = n.Name, State = NodeJobState.Pending, UpdatedAt = now }).ToList(),
             };
-            db.Jobs.Add(job);
-            audit.Add(db, actor, $"job.{kind.Name()}", cluster.Name, target is null ? $"{job.Nodes.Count} nodes" : target.Name);
-            await db.SaveChangesAsync(ct);
+            await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+            {
+                // A changing job moves the cluster's revision as it is queued, in one transaction: an edit that read the
+                // cluster before cannot be saved after (its save checks the revision, and then sees this job), and this
+                // job cannot start on a definition an edit replaced after it was read here.
+                if (kind.Changes() && await db.Clusters.Where(c => c.Id == clusterId && c.Revision == cluster.Revision)
+                        .ExecuteUpdateAsync(u => u.SetProperty(c => c.Revision, c => c.Revision + 1), ct) == 0)
+                    return Outcome.Conflict($"Cluster '{cluster.Name}' was changed while the {kind.Name()} job was being queued: nothing was started. Look at the change, then start the job again.");
+                db.Jobs.Add(job);
+                audit.Add(db, actor, $"job.{kind.Name()}", cluster.Name, target is null ? $"{job.Nodes.Count} nodes" : target.Name);
+                await db.SaveChangesAsync(ct);
+                await transaction.CommitAsync(ct);
+            }
 
             try
             {

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using OpenViduHa.Core.Audit;
@@ -19,14 +17,7 @@ public enum SignInOutcome
 
 public sealed record SignInResult(SignInOutcome Outcome, int? UserId = null, TimeSpan? RetryAfter = null);
 
-public sealed record ApiTokenView(int Id, string Name, string Prefix, string Owner, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
-
-/// <summary>The token value, shown once at creation.</summary>
-public sealed record NewApiToken(int Id, string Name, string Token);
-
-public sealed record TokenPrincipal(int TokenId, int UserId, string UserName, string TokenName);
-
-/// <summary>Administrators, their passwords (hashed with ASP.NET Core Identity's PBKDF2 hasher), sign-in throttling and API tokens.</summary>
+/// <summary>Administrators, their passwords (hashed with ASP.NET Core Identity's PBKDF2 hasher) and sign-in throttling.</summary>
 public sealed class UserService(IDbContextFactory<PanelDbContext> dbFactory, AuditLog audit, TimeProvider clock)
 {
     /// <summary>Failed sign-ins of one user name from one address that cost nothing; each further one doubles the wait.</summary>
@@ -43,7 +34,6 @@ public sealed class UserService(IDbContextFactory<PanelDbContext> dbFactory, Aud
 
     private readonly ConcurrentDictionary<(string UserName, string Address), (int Failures, DateTimeOffset Last)> _failures = new();
     public const int MinPasswordLength = 12;
-    private const string TokenPrefix = "ovha_";
 
     private static readonly PasswordHasher<UserEntity> Hasher = new();
 
@@ -167,78 +157,11 @@ public sealed class UserService(IDbContextFactory<PanelDbContext> dbFactory, Aud
         foreach (var (key, _) in _failures.OrderBy(p => p.Value.Last).Take(_failures.Count / 2).ToList()) _failures.TryRemove(key, out _);
     }
 
-    public async Task<NewApiToken> CreateTokenAsync(int userId, string name, CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var user = await db.Users.FirstAsync(u => u.Id == userId, ct);
-        var token = TokenPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-        var entity = new ApiTokenEntity
-        {
-            Name = name.Trim(), TokenHash = Hash(token), Prefix = token[..(TokenPrefix.Length + 6)], UserId = userId, CreatedAt = clock.GetUtcNow(),
-        };
-        db.ApiTokens.Add(entity);
-        audit.Add(db, user.UserName, "token.created", entity.Name);
-        await db.SaveChangesAsync(ct);
-        return new(entity.Id, entity.Name, token);
-    }
-
-    /// <summary>Stores a token given from configuration (headless install). Ignored if the same token already exists.</summary>
-    public async Task ImportTokenAsync(int userId, string name, string token, CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var hash = Hash(token);
-        if (await db.ApiTokens.AnyAsync(t => t.TokenHash == hash, ct)) return;
-        db.ApiTokens.Add(new ApiTokenEntity
-        {
-            Name = name, TokenHash = hash, Prefix = token.Length > 11 ? token[..11] : token[..Math.Min(4, token.Length)], UserId = userId, CreatedAt = clock.GetUtcNow(),
-        });
-        audit.Add(db, "bootstrap", "token.created", name);
-        await db.SaveChangesAsync(ct);
-    }
-
-    public async Task<bool> RevokeTokenAsync(int tokenId, string actor, CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var token = await db.ApiTokens.FirstOrDefaultAsync(t => t.Id == tokenId && t.RevokedAt == null, ct);
-        if (token is null) return false;
-        token.RevokedAt = clock.GetUtcNow();
-        audit.Add(db, actor, "token.revoked", token.Name);
-        await db.SaveChangesAsync(ct);
-        return true;
-    }
-
-    public async Task<IReadOnlyList<ApiTokenView>> ListTokensAsync(CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var rows = await db.ApiTokens.AsNoTracking().Include(t => t.User).ToListAsync(ct);
-        return rows.OrderByDescending(t => t.Id)
-            .Select(t => new ApiTokenView(t.Id, t.Name, t.Prefix, t.User?.UserName ?? "", t.CreatedAt, t.LastUsedAt, t.RevokedAt)).ToList();
-    }
-
-    /// <summary>The principal behind a bearer token, or null when unknown or revoked.</summary>
-    public async Task<TokenPrincipal?> ValidateTokenAsync(string token, CancellationToken ct = default)
-    {
-        if (string.IsNullOrEmpty(token) || token.Length > 256) return null;
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var hash = Hash(token);
-        var entity = await db.ApiTokens.Include(t => t.User).FirstOrDefaultAsync(t => t.TokenHash == hash && t.RevokedAt == null, ct);
-        if (entity?.User is null) return null;
-        var now = clock.GetUtcNow();
-        if (entity.LastUsedAt is null || now - entity.LastUsedAt > TimeSpan.FromMinutes(1))
-        {
-            entity.LastUsedAt = now;
-            await db.SaveChangesAsync(ct);
-        }
-        return new TokenPrincipal(entity.Id, entity.UserId, entity.User.UserName, entity.Name);
-    }
-
     public async Task<string?> UserNameAsync(int userId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.Users.Where(u => u.Id == userId).Select(u => u.UserName).FirstOrDefaultAsync(ct);
     }
-
-    private static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
     private static readonly string DummyHash = Hasher.HashPassword(new UserEntity { UserName = "", PasswordHash = "" }, "not-a-password");
 }

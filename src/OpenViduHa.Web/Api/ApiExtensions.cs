@@ -31,5 +31,6 @@ public static class ApiExtensions
         app.MapClusterApi();
         app.MapArtifactApi();
         app.MapJobApi();
+        app.MapTokenApi();
     }
 }

@@ -2,6 +2,7 @@ using System.Text;
 using OpenViduHa.Core.Artifacts;
 using OpenViduHa.Core.Audit;
 using OpenViduHa.Core.Clusters;
+using OpenViduHa.Core.Users;
 using OpenViduHa.Web.Auth;
 
 namespace OpenViduHa.Web.Api;
@@ -33,6 +34,9 @@ public static class ArtifactEndpoints
                 if (!ArtifactCatalog.IsKnown(name))
                     return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown artifact.",
                         detail: $"Artifacts are: {string.Join(", ", ArtifactCatalog.Names)}.");
+                // Files with the cluster's secrets (credentials) are not for a read-only token (a metrics scraper, a dashboard).
+                if (ArtifactCatalog.HoldsSecrets(name) && TokenScopes.Of(http.User) is { } held && held < TokenScope.Operate)
+                    return TokenScopes.Problem(http, held, TokenScope.Operate);
                 var cluster = await service.LoadDefinitionAsync(id, ct);
                 if (cluster is null) return ClusterEndpoints.NotFound(id);
 
@@ -43,6 +47,7 @@ public static class ArtifactEndpoints
                 return TypedResults.File(Encoding.UTF8.GetBytes(artifact.Content), artifact.ContentType + "; charset=utf-8", artifact.FileName);
             })
             .Produces<string>(StatusCodes.Status200OK, "text/plain", "application/json")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithName("DownloadArtifact").WithSummary("Download one generated file.");
     }

@@ -1,8 +1,9 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using OpenViduHa.Core;
 using OpenViduHa.Core.Clusters;
+using OpenViduHa.Core.Users;
+using OpenViduHa.Core;
 using OpenViduHa.Web.Auth;
 
 namespace OpenViduHa.Web.Api;
@@ -20,10 +21,15 @@ public static class ClusterEndpoints
         clusters.MapGet("/", async (ClusterService service, CancellationToken ct) => TypedResults.Ok(await service.ListAsync(ct)))
             .WithName("ListClusters").WithSummary("List clusters (name, version, node counts, installed nodes).");
 
-        clusters.MapGet("/{id:int}", async Task<Results<Ok<ClusterView>, ProblemHttpResult>> (int id, ClusterService service, CancellationToken ct) =>
-                await service.GetAsync(id, ct) is { } view ? TypedResults.Ok(view) : NotFound(id))
+        clusters.MapGet("/{id:int}", async Task<Results<Ok<ClusterView>, ProblemHttpResult>> (int id, ClusterService service, HttpContext http, CancellationToken ct) =>
+            {
+                if (await service.GetAsync(id, ct) is not { } view) return NotFound(id);
+                http.Response.Headers.ETag = ETag(view.Revision);
+                return TypedResults.Ok(view);
+            })
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithName("GetCluster").WithSummary("Read a cluster, secrets left out.");
+            .WithName("GetCluster").WithSummary("Read a cluster, secrets left out.")
+            .WithDescription("The ETag header names the revision read: send it back as If-Match with PUT to change only what was read.");
 
         clusters.MapPost("/", async Task<IResult> (HttpRequest request, ClusterService service, CancellationToken ct) =>
             {
@@ -36,20 +42,28 @@ public static class ClusterEndpoints
             .Accepts<ClusterSpec>("application/json")
             .Produces<CreatedCluster>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
+            .RequireScope(TokenScope.Admin)
             .WithName("CreateCluster").WithSummary("Create a cluster; missing secrets are generated.");
 
         clusters.MapPut("/{id:int}", async Task<IResult> (int id, HttpRequest request, ClusterService service, CancellationToken ct) =>
             {
+                if (!TryIfMatch(request, out var ifRevision))
+                    return TypedResults.Problem(statusCode: StatusCodes.Status412PreconditionFailed, title: "Changed meanwhile.",
+                        detail: $"If-Match '{request.Headers.IfMatch}' is not a revision of this cluster: send the ETag of GET /api/clusters/{id}. Nothing was stored.");
                 var (spec, problem) = await ReadSpecAsync(request, ct);
                 if (problem is not null) return problem;
-                var result = await service.UpdateAsync(id, spec!, request.HttpContext.User.Actor(), ct);
+                var result = await service.UpdateAsync(id, spec!, request.HttpContext.User.Actor(), ifRevision, ct);
                 if (!result.Succeeded) return result.ToProblem(Problems);
+                if (await service.GetAsync(id, ct) is { } saved) request.HttpContext.Response.Headers.ETag = ETag(saved.Revision);
                 return TypedResults.Ok(new CreatedCluster(id, Warnings(result)));
             })
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .WithDescription("With If-Match (the ETag of GET), a cluster changed since is left alone: 412. Without it, the body replaces whatever is stored.")
             .Accepts<ClusterSpec>("application/json")
             .Produces<CreatedCluster>()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireScope(TokenScope.Admin)
             .WithName("UpdateCluster").WithSummary("Change a cluster; stored secrets are kept unless given.");
 
         clusters.MapPut("/{id:int}/installer-sha256", async Task<IResult> (int id, InstallerSha256Spec pins, ClusterService service, HttpContext http, CancellationToken ct) =>
@@ -61,6 +75,7 @@ public static class ClusterEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireScope(TokenScope.Admin)
             .WithName("PinInstallerSha256").WithSummary("Pin (or unpin) the installer scripts' SHA-256.");
 
         clusters.MapDelete("/{id:int}", async Task<IResult> (int id, ClusterService service, HttpContext http, CancellationToken ct) =>
@@ -71,10 +86,30 @@ public static class ClusterEndpoints
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireScope(TokenScope.Admin)
             .WithName("DeleteCluster").WithSummary("Delete a cluster from the panel (the machines are not touched).");
     }
 
     public sealed record CreatedCluster(int Id, IReadOnlyList<string> Warnings);
+
+    /// <summary>A revision as an entity tag: strong, quoted.</summary>
+    public static string ETag(int revision) => $"\"{revision.ToString(System.Globalization.CultureInfo.InvariantCulture)}\"";
+
+    /// <summary>
+    /// The revision an If-Match asks for: none when the header is absent or <c>*</c> (the cluster exists: the endpoint
+    /// says 404 otherwise); false when it names no revision of ours (a weak or foreign tag can never match).
+    /// </summary>
+    private static bool TryIfMatch(HttpRequest request, out int? revision)
+    {
+        revision = null;
+        var header = request.Headers.IfMatch.ToString().Trim();
+        if (header.Length == 0 || header == "*") return true;
+        if (header.Length < 3 || header[0] != '"' || header[^1] != '"' ||
+            !int.TryParse(header.AsSpan(1, header.Length - 2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value))
+            return false;
+        revision = value;
+        return true;
+    }
 
     /// <summary>
     /// Reads the body by hand so that a JSON type error (a port given as text) is reported at its field like any other

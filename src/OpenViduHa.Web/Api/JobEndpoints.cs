@@ -1,8 +1,9 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using OpenViduHa.Core;
 using OpenViduHa.Core.Clusters;
 using OpenViduHa.Core.Jobs;
 using OpenViduHa.Core.Nodes;
+using OpenViduHa.Core.Users;
+using OpenViduHa.Core;
 using OpenViduHa.Web.Auth;
 
 namespace OpenViduHa.Web.Api;
@@ -32,6 +33,7 @@ public static class JobEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesValidationProblem()
+            .RequireScope(TokenScope.Operate)
             .WithName("StartJob").WithSummary("Start a job on the cluster.");
 
         clusterJobs.MapGet("/jobs", async Task<IResult> (int id, JobService jobs, ClusterService clusters, CancellationToken ct) =>
@@ -52,6 +54,7 @@ public static class JobEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireScope(TokenScope.Admin)
             .WithName("AddNode").WithSummary("Add a media node to the cluster (stored; install it with an add-node job).");
 
         var jobsGroup = app.MapGroup("/api/jobs/{jobId:int}").WithTags("Jobs");
@@ -90,6 +93,7 @@ public static class JobEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .RequireScope(TokenScope.Operate)
             .WithName("CancelJob").WithSummary("Cancel a queued or running job.");
         jobsGroup.MapPost("/retry", async Task<IResult> (int jobId, JobService jobs, HttpContext http, CancellationToken ct) =>
                 Answer(await jobs.RetryAsync(jobId, http.User.Actor(), ct)))
@@ -97,6 +101,7 @@ public static class JobEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .RequireScope(TokenScope.Operate)
             .WithName("RetryJob").WithSummary("Retry a finished job's failed nodes as a new job.");
 
         app.MapPost("/api/nodes/{nodeId:int}/host-key", async Task<IResult> (int nodeId, HostKeyRequest request, HostKeyService keys, HttpContext http, CancellationToken ct) =>
@@ -109,6 +114,7 @@ public static class JobEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithTags("Nodes")
+            .RequireScope(TokenScope.Operate)
             .WithName("PinHostKey").WithSummary("Pin a node's SSH host key.");
     }
 

@@ -18,6 +18,7 @@ public static class OutcomeProblems
         OutcomeKind.Refused => TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: titles.Refused, detail: outcome.Message),
         OutcomeKind.NotFound => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: titles.NotFound, detail: outcome.Message),
         OutcomeKind.Conflict => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: titles.Conflict, detail: outcome.Message),
+        OutcomeKind.PreconditionFailed => TypedResults.Problem(statusCode: StatusCodes.Status412PreconditionFailed, title: "Changed meanwhile.", detail: outcome.Message),
         _ => throw new ArgumentException("A successful outcome is no problem: answer it at the endpoint.", nameof(outcome)),
     };
 }

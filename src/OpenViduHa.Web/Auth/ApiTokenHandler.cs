@@ -6,25 +6,26 @@ using OpenViduHa.Core.Users;
 
 namespace OpenViduHa.Web.Auth;
 
-/// <summary><c>Authorization: Bearer &lt;token&gt;</c> against the hashed tokens created in the UI.</summary>
+/// <summary><c>Authorization: Bearer &lt;token&gt;</c> against the hashed tokens (page or API), with the token's scope as a claim.</summary>
 public sealed class ApiTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    UserService users) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+    ApiTokenService tokens) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return AuthenticateResult.NoResult();
-        var principal = await users.ValidateTokenAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
-        if (principal is null) return AuthenticateResult.Fail("Unknown or revoked API token.");
+        var principal = await tokens.ValidateAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
+        if (principal is null) return AuthenticateResult.Fail("Unknown, revoked or expired API token.");
 
         var identity = new ClaimsIdentity(
         [
             new Claim(ClaimTypes.NameIdentifier, principal.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             new Claim(ClaimTypes.Name, principal.UserName),
             new Claim(PanelClaims.TokenName, principal.TokenName),
+            new Claim(PanelClaims.TokenScope, ApiTokenService.Name(principal.Scope)),
         ], Scheme.Name);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }
@@ -40,6 +41,7 @@ public sealed class ApiTokenHandler(
 public static class PanelClaims
 {
     public const string TokenName = "ovha:token";
+    public const string TokenScope = "ovha:scope";
 
     /// <summary>The audit log's actor: the user, and the token when the call came with one.</summary>
     public static string Actor(this ClaimsPrincipal user)

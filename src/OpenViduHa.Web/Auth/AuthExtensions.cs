@@ -15,8 +15,9 @@ public static class AuthExtensions
     {
         builder.AddPanelSignInRateLimit();
         builder.Services.AddAuthentication(PanelScheme)
+            // A bearer token counts on the API and /metrics only: never on pages, the live connection or the dashboard.
             .AddPolicyScheme(PanelScheme, "Cookie or API token", o => o.ForwardDefaultSelector = context =>
-                context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                IsApi(context.Request) && context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
                     ? TokenScheme
                     : CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(o =>
@@ -33,12 +34,16 @@ public static class AuthExtensions
                 // API callers get status codes, not a login page.
                 o.Events.OnRedirectToLogin = context => ApiAwareRedirect(context, StatusCodes.Status401Unauthorized);
                 o.Events.OnRedirectToAccessDenied = context => ApiAwareRedirect(context, StatusCodes.Status403Forbidden);
+                // The cookie names a server-side session: once it ended (signed out, revoked), the cookie signs nobody in.
+                o.Events.OnValidatePrincipal = PanelSessions.ValidatePrincipalAsync;
             })
             .AddScheme<AuthenticationSchemeOptions, ApiTokenHandler>(TokenScheme, null);
 
         builder.Services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder(PanelScheme).RequireAuthenticatedUser().Build());
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder(PanelScheme).RequireAuthenticatedUser().Build())
+            .AddPanelScopes(PanelScheme);
         builder.Services.AddCascadingAuthenticationState();
+        builder.AddPanelSessions();
     }
 
     /// <summary>

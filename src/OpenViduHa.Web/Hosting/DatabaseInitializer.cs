@@ -9,6 +9,7 @@ namespace OpenViduHa.Web.Hosting;
 public sealed class DatabaseInitializer(
     IDbContextFactory<PanelDbContext> dbFactory,
     UserService users,
+    ApiTokenService tokens,
     IOptions<BootstrapOptions> bootstrap,
     SetupState setup,
     OpenViduHa.Core.Jobs.JobService jobs,
@@ -44,7 +45,7 @@ public sealed class DatabaseInitializer(
         if (userId is not null && !string.IsNullOrEmpty(options.ApiToken))
         {
             if (options.ApiToken.Length < 32) throw new InvalidOperationException("Bootstrap:ApiToken: use at least 32 characters.");
-            await users.ImportTokenAsync(userId.Value, "bootstrap", options.ApiToken, ct);
+            await tokens.ImportAsync(userId.Value, "bootstrap", options.ApiToken, ct);
         }
         setup.MarkDone();
         logger.LogInformation("Created the bootstrap administrator {UserName}", options.AdminUser.Trim());

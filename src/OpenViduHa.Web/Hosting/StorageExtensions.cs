@@ -35,6 +35,8 @@ public static class StorageExtensions
             sp.GetRequiredService<AuditLog>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ClusterService>>(),
             sp.GetRequiredService<IOptions<ClusterOptions>>().Value));
         builder.Services.AddSingleton<UserService>();
+        builder.Services.AddSingleton<ApiTokenService>();
+        builder.Services.AddSingleton<SessionService>();
         builder.Services.AddSingleton<DatabaseInitializer>();
         builder.Services.AddSingleton<SetupState>();
         return paths;

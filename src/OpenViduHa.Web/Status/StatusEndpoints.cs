@@ -1,6 +1,8 @@
 using OpenViduHa.Core.Clusters;
 using OpenViduHa.Core.Status;
+using OpenViduHa.Core.Users;
 using OpenViduHa.Web.Api;
+using OpenViduHa.Web.Auth;
 
 namespace OpenViduHa.Web.Status;
 
@@ -60,6 +62,7 @@ public static class StatusEndpoints
                 await collector.SweepClusterAsync(id, force: true, allPorts: ports == true, ct) is { } status ? TypedResults.Ok(ToDto(status)) : ClusterEndpoints.NotFound(id))
             .Produces<StatusDto>()
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireScope(TokenScope.Operate)
             .WithName("RefreshClusterStatus").WithSummary("Sweep the cluster now and answer with its status.")
             .WithDescription("Sweeps the cluster now (connections waiting out a backoff are retried) and answers with the fresh status. " +
                              "The port matrix runs on its own tier (Status:PortCheckInterval): only the checks that are due run, " +

@@ -2,7 +2,7 @@ using Microsoft.Playwright;
 
 namespace OpenViduHa.Browser.Tests.PageObjects;
 
-/// <summary><c>/tokens</c>: create a token (shown once), revoke it through the confirmation dialog.</summary>
+/// <summary><c>/tokens</c>: create a token (shown once) with a scope, revoke it through the confirmation dialog.</summary>
 public sealed class TokensPage(IPage page)
 {
     public ILocator NewTokenValue => page.Locator("#newTokenValue");
@@ -14,9 +14,15 @@ public sealed class TokensPage(IPage page)
         await Assertions.Expect(page.GetByTestId("create-token")).ToBeEnabledAsync();
     }
 
-    public async Task CreateAsync(string name)
+    /// <summary>A token of that name and scope (read by default), expiring as the form proposes (90 days).</summary>
+    public async Task CreateAsync(string name, string scope = "read")
     {
         await page.Locator("#tokenName").FillAsync(name);
+        if (scope != "read")
+        {
+            await page.GetByTestId("token-scope").ClickAsync();
+            await page.GetByRole(AriaRole.Option, new() { Name = scope, Exact = true }).ClickAsync();
+        }
         await page.GetByTestId("create-token").ClickAsync();
     }
 

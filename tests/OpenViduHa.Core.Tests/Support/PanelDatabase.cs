@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenViduHa.Core.Audit;
 using OpenViduHa.Core.Clusters;
@@ -21,11 +22,12 @@ internal sealed class PanelDatabase : IDisposable
     private static readonly Lazy<string> Template = new(CreateTemplate);
     private readonly TempDirectory _directory = new("ovha-db-");
 
-    public PanelDatabase()
+    /// <param name="interceptors">More EF Core interceptors for this test's contexts (a hook between a check and its write).</param>
+    public PanelDatabase(params IInterceptor[] interceptors)
     {
         var file = _directory.File("panel.db");
         File.Copy(Template.Value, file);
-        Factory = new ContextFactory(Options(file));
+        Factory = new ContextFactory(Options(file, interceptors));
         Clusters = new ClusterService(Factory, Protector, Audit, TimeProvider.System, NullLogger<ClusterService>.Instance);
     }
 
@@ -96,10 +98,10 @@ internal sealed class PanelDatabase : IDisposable
 
     private static string ConnectionString(string file) => $"Data Source={file};Foreign Keys=True";
 
-    private static DbContextOptions<PanelDbContext> Options(string file) =>
+    private static DbContextOptions<PanelDbContext> Options(string file, params IInterceptor[] interceptors) =>
         new DbContextOptionsBuilder<PanelDbContext>()
             .UseSqlite(ConnectionString(file))
-            .AddInterceptors(new SqlitePragmas())
+            .AddInterceptors([new SqlitePragmas(), .. interceptors])
             .Options;
 
     private static string CreateTemplate()

@@ -26,6 +26,12 @@ public sealed partial class ClusterWizard : IFieldErrors
     private int? _loadedId = -1;
     private bool _notFound;
     private string? _storedName;
+
+    /// <summary>The stored revision the edit started from: the save changes nothing if someone else saved since.</summary>
+    private int? _revision;
+
+    /// <summary>Set when the save found the cluster changed by someone else: the page offers to reload it.</summary>
+    private string? _changedMeanwhile;
     private int _step;
     private bool _saving;
     private ElementReference _top;
@@ -46,6 +52,8 @@ public sealed partial class ClusterWizard : IFieldErrors
         _checkedSteps.Clear();
         _errors = new();
         _warnings = [];
+        _changedMeanwhile = null;
+        _revision = null;
 
         if (Id is not { } id)
         {
@@ -60,6 +68,7 @@ public sealed partial class ClusterWizard : IFieldErrors
             return;
         }
         _storedName = view.Name;
+        _revision = view.Revision;
         _form = ClusterForm.Edit(spec, view);
     }
 
@@ -135,6 +144,13 @@ public sealed partial class ClusterWizard : IFieldErrors
         if (_checkedSteps.Count > 0) Revalidate();
     }
 
+    /// <summary>Drops this page's edits and loads the cluster as it is stored now.</summary>
+    private async Task ReloadAsync()
+    {
+        _loadedId = -1;
+        await OnParametersSetAsync();
+    }
+
     private async Task SubmitAsync()
     {
         if (_form is null || _saving) return;
@@ -152,10 +168,16 @@ public sealed partial class ClusterWizard : IFieldErrors
         {
             var actor = (await AuthenticationState).User.Actor();
             var spec = _form.ToSpec();
-            var result = Id is { } id ? await Clusters.UpdateAsync(id, spec, actor) : await Clusters.CreateAsync(spec, actor);
+            var result = Id is { } id ? await Clusters.UpdateAsync(id, spec, actor, _revision) : await Clusters.CreateAsync(spec, actor);
             if (result.Kind == OutcomeKind.NotFound)
             {
                 _notFound = true;
+                return;
+            }
+            if (result.Kind == OutcomeKind.PreconditionFailed)
+            {
+                _changedMeanwhile = result.Message;
+                _scrollToTop = true;
                 return;
             }
             if (!result.Succeeded)
