@@ -10,6 +10,10 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0
 RUN apt-get update && apt-get install -y --no-install-recommends openssh-client && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app .
+# The data directory belongs to the image's unprivileged user (app, $APP_UID in Microsoft's images), which the panel
+# runs as: a new volume takes this owner. The program itself (/app) stays root's and read-only to the panel.
+RUN mkdir -p /data && chown "$APP_UID:$APP_UID" /data && chmod 0700 /data
+USER $APP_UID
 ENV ASPNETCORE_URLS=http://0.0.0.0:8080 \
     Storage__DataDirectory=/data
 VOLUME /data

@@ -108,6 +108,44 @@ public sealed class StatusLifecycleTests
         Assert.Equal(nodes[4].HostKeyFingerprint, view["presentedHostKeyFingerprint"]!.GetValue<string>());
     }
 
+    /// <summary>
+    /// The node's sudo password was changed by its admin, not in the panel: the probe's sudo is refused, and it is tried
+    /// again after 1 s, 2 s, 4 s … like an unreachable node, not every interval (a wrong password every 500 ms would trip
+    /// fail2ban or pam_faillock and lock the account on the node).
+    /// </summary>
+    [Fact]
+    public async Task SudoRefused_ProbeBacksOffLikeAnUnreachableNode()
+    {
+        await using var lp = await LabPanel.StartAsync(5, logLevel: "Warning",
+            settings: new Dictionary<string, string?>(Fast()) { ["Status:MaxReconnectBackoff"] = "00:01:00" }, recordCommands: true);
+        var nodes = lp.Lab.Nodes;
+        var spec = lp.Spec("sudo", "3.8.0", nodes.Take(4).ToList(), [nodes[4]]);
+        spec.Nodes![4].Ssh!.Username = OpenViduHa.Lab.LabUsers.Deploy;
+        spec.Nodes[4].Ssh!.SudoPassword = lp.Lab.DeployPassword;
+        var id = await lp.CreateAsync(spec);
+        Assert.Equal("succeeded", (await lp.RunJobAsync(id, "install"))["state"]!.GetValue<string>());
+        await WaitAsync(lp, id, AllGreen);
+
+        // The panel's sudo password for media-1 no longer works.
+        var clusters = lp.Panel.Services.GetRequiredService<OpenViduHa.Core.Clusters.ClusterService>();
+        var stored = (await clusters.GetSpecAsync(id))!;
+        stored.Nodes![4].Ssh!.SudoPassword = "NotTheSudoPassword1";
+        Assert.True((await clusters.UpdateAsync(id, stored, "test")).Succeeded);
+        var status = await WaitAsync(lp, id, s => NodeHealth(s, "media-1") != "green");
+        Assert.Contains("sudo failed for deploy@", string.Join("; ", Node(status, "media-1")["reasons"]!.AsArray().Select(r => r!.GetValue<string>())), StringComparison.Ordinal);
+
+        // Thirty seconds of sweeps every 500 ms. A refused sudo takes about 2.5 s (PAM waits after a wrong password), so
+        // without a backoff sudo is tried about 11 times more; waiting 1, 2, 4, 8 s between tries, about 4 times.
+        var before = SudoRefusals(nodes[4]);
+        await Task.Delay(TimeSpan.FromSeconds(30));
+        var tries = SudoRefusals(nodes[4]) - before;
+        Assert.InRange(tries, 1, 6);
+    }
+
+    /// <summary>sudo's "incorrect password" entries for deploy (its log wraps lines at 80 characters: joined back first).</summary>
+    private static int SudoRefusals(OpenViduHa.Lab.LabNode node) =>
+        System.Text.RegularExpressions.Regex.Count(System.Text.RegularExpressions.Regex.Replace(node.SudoLog, @"\n\s+", " "), "deploy : [0-9]+ incorrect password attempts?");
+
     private static async Task<JsonObject> WaitAsync(LabPanel lp, int id, Func<JsonObject, bool> until, int seconds = 30)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);

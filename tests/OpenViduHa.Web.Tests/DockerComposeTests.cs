@@ -28,4 +28,24 @@ public sealed class DockerComposeTests
         Assert.Contains("Bootstrap__AdminPassword: from-the-environment-123", output, StringComparison.Ordinal);
         Assert.Contains("8080", output, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// The image (not built here) runs the panel as the aspnet image's unprivileged user, which owns the data directory;
+    /// nothing after the switch needs root.
+    /// </summary>
+    [Fact]
+    public void Dockerfile_FinalStage_RunsAsTheUnprivilegedUser_WhoOwnsTheDataDirectory()
+    {
+        var lines = File.ReadAllLines(Path.Combine(RepoRoot.Path, "Dockerfile")).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        var final = lines.Skip(lines.FindLastIndex(l => l.StartsWith("FROM ", StringComparison.Ordinal))).ToList();
+
+        Assert.StartsWith("FROM mcr.microsoft.com/dotnet/aspnet:", final[0], StringComparison.Ordinal);
+        var user = final.FindLastIndex(l => l.StartsWith("USER ", StringComparison.Ordinal));
+        Assert.True(user > 0, "The final stage has no USER: the panel would run as root.");
+        Assert.Equal("USER $APP_UID", final[user]);
+        Assert.DoesNotContain(final.Skip(user + 1), l => l.StartsWith("RUN ", StringComparison.Ordinal) || l.StartsWith("USER ", StringComparison.Ordinal));
+        var data = final.FindIndex(l => l.Contains("chown \"$APP_UID:$APP_UID\" /data", StringComparison.Ordinal));
+        Assert.InRange(data, 1, user - 1);
+        Assert.True(final.IndexOf("VOLUME /data") > data, "The volume is declared before its directory is given to the user: a new volume would be root's.");
+    }
 }

@@ -46,10 +46,9 @@ public static class FirewallArtifact
                 .Line("LB_IP=\"${LB_IP:?set LB_IP to the load balancer IP}\"")
                 .Line();
         }
-        text.Line("# SSH first, so that enabling the firewall never locks out whoever (or whatever: the panel) runs this script.")
-            .Line("# Set SSH_PORT when sshd listens on another port.")
-            .Line("SSH_PORT=\"${SSH_PORT:-22}\"")
-            .Line("ufw allow \"${SSH_PORT}/tcp\" comment 'SSH: keep remote administration'")
+        text.Line("# SSH first, so that enabling the firewall never locks out whoever (or whatever: the panel) runs this script.");
+        SshPort(text, nodes);
+        text.Line("ufw allow \"${SSH_PORT}/tcp\" comment 'SSH: keep remote administration'")
             .Line("ufw default deny incoming")
             .Line("# Outbound stays open: nodes need accounts.openvidu.io:443 (licence check) and public STUN servers.")
             .Line("ufw default allow outgoing");
@@ -67,6 +66,31 @@ public static class FirewallArtifact
             .Line("ufw --force enable")
             .Line("ufw status verbose");
         return ArtifactCatalog.Create(cluster, name, ContentTypes.ShellScript, text.ToString());
+    }
+
+    /// <summary>
+    /// The port the panel reaches each node's sshd on (SSH_PORT overrides it, e.g. when a NAT in between maps another
+    /// port). One port for every node of the role is written as the default; several are told apart by the node's own
+    /// addresses, so one script still serves every node of the role.
+    /// </summary>
+    private static void SshPort(ArtifactText text, IEnumerable<NodeDefinition> nodes)
+    {
+        var ports = nodes.Select(n => n.SshPort).Distinct().ToList();
+        if (ports.Count == 1)
+        {
+            text.Line($"# The panel reaches sshd on port {ports[0]}; set SSH_PORT if the node's sshd listens on another one (a NAT in between).")
+                .Line($"SSH_PORT=\"${{SSH_PORT:-{ports[0]}}}\"");
+            return;
+        }
+        text.Line("# The panel reaches each node's sshd on its own port: found by the node's addresses (SSH_PORT overrides).")
+            .Line("if [ -z \"${SSH_PORT:-}\" ]; then")
+            .Line("  for address in $(hostname -I 2>/dev/null); do")
+            .Line("    case \"$address\" in");
+        foreach (var node in nodes) text.Line($"      {node.PrivateIp}) SSH_PORT={node.SshPort} ;; # {node.Name}");
+        text.Line("    esac")
+            .Line("  done")
+            .Line("fi")
+            .Line("SSH_PORT=\"${SSH_PORT:?this machine has no private IP of these nodes: set SSH_PORT to its sshd port}\"");
     }
 
     private static IEnumerable<(string Address, string Label)> Addresses(ClusterDefinition cluster, PortSource source) => source switch

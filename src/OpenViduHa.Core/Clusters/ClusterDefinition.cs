@@ -49,4 +49,8 @@ public sealed record ClusterDefinition
 }
 
 /// <summary>A node as artifacts see it. <see cref="Name"/> is <c>master-1</c>..<c>master-4</c>, <c>media-1</c>...</summary>
-public sealed record NodeDefinition(string Name, NodeRole Role, string PrivateIp, string? PublicIp);
+public sealed record NodeDefinition(string Name, NodeRole Role, string PrivateIp, string? PublicIp)
+{
+    /// <summary>The port the panel reaches the node's sshd on: the firewall keeps it open.</summary>
+    public int SshPort { get; init; } = 22;
+}

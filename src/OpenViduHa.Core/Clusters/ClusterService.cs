@@ -117,7 +117,7 @@ public sealed class ClusterService(
             Whip = cluster.Whip,
             WebrtcOverTcp = cluster.WebrtcOverTcp,
             Secrets = secrets.Secrets,
-            Nodes = cluster.Nodes.Select(n => new NodeDefinition(n.Name, n.Role, n.PrivateIp, n.PublicIp)).ToList(),
+            Nodes = cluster.Nodes.Select(n => new NodeDefinition(n.Name, n.Role, n.PrivateIp, n.PublicIp) { SshPort = n.SshPort }).ToList(),
         };
     }
 

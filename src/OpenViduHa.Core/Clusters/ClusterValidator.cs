@@ -274,7 +274,7 @@ public static partial class ClusterValidator
             }
 
             if (role is not null && privateIp is not null && ssh is not null)
-                result.Add(new ValidatedNode(spec.Id, new NodeDefinition(name, role.Value, privateIp, publicIp), ssh));
+                result.Add(new ValidatedNode(spec.Id, new NodeDefinition(name, role.Value, privateIp, publicIp) { SshPort = ssh.Port }, ssh));
         }
 
         foreach (var (fingerprint, holders) in pinned.Where(p => p.Value.Count > 1))

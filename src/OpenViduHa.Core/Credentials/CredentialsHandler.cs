@@ -17,11 +17,15 @@ public sealed record CredentialComparison(string File, string Key, CredentialSta
 
 /// <summary>
 /// check-credentials reads every node's config back and compares each credential with the cluster's;
-/// distribute-credentials writes the panel's values into every node (backup first, mode 0600, atomic replace),
-/// then restarts the nodes one at a time.
+/// distribute-credentials writes the panel's values into every node (backup first, mode 0600, atomic replace, the last
+/// <see cref="BackupsKept"/> backups of each file kept), then restarts the nodes one at a time. If any node could not take
+/// the new files, nothing restarts and the nodes that took them get their previous files back: never a half-rotated cluster.
 /// </summary>
 public sealed class CredentialsHandler(NodeOps ops, PrivateFiles privateFiles, ServiceHandler service) : IJobHandler
 {
+    /// <summary>Backups of one config file kept on a node (the newest; older ones are removed as a new one is made).</summary>
+    public const int BackupsKept = 3;
+
     public IEnumerable<JobKind> Kinds => [JobKind.CheckCredentials, JobKind.DistributeCredentials];
 
     public async Task RunAsync(JobRun run)
@@ -42,14 +46,61 @@ public sealed class CredentialsHandler(NodeOps ops, PrivateFiles privateFiles, S
             return;
         }
 
-        var written = new List<JobNode>();
+        // One stamp for the whole job: every backup it makes has the same name, and a restore knows which to take.
+        var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
+        var written = new Dictionary<JobNode, IReadOnlyList<string>>();
+        var failed = new List<string>();
         await ops.ForEachAsync(run.Scope, async node =>
         {
-            if (await DistributeAsync(run, node)) lock (written) written.Add(node);
+            var replaced = await DistributeAsync(run, node, stamp);
+            lock (written)
+            {
+                if (replaced is null) failed.Add(node.Name);
+                else written[node] = replaced;
+            }
         });
-        if (written.Count == 0) return;
+        if (failed.Count > 0)
+        {
+            await UndoAsync(run, written, [.. failed.Order(StringComparer.Ordinal)], stamp);
+            return;
+        }
         await run.Context.LogAsync(null, "Rolling restart so every node reads its new values: masters one at a time, then media nodes.");
-        await service.RollingRestartAsync(run, written, finalState: "Credentials written and node restarted");
+        await service.RollingRestartAsync(run, [.. written.Keys], finalState: "Credentials written and node restarted");
+    }
+
+    /// <summary>
+    /// Some nodes could not take the new files: nothing restarts, and every node that took them gets its previous files
+    /// back, so the cluster keeps running on one set of values (the old one, on disk and in memory alike).
+    /// </summary>
+    private async Task UndoAsync(JobRun run, Dictionary<JobNode, IReadOnlyList<string>> written, IReadOnlyList<string> failed, string stamp)
+    {
+        var who = string.Join(", ", failed);
+        await run.Context.LogAsync(null, $"{who} could not take the new files: no node is restarted, and the nodes that took them get their previous files back.");
+        await ops.ForEachAsync(written.Keys, async node =>
+        {
+            var files = written[node];
+            if (files.Count == 0)
+            {
+                await run.Context.SetNodeAsync(node.Id, NodeJobState.Skipped, $"Not restarted: {who} could not take the new files (this node's were already equal).");
+                return;
+            }
+            try
+            {
+                await using var session = await ops.ConnectAsync(run, node);
+                foreach (var file in files)
+                {
+                    await RestoreAsync(run, session, file, stamp);
+                    await run.Context.LogAsync(node.Name, $"{file}: previous file restored from {file}.bak-{stamp}");
+                }
+                await run.Context.SetNodeAsync(node.Id, NodeJobState.Skipped, $"Previous files restored, not restarted: {who} could not take the new files.");
+            }
+            catch (Exception e) when (e is SshFailureException or InvalidOperationException)
+            {
+                await run.Context.SetNodeAsync(node.Id, NodeJobState.Failed,
+                    $"The new files could not be taken back ({e.Message}): this node has the new values on disk, still runs the old ones, and is not restarted. " +
+                    $"Run distribute-credentials again once {who} can take the new files, or put back {string.Join(", ", files.Select(f => $"{f}.bak-{stamp}"))} by hand.");
+            }
+        });
     }
 
     private async Task CheckAsync(JobRun run, JobNode node)
@@ -90,14 +141,16 @@ public sealed class CredentialsHandler(NodeOps ops, PrivateFiles privateFiles, S
         return result;
     }
 
-    private async Task<bool> DistributeAsync(JobRun run, JobNode node)
+    /// <returns>The files replaced (empty: all were equal already), or null when the node could not take them (it failed).</returns>
+    private async Task<IReadOnlyList<string>?> DistributeAsync(JobRun run, JobNode node, string stamp)
     {
         var context = run.Context;
+        var replaced = new List<string>();
+        ISshSession? session = null;
         try
         {
             await context.SetNodeAsync(node.Id, NodeJobState.Running, "Writing config files");
-            await using var session = await ops.ConnectAsync(run, node);
-            var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
+            session = await ops.ConnectAsync(run, node);
             foreach (var group in CredentialLayout.For(run.Cluster, node.Definition).GroupBy(e => e.File))
             {
                 var file = group.Key;
@@ -110,16 +163,44 @@ public sealed class CredentialsHandler(NodeOps ops, PrivateFiles privateFiles, S
                     continue;
                 }
                 await WriteAtomicAsync(run, session, file, updated, stamp);
+                replaced.Add(file);
                 await context.LogAsync(node.Name, $"{file}: updated (backup {file}.bak-{stamp})");
             }
             await context.SetNodeAsync(node.Id, NodeJobState.Running, "Written; waiting for the rolling restart");
-            return true;
+            return replaced;
         }
         catch (Exception e) when (e is SshFailureException or InvalidOperationException)
         {
-            await context.SetNodeAsync(node.Id, NodeJobState.Failed, e.Message);
-            return false;
+            // A node that took some of its files and not the others gets those back at once: it is this node that failed.
+            var restored = "";
+            if (session is not null && replaced.Count > 0)
+            {
+                try
+                {
+                    foreach (var file in replaced) await RestoreAsync(run, session, file, stamp);
+                    restored = $" Its files already replaced were restored ({string.Join(", ", replaced)}).";
+                }
+                catch (Exception undo) when (undo is SshFailureException or InvalidOperationException)
+                {
+                    restored = $" {string.Join(", ", replaced)} could not be restored ({undo.Message}): put back the .bak-{stamp} files by hand.";
+                }
+            }
+            await context.SetNodeAsync(node.Id, NodeJobState.Failed, e.Message + restored);
+            return null;
         }
+        finally
+        {
+            if (session is not null) await session.DisposeAsync();
+        }
+    }
+
+    /// <summary>Puts a file's backup of this job back in its place, atomically, keeping the backup.</summary>
+    private async Task RestoreAsync(JobRun run, ISshSession session, string file, string stamp)
+    {
+        var q = ShellQuote.Quote;
+        var next = $"{Path.GetDirectoryName(file)!.Replace('\\', '/')}/.{Path.GetFileName(file)}.ovha-new";
+        var result = await ops.RunQuietAsync(run, session, $"set -e; cp -p {q(file + ".bak-" + stamp)} {q(next)}; mv -f {q(next)} {q(file)}", $"restore {file}");
+        if (!result.Succeeded) throw new InvalidOperationException($"Restoring {file} failed: {result.LastMessage()}");
     }
 
     private async Task<string?> ReadAsync(JobRun run, ISshSession session, string file)
@@ -144,8 +225,10 @@ public sealed class CredentialsHandler(NodeOps ops, PrivateFiles privateFiles, S
         {
             var dir = Path.GetDirectoryName(file)!.Replace('\\', '/');
             var next = $"{dir}/.{Path.GetFileName(file)}.ovha-new";
+            // Backups are named by their UTC stamp, so sorting by name is sorting by age: all but the newest few go.
             var script = $"set -e; cp -p {q(file)} {q(file + ".bak-" + stamp)}; chmod 600 {q(file + ".bak-" + stamp)}; " +
-                         $"install -m 0600 -o root -g root {q(staged)} {q(next)}; mv -f {q(next)} {q(file)}";
+                         $"install -m 0600 -o root -g root {q(staged)} {q(next)}; mv -f {q(next)} {q(file)}; " +
+                         $"ls -1d -- {q(file)}.bak-[0-9]* | sort -r | tail -n +{BackupsKept + 1} | xargs -r -d '\\n' rm -f --";
             var result = await ops.RunQuietAsync(run, session, script, $"replace {file}");
             if (!result.Succeeded) throw new InvalidOperationException($"Replacing {file} failed: {result.LastMessage()}");
         }

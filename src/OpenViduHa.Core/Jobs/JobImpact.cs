@@ -46,7 +46,8 @@ public static partial class JobImpacts
                 $"Restarts {masters} one at a time, each healthy again before the next{mediaRestart}.",
                 "Restart every node"),
             JobKind.DistributeCredentials => new(true, "Write the panel's credentials and restart every node?",
-                $"Writes the panel's credentials into every node's configuration, then restarts {masters} one at a time{mediaRestart}. " +
+                $"Writes the panel's credentials into every node's configuration (a backup of each file first), then restarts {masters} one at a time{mediaRestart}. " +
+                "If a node cannot take its files, nothing is restarted and the nodes that took theirs get the previous ones back. " +
                 "Applications must use the panel's credentials (credentials.env) from then on.",
                 "Write and restart"),
             JobKind.AddNode => new(false, $"Install {name}?", $"Runs the media node installer on {name}; the running nodes are not touched.", $"Install {name}"),

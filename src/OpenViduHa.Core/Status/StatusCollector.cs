@@ -285,14 +285,25 @@ public sealed class StatusCollector : IAsyncDisposable
             {
                 var output = await session.RunScriptAsync(script, _options.ProbeTimeout + _options.PortTimeout, "status probe", ct);
                 if (!output.Stdout.Contains("@hello", StringComparison.Ordinal))
-                    return (null, $"the probe did not run: {output.AsCommandResult().LastMessage()}", null, null);
+                {
+                    var reason = $"the probe did not run: {output.AsCommandResult().LastMessage()}";
+                    await _connections.BackOffAsync(row.Watched.Id, reason);
+                    return (null, reason, null, null);
+                }
                 var rtt = output.FirstOutput is { } first ? Math.Round(first.TotalMilliseconds, 1) : (double?)null;
+                _connections.Ran(row.Watched.Id);
                 return (StatusProbe.Parse(output.Stdout), null, rtt, null);
             }
             catch (SshFailureException e) when (e.Kind == SshFailureKind.Disconnected && attempt == 0)
             {
                 // A kept connection that died between sweeps (node rebooted, sshd restarted): one fresh try.
                 await _connections.DropAsync(row.Watched.Id);
+            }
+            catch (SshFailureException e) when (e.Kind is SshFailureKind.SudoFailed or SshFailureKind.AuthenticationFailed)
+            {
+                // Refused, not lost: trying again at once would only repeat the refusal (and count against the account).
+                await _connections.BackOffAsync(row.Watched.Id, e.Message);
+                return (null, e.Message, null, null);
             }
             catch (SshFailureException e)
             {

@@ -9,8 +9,9 @@ namespace OpenViduHa.Core.Status;
 /// <summary>
 /// One SSH connection per watched node, kept open between sweeps and used only by the collector (jobs open their own:
 /// a status probe never shares, slows or breaks an install's connection). A lost connection is opened again on the
-/// next use; a connection that cannot be opened is tried again after 1 s, then twice as long each time up to
-/// <see cref="StatusOptions.MaxReconnectBackoff"/>, unless the operator asks for a refresh.
+/// next use; a connection that cannot be opened, or whose probe sudo refused, is tried again after 1 s, then twice as long
+/// each time up to <see cref="StatusOptions.MaxReconnectBackoff"/>, unless the operator asks for a refresh (a wrong sudo
+/// password tried every interval would trip fail2ban or pam_faillock on the node).
 /// </summary>
 public sealed class StatusConnections(ISshConnector ssh, IOptions<StatusOptions> options, TimeProvider clock) : IAsyncDisposable
 {
@@ -60,18 +61,13 @@ public sealed class StatusConnections(ISshConnector ssh, IOptions<StatusOptions>
                 slot.Session = await ssh.ConnectAsync(target(), new SshConnectOptions { ConnectTimeout = o.ConnectTimeout, KeepAlive = TimeSpan.FromSeconds(30) }, ct);
                 Interlocked.Increment(ref _connects);
                 slot.Key = key;
-                slot.Failures = 0;
-                slot.LastError = null;
-                slot.LastPresented = null;
+                // The failures are forgotten once a probe runs (Ran), not here: a connection that opens and then has its
+                // sudo refused must keep waiting longer each time.
                 return (slot.Session, null, null);
             }
             catch (SshFailureException e)
             {
-                slot.Failures++;
-                var backoff = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, slot.Failures - 1), options.Value.MaxReconnectBackoff.TotalSeconds));
-                slot.NextAttempt = clock.GetUtcNow() + backoff;
-                slot.LastError = e.Message;
-                slot.LastPresented = e.PresentedFingerprint;
+                Failed(slot, e.Message, e.PresentedFingerprint);
                 return (null, e.Message, e.PresentedFingerprint);
             }
             finally
@@ -83,6 +79,42 @@ public sealed class StatusConnections(ISshConnector ssh, IOptions<StatusOptions>
         {
             slot.Gate.Release();
         }
+    }
+
+    /// <summary>The node's probe ran: earlier failures are forgotten, the next one waits 1 s again.</summary>
+    public void Ran(int nodeId)
+    {
+        if (_slots.TryGetValue(nodeId, out var slot) && slot.Failures > 0)
+        {
+            slot.Failures = 0;
+            slot.LastError = null;
+            slot.LastPresented = null;
+        }
+    }
+
+    /// <summary>
+    /// The connection opened but its probe could not run as root (sudo refused, the shell would not start): closed and
+    /// waited out like a connection that cannot be opened, so the same refusal is not repeated every interval.
+    /// </summary>
+    public async Task BackOffAsync(int nodeId, string error)
+    {
+        if (!_slots.TryGetValue(nodeId, out var slot)) return;
+        await slot.Gate.WaitAsync();
+        try
+        {
+            await CloseAsync(slot);
+            Failed(slot, error, null);
+        }
+        finally { slot.Gate.Release(); }
+    }
+
+    private void Failed(Slot slot, string error, string? presented)
+    {
+        slot.Failures++;
+        var backoff = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, slot.Failures - 1), options.Value.MaxReconnectBackoff.TotalSeconds));
+        slot.NextAttempt = clock.GetUtcNow() + backoff;
+        slot.LastError = error;
+        slot.LastPresented = presented;
     }
 
     /// <summary>Closes the node's connection after it failed a command (it is opened again on the next use).</summary>

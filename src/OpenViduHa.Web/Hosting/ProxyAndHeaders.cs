@@ -80,7 +80,8 @@ public static class ProxyAndHeaders
             }
             else
             {
-                var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+                // Hex: no character the page would have to escape in the attribute (base64 has + and /).
+                var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
                 context.Items[NonceKey] = nonce;
                 headers.ContentSecurityPolicy = ContentSecurityPolicy(nonce);
             }

@@ -23,9 +23,15 @@ public static class StorageExtensions
         var file = builder.Configuration[$"{StorageOptions.Section}:{nameof(StorageOptions.DatabaseFile)}"] ?? "panel.db";
         builder.Services.AddDbContextFactory<PanelDbContext>(o => o.UseSqlite($"Data Source={paths.Database(file)};Foreign Keys=True").AddInterceptors(new SqlitePragmas()));
 
-        builder.Services.AddDataProtection()
+        var dataProtection = builder.Services.AddDataProtection()
             .SetApplicationName("OpenViduHa")
             .PersistKeysToFileSystem(new DirectoryInfo(paths.Keys));
+        if (KeyRingCertificate.Load(builder.Configuration, builder.Environment.ContentRootPath) is { } certificate)
+        {
+            // New keys are written encrypted to the certificate; reading them needs the same certificate (not the
+            // machine's certificate store: the file given here).
+            dataProtection.ProtectKeysWithCertificate(certificate).UnprotectKeysWithAnyCertificate(certificate);
+        }
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SecretProtector>();

@@ -14,6 +14,24 @@ public sealed class StorageOptions
     /// <summary>The SQLite file name inside the data directory.</summary>
     [Required]
     public string DatabaseFile { get; set; } = "panel.db";
+
+    /// <summary>Optional: a PKCS#12 file whose RSA key encrypts the Data Protection key ring at rest.</summary>
+    public KeyEncryptionCertificateOptions KeyEncryptionCertificate { get; set; } = new();
+}
+
+/// <summary>
+/// <c>Storage:KeyEncryptionCertificate</c>: with it, the key ring in <c>keys/</c> is encrypted with the certificate's
+/// public key, so a copy of the data directory alone (a backup, a stolen disk) decrypts no stored secret.
+/// </summary>
+public sealed class KeyEncryptionCertificateOptions
+{
+    /// <summary>The .pfx/.p12 file (relative paths against the content root); empty: the key ring is kept in plain XML.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>The file's password. Never logged; give it through the environment or a secret store.</summary>
+    public string? Password { get; set; }
+
+    public override string ToString() => $"KeyEncryptionCertificate {{ Path = {Path}, Password = *** }}";
 }
 
 /// <summary><c>Bootstrap</c>: the first administrator and API token for headless installs. Ignored once a user exists.</summary>

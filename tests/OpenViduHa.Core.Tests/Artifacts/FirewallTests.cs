@@ -308,6 +308,48 @@ public sealed class FirewallTests
         Assert.All(allows, call => Assert.Matches(" comment \\S", call));
     }
 
+    /// <summary>Every master's sshd on 2222: the script keeps 2222 open, not 22 (which would lock the panel out).</summary>
+    [Fact]
+    public async Task Script_NodesOnAnotherSshPort_KeepsThatPortOpen()
+    {
+        var cluster = TestClusters.Minimal("3.8.0");
+        cluster = cluster with { Nodes = cluster.Nodes.Select(n => n with { SshPort = 2222 }).ToList() };
+
+        var (result, calls) = await RunWithUfwStubAsync(Generate(cluster, FirewallArtifact.MasterName), lbIp: "192.0.2.10");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("allow 2222/tcp comment SSH: keep remote administration", calls[0]);
+        Assert.DoesNotContain(calls, c => c.StartsWith("allow 22/", StringComparison.Ordinal));
+    }
+
+    /// <summary>Media nodes on different SSH ports: one script, and each node keeps its own port open (found by its private IP).</summary>
+    [Theory]
+    [InlineData("10.5.0.11", "2201")]
+    [InlineData("10.5.0.12", "2202")]
+    public async Task Script_EachNodeItsOwnSshPort_FoundByItsAddress(string address, string port)
+    {
+        var cluster = TestClusters.Full("3.8.0");
+        cluster = cluster with { Nodes = cluster.Nodes.Select(n => n.PrivateIp switch { "10.5.0.11" => n with { SshPort = 2201 }, "10.5.0.12" => n with { SshPort = 2202 }, _ => n }).ToList() };
+
+        var (result, calls) = await RunWithUfwStubAsync(Generate(cluster, FirewallArtifact.MediaName), lbIp: "192.0.2.10", addresses: $"192.0.2.99 {address}");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal($"allow {port}/tcp comment SSH: keep remote administration", calls[0]);
+    }
+
+    [Fact]
+    public async Task Script_SshPortsDiffer_OnAMachineThatIsNoNode_FailsBeforeTouchingTheFirewall()
+    {
+        var cluster = TestClusters.Full("3.8.0");
+        cluster = cluster with { Nodes = cluster.Nodes.Select(n => n.PrivateIp == "10.5.0.12" ? n with { SshPort = 2202 } : n).ToList() };
+
+        var (result, calls) = await RunWithUfwStubAsync(Generate(cluster, FirewallArtifact.MediaName), lbIp: "192.0.2.10", addresses: "192.0.2.99");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.True(result.StdErr.Contains("set SSH_PORT to its sshd port", StringComparison.Ordinal), result.StdErr);
+        Assert.Empty(calls);
+    }
+
     private static string Generate(ClusterDefinition cluster, string name) => ArtifactCatalog.Generate(cluster, name).Content;
 
     private static List<(string Protocol, string From, string Port)> MasterRules(ClusterDefinition cluster) =>
@@ -329,10 +371,12 @@ public sealed class FirewallTests
             .ToList();
 
     /// <summary>Runs a firewall script with <c>ufw</c> replaced by a stub that records each call's arguments.</summary>
-    private static async Task<(ProcessResult Result, List<string> Calls)> RunWithUfwStubAsync(string script, string? lbIp)
+    private static async Task<(ProcessResult Result, List<string> Calls)> RunWithUfwStubAsync(string script, string? lbIp, string? addresses = null)
     {
         using var dir = new TempDirectory();
         dir.Write("bin/ufw", "#!/bin/bash\nprintf '%s\\n' \"$*\" >> \"$UFW_LOG\"\n", (UnixFileMode)0b111_101_101);
+        // The machine's own addresses, as `hostname -I` lists them on the node the script runs on.
+        if (addresses is not null) dir.Write("bin/hostname", $"#!/bin/bash\necho '{addresses}'\n", (UnixFileMode)0b111_101_101);
         var log = dir.File("ufw.log");
         var environment = new Dictionary<string, string> { ["PATH"] = $"{dir.File("bin")}:/usr/bin:/bin", ["UFW_LOG"] = log };
         environment["LB_IP"] = lbIp ?? ""; // never inherit one from the test runner

@@ -185,22 +185,66 @@ public sealed class CredentialsHandlerTests
         Assert.Equal(5, cluster.SystemctlOrder.Count);
     }
 
+    /// <summary>
+    /// One node cannot take the new files: no node restarts, and the nodes that took theirs get the previous files back,
+    /// so the cluster runs on one set of values, on disk as in memory (never half rotated).
+    /// </summary>
     [Fact]
-    public async Task Distribute_FileMissingOnANode_ThatNodeFailedAndNotRestarted()
+    public async Task Distribute_FileMissingOnANode_NothingRestarted_NodesThatTookThemRestored()
     {
-        // Arrange
+        // Arrange: master-1 and master-3 hold an old Redis password (they will take the new one); media-1 has no file at all.
         await using var cluster = await InstalledWithConfigAsync();
+        var before = new Dictionary<string, string>();
+        foreach (var name in new[] { "master-1", "master-3" })
+        {
+            var node = cluster.Node(name);
+            before[name] = node.Read(CredentialLayout.V30Env)!.Replace($"REDIS_PASSWORD={Secret(cluster, SecretCatalog.RedisPassword)}", "REDIS_PASSWORD=OldRedisPassword1", StringComparison.Ordinal);
+            node.Write(CredentialLayout.V30Env, before[name], (UnixFileMode)0b110_000_000);
+        }
         File.Delete(cluster.Node("media-1").HostPath(CredentialLayout.V30Env));
 
         // Act
         var result = await cluster.RunAsync(JobKind.DistributeCredentials);
 
         // Assert
-        Assert.Equal("/opt/openvidu/.env does not exist on media-1: is the node installed? Reinstall it instead.", result.NodeMessage("media-1"));
-        Assert.Equal(NodeJobState.Failed, result.NodeState("media-1"));
-        Assert.Empty(cluster.Node("media-1").SystemctlCalls);
-        Assert.Equal(NodeJobState.Succeeded, result.NodeState("master-1"));
-        Assert.False(cluster.Node("media-1").Exists(CredentialLayout.V30Env));
+        Assert.Equal(JobState.Failed, result.State);
+        Assert.Equal((NodeJobState.Failed, "/opt/openvidu/.env does not exist on media-1: is the node installed? Reinstall it instead."),
+            (result.NodeState("media-1"), result.NodeMessage("media-1")));
+        Assert.Contains("media-1 could not take the new files: no node is restarted, and the nodes that took them get their previous files back.", result.Lines(null));
+        foreach (var name in new[] { "master-1", "master-3" })
+        {
+            Assert.Equal((NodeJobState.Skipped, "Previous files restored, not restarted: media-1 could not take the new files."), (result.NodeState(name), result.NodeMessage(name)));
+            Assert.Equal(before[name], cluster.Node(name).Read(CredentialLayout.V30Env));
+            Assert.Equal((UnixFileMode)0b110_000_000, File.GetUnixFileMode(cluster.Node(name).HostPath(CredentialLayout.V30Env)));
+            Assert.Contains(result.Lines(name), l => l.StartsWith("/opt/openvidu/.env: previous file restored from /opt/openvidu/.env.bak-", StringComparison.Ordinal));
+        }
+        Assert.Equal((NodeJobState.Skipped, "Not restarted: media-1 could not take the new files (this node's were already equal)."),
+            (result.NodeState("master-2"), result.NodeMessage("master-2")));
+        Assert.Empty(cluster.SystemctlOrder);
+        Assert.DoesNotContain(result.Log, l => l.Text.StartsWith("Rolling restart", StringComparison.Ordinal));
+    }
+
+    /// <summary>Each write keeps a backup, and only the newest three of a file stay: rotations never fill a node's disk with secrets.</summary>
+    [Fact]
+    public async Task Distribute_ManyRotations_OnlyTheLastThreeBackupsKept()
+    {
+        // Arrange: four backups of earlier rotations, and a value that differs so a new one is made.
+        await using var cluster = await InstalledWithConfigAsync();
+        var node = cluster.Node("media-1");
+        foreach (var stamp in new[] { "20250101000000", "20250201000000", "20250301000000", "20250401000000" })
+            node.Write($"/opt/openvidu/.env.bak-{stamp}", $"from {stamp}\n", (UnixFileMode)0b110_000_000);
+        node.Write(CredentialLayout.V30Env, node.Read(CredentialLayout.V30Env)!.Replace("REDIS_PASSWORD=", "REDIS_PASSWORD=x", StringComparison.Ordinal));
+
+        // Act
+        var result = await cluster.RunAsync(JobKind.DistributeCredentials);
+
+        // Assert
+        Assert.True(result.State == JobState.Succeeded, result.ToString());
+        var backups = node.List("/opt/openvidu").Where(e => e.StartsWith(".env.bak-", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(CredentialsHandler.BackupsKept, backups.Count);
+        Assert.Equal([".env.bak-20250301000000", ".env.bak-20250401000000"], backups.Take(2));
+        Assert.Matches("^\\.env\\.bak-20[0-9]{12}$", backups[2]);
+        Assert.DoesNotContain(".env.bak-20250101000000", backups);
     }
 
     [Fact]

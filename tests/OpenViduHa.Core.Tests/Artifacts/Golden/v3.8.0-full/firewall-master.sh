@@ -15,7 +15,7 @@ if ! command -v ufw >/dev/null 2>&1; then
 fi
 
 # SSH first, so that enabling the firewall never locks out whoever (or whatever: the panel) runs this script.
-# Set SSH_PORT when sshd listens on another port.
+# The panel reaches sshd on port 22; set SSH_PORT if the node's sshd listens on another one (a NAT in between).
 SSH_PORT="${SSH_PORT:-22}"
 ufw allow "${SSH_PORT}/tcp" comment 'SSH: keep remote administration'
 ufw default deny incoming
