@@ -32,5 +32,6 @@ public static class ApiExtensions
         app.MapArtifactApi();
         app.MapJobApi();
         app.MapTokenApi();
+        app.MapUpgradeApi();
     }
 }
