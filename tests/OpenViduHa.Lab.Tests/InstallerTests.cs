@@ -93,6 +93,10 @@ public sealed class InstallerTests(SixNodeLab fixture) : IClassFixture<SixNodeLa
             "MASTER_NODE_3_PRIVATE_IP=10.5.0.3\nMASTER_NODE_4_PRIVATE_IP=10.5.0.4\n",
             node.ReadFile("/opt/openvidu/config/node/master_node.env"));
         Assert.Null(node.ReadFile("/opt/openvidu/.env"));
+        // What the updater reads: the version and where it runs, nothing secret, readable by all.
+        Assert.Equal("version: \"3.8.0\"\nenvironment: on_premise\n", node.ReadFile("/opt/openvidu/deployment-info.yaml"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+            File.GetUnixFileMode(node.HostPath("/opt/openvidu/deployment-info.yaml")));
     }
 
     [Fact]

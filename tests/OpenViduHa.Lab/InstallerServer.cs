@@ -13,8 +13,10 @@ namespace OpenViduHa.Lab;
 /// Serves the installer stand-in on 127.0.0.1, over plain HTTP and over HTTPS (two ports, the same paths), at the real
 /// URL layout: <c>/pro/ha/&lt;X.Y.Z|latest&gt;/install_ov_master_node.sh</c> and <c>install_ov_media_node.sh</c>. 3.0.x
 /// gets the 3.0 flags, 3.4.0 and later the current ones (the boundary of OpenViduVersion.CurrentGenerationFrom); 3.1.x to 3.3.x
-/// and anything else is a 404, as an unknown URL would be. A minimal HTTP/1.1 server: one request per connection.
-/// Two lab-wide faults: <see cref="RedirectsToHttp"/> and <see cref="Tampered"/>.
+/// and anything else is a 404, as an unknown URL would be. The updater stand-in is at <c>/update/&lt;X.Y.Z|latest&gt;/update.sh</c>
+/// for every release of <see cref="UpdateChain"/> but its first (what an update can go to); anything else is a 404.
+/// A minimal HTTP/1.1 server: one request per connection. Two lab-wide faults, for every script: <see cref="RedirectsToHttp"/>
+/// and <see cref="Tampered"/>.
 /// </summary>
 internal sealed partial class InstallerServer : IAsyncDisposable
 {
@@ -26,16 +28,26 @@ internal sealed partial class InstallerServer : IAsyncDisposable
     private readonly SslServerAuthenticationOptions _tls;
     private readonly CancellationTokenSource _stop = new();
     private readonly string _template;
+    private readonly string _updaterTemplate;
     private readonly string _latest;
     private readonly Task _accepting;
     private readonly ConcurrentDictionary<Task, byte> _connections = new();
     private int _downloads;
+    private int _updaterDownloads;
     private volatile bool _redirectsToHttp;
     private volatile bool _tampered;
 
-    public InstallerServer(string template, string latestVersion, LabCertificates certificates)
+    /// <summary>
+    /// OpenVidu's updater chain (docs/openvidu-versions.md, "The updater chain"): each release's updater takes a node from
+    /// the release before it, one hop per run. The stand-in serves an updater for each release after the first.
+    /// </summary>
+    public static readonly IReadOnlyList<string> UpdateChain =
+        ["3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.4.1", "3.5.0", "3.6.0", "3.6.1", "3.7.0", "3.8.0", "3.9.0"];
+
+    public InstallerServer(string template, string updaterTemplate, string latestVersion, LabCertificates certificates)
     {
         _template = template;
+        _updaterTemplate = updaterTemplate;
         _latest = latestVersion;
         _tls = new SslServerAuthenticationOptions
         {
@@ -57,6 +69,9 @@ internal sealed partial class InstallerServer : IAsyncDisposable
     /// <summary>Installer scripts served (200 answers), over both.</summary>
     public int Downloads => Volatile.Read(ref _downloads);
 
+    /// <summary>Updater scripts served (200 answers), over both.</summary>
+    public int UpdaterDownloads => Volatile.Read(ref _updaterDownloads);
+
     /// <summary>While true the HTTPS server answers every GET and HEAD with <c>302 Found</c> to the same path over HTTP.</summary>
     public bool RedirectsToHttp
     {
@@ -72,7 +87,9 @@ internal sealed partial class InstallerServer : IAsyncDisposable
     }
 
     /// <summary>The (untampered) script for a request path, or null (404).</summary>
-    public string? Script(string path)
+    public string? Script(string path) => Installer(path) ?? Updater(path);
+
+    private string? Installer(string path)
     {
         var match = InstallerPath().Match(path);
         if (!match.Success) return null;
@@ -91,13 +108,39 @@ internal sealed partial class InstallerServer : IAsyncDisposable
             .Replace("@SCRIPT_NAME@", $"install_ov_{match.Groups[2].Value}_node.sh", StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The updater of a release of <see cref="UpdateChain"/> after its first (or <c>latest</c>, when the lab's latest is
+    /// one), else null. The chain goes in as <c>@UPDATE_CHAIN@</c> (the releases, space-separated), the version as
+    /// <c>@OPENVIDU_VERSION@</c>.
+    /// </summary>
+    private string? Updater(string path)
+    {
+        var match = UpdaterPath().Match(path);
+        if (!match.Success) return null;
+        var version = match.Groups[1].Value == "latest" ? _latest : match.Groups[1].Value;
+        var hop = Enumerable.Range(0, UpdateChain.Count).FirstOrDefault(i => UpdateChain[i] == version, -1);
+        if (hop < 1) return null;
+        return _updaterTemplate
+            .Replace("@OPENVIDU_VERSION@", version, StringComparison.Ordinal)
+            .Replace("@UPDATE_CHAIN@", string.Join(' ', UpdateChain), StringComparison.Ordinal);
+    }
+
+    /// <summary>The path of a version's updater: <c>/update/&lt;version&gt;/update.sh</c>.</summary>
+    public static string UpdaterScriptPath(string version) => $"/update/{version}/update.sh";
+
+    /// <summary>Lowercase hex SHA-256 of the bytes served for an updater, untampered; throws for one that is not served.</summary>
+    public string UpdaterSha256(string version) =>
+        Updater(UpdaterScriptPath(version)) is { } script
+            ? Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(script)))
+            : throw new ArgumentException($"The lab serves no updater {version} (it serves {string.Join(", ", UpdateChain.Skip(1))} and latest).", nameof(version));
+
     /// <summary>The path of a version's script: <c>/pro/ha/&lt;version&gt;/install_ov_{master,media}_node.sh</c>.</summary>
     public static string ScriptPath(string version, bool masterNode) =>
         $"/pro/ha/{version}/install_ov_{(masterNode ? "master" : "media")}_node.sh";
 
     /// <summary>Lowercase hex SHA-256 of the bytes served for a script, untampered; throws for a script that is not served.</summary>
     public string Sha256(string version, bool masterNode) =>
-        Script(ScriptPath(version, masterNode)) is { } script
+        Installer(ScriptPath(version, masterNode)) is { } script
             ? Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(script)))
             : throw new ArgumentException($"The lab serves no installer {version} ({(masterNode ? "master" : "media")}).", nameof(version));
 
@@ -154,10 +197,15 @@ internal sealed partial class InstallerServer : IAsyncDisposable
                 (status, body) = ("302 Found", "");
                 location = $"Location: {BaseUrl}{request[1]}\r\n";
             }
-            else if (Script(request[1].Split('?', 2)[0]) is { } script)
+            else if (Installer(request[1].Split('?', 2)[0]) is { } script)
             {
                 (status, body) = ("200 OK", _tampered ? Tamper(script) : script);
                 Interlocked.Increment(ref _downloads);
+            }
+            else if (Updater(request[1].Split('?', 2)[0]) is { } updater)
+            {
+                (status, body) = ("200 OK", _tampered ? Tamper(updater) : updater);
+                Interlocked.Increment(ref _updaterDownloads);
             }
             else
             {
@@ -204,4 +252,7 @@ internal sealed partial class InstallerServer : IAsyncDisposable
 
     [GeneratedRegex(@"^/pro/ha/(latest|3\.\d{1,3}\.\d{1,3})/install_ov_(master|media)_node\.sh$")]
     private static partial Regex InstallerPath();
+
+    [GeneratedRegex(@"^/update/(latest|3\.\d{1,3}\.\d{1,3})/update\.sh$")]
+    private static partial Regex UpdaterPath();
 }

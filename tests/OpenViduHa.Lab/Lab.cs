@@ -52,7 +52,8 @@ public sealed class Lab : IAsyncDisposable
 
     /// <summary>
     /// The lab's stand-in for <c>http://get.openvidu.io</c>, e.g. <c>http://127.0.0.1:41234</c>: set it as the cluster's
-    /// installer base URL. It serves <c>/pro/ha/&lt;X.Y.Z|latest&gt;/install_ov_{master,media}_node.sh</c>.
+    /// installer base URL. It serves <c>/pro/ha/&lt;X.Y.Z|latest&gt;/install_ov_{master,media}_node.sh</c> and the updater,
+    /// <c>/update/&lt;X.Y.Z|latest&gt;/update.sh</c>.
     /// </summary>
     public string InstallerBaseUrl => Server.BaseUrl;
 
@@ -68,6 +69,15 @@ public sealed class Lab : IAsyncDisposable
     /// <summary>How many installer scripts the lab's server has handed out (200 answers, over HTTP and HTTPS).</summary>
     public int InstallerDownloads => Server.Downloads;
 
+    /// <summary>How many updater scripts the lab's server has handed out (200 answers, over HTTP and HTTPS).</summary>
+    public int UpdaterDownloads => Server.UpdaterDownloads;
+
+    /// <summary>
+    /// OpenVidu's updater chain, oldest first: 3.0.0 → 3.1.0 → … → 3.9.0. Each release's updater (served for every release
+    /// but the first) takes a node from the release before it only, one hop per run.
+    /// </summary>
+    public static IReadOnlyList<string> UpdateChain => InstallerServer.UpdateChain;
+
     /// <summary>
     /// Lab-wide fault: while true, the HTTPS server answers every GET or HEAD with <c>302 Found</c> and
     /// <c>Location: http://127.0.0.1:&lt;http port&gt;&lt;same path&gt;</c> (a downgrade to plain HTTP). The HTTP server is unchanged.
@@ -79,8 +89,9 @@ public sealed class Lab : IAsyncDisposable
     }
 
     /// <summary>
-    /// Lab-wide fault: while true, both servers serve every script with one harmless line more (<c># tampered by the lab</c>
-    /// after the first): it still works, but its SHA-256 is no longer <see cref="InstallerSha256"/>.
+    /// Lab-wide fault: while true, both servers serve every script (installers and updaters) with one harmless line more
+    /// (<c># tampered by the lab</c> after the first): it still works, but its SHA-256 is no longer
+    /// <see cref="InstallerSha256"/> (<see cref="UpdaterSha256"/>).
     /// </summary>
     public bool InstallerTampered
     {
@@ -124,6 +135,19 @@ public sealed class Lab : IAsyncDisposable
     /// untampered: what a pinned checksum would hold. Throws <see cref="ArgumentException"/> for a script the lab does not serve.
     /// </summary>
     public string InstallerSha256(string version, bool masterNode) => Server.Sha256(version, masterNode);
+
+    /// <summary>The updater URL of a version (<c>X.Y.Z</c> or <c>latest</c>): <see cref="InstallerBaseUrl"/><c>/update/&lt;version&gt;/update.sh</c>.</summary>
+    public string UpdaterUrl(string version) => InstallerBaseUrl + InstallerServer.UpdaterScriptPath(version);
+
+    /// <summary>The same over HTTPS: <see cref="InstallerHttpsBaseUrl"/><c>/update/&lt;version&gt;/update.sh</c>.</summary>
+    public string UpdaterHttpsUrl(string version) => InstallerHttpsBaseUrl + InstallerServer.UpdaterScriptPath(version);
+
+    /// <summary>
+    /// The lowercase hex SHA-256 of exactly the bytes the servers hand out for an updater (<c>X.Y.Z</c> or <c>latest</c>),
+    /// untampered. Throws <see cref="ArgumentException"/> for one the lab does not serve (the chain's first release, or
+    /// any release off <see cref="UpdateChain"/>).
+    /// </summary>
+    public string UpdaterSha256(string version) => Server.UpdaterSha256(version);
 
     /// <summary>Starts a lab; returns once every node's sshd accepts connections.</summary>
     public static async Task<Lab> StartAsync(LabOptions? options = null, CancellationToken ct = default)
@@ -196,7 +220,7 @@ public sealed class Lab : IAsyncDisposable
         var shared = new NodeImage.Shared(users.Passwd, users.Group, users.Shadow, users.ShadowGid, Keys.AuthorizedKeysFile,
             nodeScript, caBundle, _options.InstallerDelay, NodeImage.UptimeEpochCentiseconds(), _options.RecordCommands, _options.Cpus);
 
-        _server = new InstallerServer(Asset("install_ov_node.sh"), _options.LatestVersion, _certificates);
+        _server = new InstallerServer(Asset("install_ov_node.sh"), Asset("update.sh"), _options.LatestVersion, _certificates);
         _supervisor = Supervisor.Start(supervisorScript, Directory, Id, IdLockFile(Id), _options.KeepFiles, SshdArguments());
 
         var planned = Enumerable.Range(1, _options.Nodes).Select(k => (

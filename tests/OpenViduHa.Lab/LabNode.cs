@@ -16,6 +16,13 @@ public sealed record RecordedCommand(string User, string Command)
 }
 
 /// <summary>
+/// One run of the updater stand-in on a node (<see cref="LabNode.UpdaterRunHistory"/>): the version
+/// <c>deployment-info.yaml</c> held (<c>""</c> when the run ended before reading it: not root, or no file), the updater's
+/// own version, the user id it ran as, its exit code, and when it started and ended (the node's clock, to 10 ms).
+/// </summary>
+public sealed record UpdaterRun(string From, string To, int Uid, int ExitCode, DateTimeOffset Started, DateTimeOffset Ended);
+
+/// <summary>
 /// One machine of the lab: a real sshd on <see cref="Address"/>:22 in a mount (and UTS) namespace of its own, so its
 /// /etc, /opt, /root, /home, /tmp, /run, /var/log and /usr/local are its own. Its private IP is its SSH address.
 /// </summary>
@@ -87,6 +94,35 @@ public sealed class LabNode
             }
             return File.ReadLines(file).Where(l => l.Contains("started=", StringComparison.Ordinal))
                 .Select(l => (Epoch(l, "started"), Epoch(l, "ended"))).ToList();
+        }
+    }
+
+    /// <summary>How many times the updater stand-in ended on this node, successfully or not (non-root and refused runs included).</summary>
+    public int UpdaterRuns
+    {
+        get
+        {
+            var file = Path.Combine(NodeImage.State(_directory), "updater-runs");
+            return File.Exists(file) ? File.ReadLines(file).Count(l => l.Length > 0) : 0;
+        }
+    }
+
+    /// <summary>Every updater run that ended on this node, oldest first (see <see cref="UpdaterRun"/>).</summary>
+    public IReadOnlyList<UpdaterRun> UpdaterRunHistory
+    {
+        get
+        {
+            var file = Path.Combine(NodeImage.State(_directory), "updater-runs");
+            if (!File.Exists(file)) return [];
+            // from=3.0.0 to=3.1.0 uid=0 exit=0 started=1795968000.12 ended=1795968000.45
+            static string Field(string line, string key) =>
+                line.Split(' ').FirstOrDefault(f => f.StartsWith(key + "=", StringComparison.Ordinal))?[(key.Length + 1)..] ?? "";
+            static DateTimeOffset Epoch(string value) =>
+                DateTimeOffset.UnixEpoch.AddSeconds(double.Parse(value, CultureInfo.InvariantCulture));
+            return File.ReadLines(file).Where(l => l.Contains(" ended=", StringComparison.Ordinal))
+                .Select(l => new UpdaterRun(Field(l, "from"), Field(l, "to"), int.Parse(Field(l, "uid"), CultureInfo.InvariantCulture),
+                    int.Parse(Field(l, "exit"), CultureInfo.InvariantCulture), Epoch(Field(l, "started")), Epoch(Field(l, "ended"))))
+                .ToList();
         }
     }
 
@@ -301,6 +337,20 @@ public sealed class LabNode
     public void BannerlessInstaller() => WriteState("installer-no-banner", "");
 
     /// <summary>
+    /// The updater fails once it has done part of its work, as one that could not pull its images would: it gets past the
+    /// version check, stops the service, makes the backup (<c>/opt/openvidu/backups/&lt;date&gt;_&lt;old version&gt;/</c>,
+    /// complete) and waits its delay; on the hop that migrates the layout (3.1.0 to 3.2.0) it also writes the new config
+    /// files (<c>config/…</c>, 0600) but leaves <c>.env</c> in place; then it prints <paramref name="message"/> on stderr
+    /// and exits 1. <c>deployment-info.yaml</c> and the lab's <c>installed</c> still say the old version (so the same
+    /// updater can run again); on any other hop nothing but the backup has changed. The service stays stopped.
+    /// </summary>
+    public void FailUpdater(string message) => WriteState("updater-fail", message.TrimEnd('\n') + "\n");
+
+    /// <summary>The updater takes <paramref name="delay"/> (after its backup) instead of the lab's <see cref="LabOptions.InstallerDelay"/>.</summary>
+    public void SlowUpdater(TimeSpan delay) =>
+        WriteState("updater-delay", delay.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "\n");
+
+    /// <summary>
     /// A started service prints its configuration: <c>systemctl start|restart openvidu</c>, once the service runs, print each
     /// <c>KEY=value</c> line of the node's OpenVidu config files (secrets included) as <c>openvidu: KEY=value</c> on stdout.
     /// </summary>
@@ -360,12 +410,13 @@ public sealed class LabNode
     }
 
     /// <summary>
-    /// Clears every fault switch (installer failure, delay, echo and missing banner, verbose service, restarting container,
-    /// stale media stats, closed ports).
+    /// Clears every fault switch (installer failure, delay, echo and missing banner, updater failure and delay, verbose
+    /// service, restarting container, stale media stats, closed ports).
     /// </summary>
     public void ClearFaults()
     {
-        foreach (var name in new[] { "installer-fail", "installer-delay", "installer-echo", "installer-no-banner", "service-verbose", "restarting-container", "media-stats-stale" })
+        foreach (var name in new[] { "installer-fail", "installer-delay", "installer-echo", "installer-no-banner", "updater-fail", "updater-delay",
+                     "service-verbose", "restarting-container", "media-stats-stale" })
             DeleteState(name);
         lock (_portsLock)
         {

@@ -132,6 +132,7 @@ internal static class NodeImage
             $"LAB_UPTIME_EPOCH_CS={shared.UptimeEpochCentiseconds.ToString(CultureInfo.InvariantCulture)}\n", File644);
         // Every run counts, a refused non-root one too: anyone may append.
         Tools.WriteFile(Path.Combine(state, "installer-runs"), "", File644 | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite);
+        Tools.WriteFile(Path.Combine(state, "updater-runs"), "", File644 | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite);
         if (shared.RecordCommands)
         {
             Tools.WriteFile(Path.Combine(state, Path.GetFileName(RecorderPath)), Recorder, Dir755);

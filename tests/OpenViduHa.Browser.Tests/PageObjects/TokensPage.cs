@@ -22,6 +22,8 @@ public sealed class TokensPage(IPage page)
         {
             await page.GetByTestId("token-scope").ClickAsync();
             await page.GetByRole(AriaRole.Option, new() { Name = scope, Exact = true }).ClickAsync();
+            // The choice reaches the server with the click; its help text below the field says it arrived.
+            await Assertions.Expect(page.GetByText(scope == "operate" ? "Plus jobs, cancel, retry" : "Everything: cluster edits")).ToBeVisibleAsync();
         }
         await page.GetByTestId("create-token").ClickAsync();
     }

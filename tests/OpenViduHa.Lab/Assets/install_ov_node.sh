@@ -3,8 +3,9 @@
 #
 # The lab serves it at <lab>/pro/ha/@OPENVIDU_VERSION@/@SCRIPT_NAME@, the real one's URL layout. Like the real one it
 # must run as root, takes its flags as --flag=value (or bare), re-splits them ($*), refuses unknown and missing
-# flags, exits non-zero on any failure, writes this generation's config files under /opt/openvidu and the systemd unit
-# openvidu, prints the real banners and starts nothing. In place of Docker it sleeps a few seconds.
+# flags, exits non-zero on any failure, writes this generation's config files under /opt/openvidu,
+# /opt/openvidu/deployment-info.yaml (the version the updater reads) and the systemd unit openvidu, prints the real
+# banners and starts nothing. In place of Docker it sleeps a few seconds.
 # It is stricter than the real one on one point: every secret the cluster shares is required, because a secret
 # generated per node would silently split the cluster.
 # Lab state: /usr/local/lib/ovha-lab (node.env, installer-fail, installer-delay, installer-echo, installer-no-banner,
@@ -350,6 +351,9 @@ else
   } > /opt/openvidu/config/node/media_node.env
 fi
 umask 022
+
+# What the updater reads (update.sh: the installed version, and where it runs); no secret in it. 0644.
+printf '%s\n' "version: \"$OPENVIDU_VERSION\"" 'environment: on_premise' > /opt/openvidu/deployment-info.yaml
 
 if [ "$SCRIPT_ROLE" = master-node ]; then NODE_TITLE='Master Node'; else NODE_TITLE='Media Node'; fi
 printf '%s\n' \
