@@ -131,7 +131,15 @@ public sealed class PanelChromeTests() : OwnPanelTest("chrome", "chrome-test-pas
         await Expect(banner).ToBeHiddenAsync();
 
         // Act
-        await server.DisposeAsync();
+        try
+        {
+            await server.DisposeAsync();
+        }
+        catch (OperationCanceledException)
+        {
+            // The open page's connection holds the stop until the host's shutdown timeout on a loaded machine; Hangfire then
+            // reports the cut short wait. The panel is stopped all the same (CI on f9c1ff3).
+        }
 
         // Assert: Blazor uses the panel's banner (its stock box would be another element).
         await Expect(banner).ToBeVisibleAsync(new() { Timeout = 20_000 });
