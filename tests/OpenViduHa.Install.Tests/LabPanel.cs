@@ -137,6 +137,14 @@ public sealed class LabPanel : IAsyncDisposable
 
     public async Task<JsonObject> RunJobAsync(int clusterId, string kind, int? nodeId = null) => await WaitAsync(await StartJobOkAsync(clusterId, kind, nodeId));
 
+    /// <summary>An upgrade job to <paramref name="targetVersion"/>, run to its end.</summary>
+    public async Task<JsonObject> RunUpgradeAsync(int clusterId, string targetVersion)
+    {
+        var response = await Api.PostAsJsonAsync($"/api/clusters/{clusterId}/jobs", new { kind = "upgrade", targetVersion }, Json);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        return await WaitAsync((await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>());
+    }
+
     public async Task<string> LogTextAsync(int jobId)
     {
         var lines = await Api.GetFromJsonAsync<JsonArray>($"/api/jobs/{jobId}/log?after=0");

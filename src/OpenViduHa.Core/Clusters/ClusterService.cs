@@ -262,6 +262,34 @@ public sealed class ClusterService(
         }
     }
 
+    /// <summary>
+    /// Every node finished an upgrade hop: the cluster runs <paramref name="version"/> from now on (artifacts, checks and
+    /// later installs follow it). The installer pins were for the old version: they go.
+    /// </summary>
+    /// <param name="newSecrets">Secrets the new generation needs that the old one had not (made by the upgrade and already on the nodes).</param>
+    public async Task RecordUpgradeAsync(int clusterId, OpenViduVersion version, string actor, IReadOnlyDictionary<string, string> newSecrets, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var cluster = await db.Clusters.FirstAsync(c => c.Id == clusterId, ct);
+        audit.Add(db, actor, "cluster.upgraded", cluster.Name, $"OpenVidu {cluster.OpenviduVersion} to {version}");
+        if (OpenViduVersion.TryParse(cluster.OpenviduVersion, out var from) && from.Generation != version.Generation)
+        {
+            // The default app changes with the generation; secrets only the old one had go, the new ones come in.
+            cluster.Modules = string.Join(',', SplitModules(cluster.Modules).Select(m => m == Modules.App ? Modules.OpenViduMeet : m));
+            var stored = protector.Unprotect<ClusterSecretsPayload>(cluster.ProtectedSecrets);
+            var keep = Secrets.SecretCatalog.For(version.Generation).Select(d => d.Key).ToHashSet(StringComparer.Ordinal);
+            var secrets = stored.Secrets.Where(s => keep.Contains(s.Key)).ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal);
+            foreach (var (key, value) in newSecrets) secrets[key] = value;
+            cluster.ProtectedSecrets = protector.Protect(stored with { Secrets = secrets });
+        }
+        cluster.OpenviduVersion = version.ToString();
+        cluster.MasterInstallerSha256 = null;
+        cluster.MediaInstallerSha256 = null;
+        cluster.UpdatedAt = clock.GetUtcNow();
+        cluster.Revision++;
+        await db.SaveChangesAsync(ct);
+    }
+
     /// <summary>What a fetch-installer-digests job read through <paramref name="via"/>: shown for the operator to pin, never trusted as is.</summary>
     public async Task RecordFetchedInstallerAsync(int clusterId, string? master, string? media, string via, CancellationToken ct = default)
     {

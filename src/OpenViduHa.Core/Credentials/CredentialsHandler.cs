@@ -194,6 +194,17 @@ public sealed class CredentialsHandler(NodeOps ops, PrivateFiles privateFiles, S
         }
     }
 
+    /// <summary>
+    /// Sets <paramref name="values"/> in one of a node's config files the way distribution does (a backup first, the new
+    /// content through a root-only file, installed 0600 and renamed over the old one); other keys stay as they are.
+    /// </summary>
+    internal async Task SetValuesAsync(JobRun run, ISshSession session, string file, IEnumerable<KeyValuePair<string, string>> values, string stamp)
+    {
+        var current = await ReadAsync(run, session, file) ?? throw new InvalidOperationException($"{file} does not exist.");
+        var updated = EnvFile.Update(current, values);
+        if (updated != current) await WriteAtomicAsync(run, session, file, updated, stamp);
+    }
+
     /// <summary>Puts a file's backup of this job back in its place, atomically, keeping the backup.</summary>
     private async Task RestoreAsync(JobRun run, ISshSession session, string file, string stamp)
     {

@@ -175,6 +175,9 @@ public sealed class JobEntity
     /// <summary>Set by the cancel call; the runner sees it between steps and through its token.</summary>
     public bool CancelRequested { get; set; }
 
+    /// <summary><see cref="Jobs.JobParameters"/> as JSON (an upgrade's target version); null when the kind takes none.</summary>
+    public string? Parameters { get; set; }
+
     public List<JobNodeEntity> Nodes { get; set; } = [];
 }
 

@@ -32,7 +32,7 @@ public sealed class JobContext(
 
     private readonly SemaphoreSlim _write = new(1, 1);
     private readonly object _gate = new();
-    private readonly string[] _secrets = secretValues.Where(s => s.Length >= 4).OrderByDescending(s => s.Length).ToArray();
+    private string[] _secrets = secretValues.Where(s => s.Length >= 4).OrderByDescending(s => s.Length).ToArray();
     private List<JobLogLine> _pendingLines = [];
     private List<(int NodeId, NodeJobState State, string? Message, string? Details, DateTimeOffset At)> _pendingNodes = [];
     private int _seq = lastSeq;
@@ -132,10 +132,16 @@ public sealed class JobContext(
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
+    /// <summary>Secrets the job made itself (an upgrade's new app credentials): redacted from then on like the cluster's.</summary>
+    public void AddSecrets(IEnumerable<string> values)
+    {
+        lock (_gate) _secrets = _secrets.Concat(values.Where(s => s.Length >= 4)).OrderByDescending(s => s.Length).ToArray();
+    }
+
     /// <summary>Blanks every secret of the cluster out of a line: output that echoes a value never reaches the log.</summary>
     public string Redact(string text)
     {
-        foreach (var secret in _secrets)
+        foreach (var secret in Volatile.Read(ref _secrets))
         {
             if (text.Contains(secret, StringComparison.Ordinal)) text = text.Replace(secret, "***", StringComparison.Ordinal);
         }

@@ -55,6 +55,14 @@ public static partial class JobImpacts
             JobKind.Preflight => new(false, "Preflight", "Reads every machine (nothing is changed) and records host keys to confirm.", "Preflight"),
             JobKind.CheckCredentials => new(false, "Check credentials", "Reads every node's credentials and compares them with the panel's (nothing is changed).", "Check credentials"),
             JobKind.FetchInstallerDigests => new(false, "Fetch installer digests", "Reads the installer scripts from one master (nothing is changed).", "Fetch"),
+            // The plan (Upgrade.UpgradePlan.Steps) says what an upgrade does, hop by hop: shown beside this.
+            JobKind.Upgrade => new(true, "Upgrade every node?",
+                $"Stops every node ({mediaText}, then {masters}): the cluster is down until the last hop is done and the masters are healthy again. " +
+                "Each node's files are backed up by OpenVidu's updater first; a failed hop can be rolled back.",
+                "Upgrade"),
+            JobKind.RollbackUpgrade => new(true, "Roll the failed upgrade back?",
+                $"Stops every node, puts back each node's backup of the upgrade that failed, and starts {masters}, then {(media.Count == 0 ? "no media node" : mediaText)} on the cluster's version.",
+                "Roll back"),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
     }

@@ -20,6 +20,17 @@ public enum JobKind
     [JsonStringEnumMemberName("check-credentials")] CheckCredentials,
     [JsonStringEnumMemberName("distribute-credentials")] DistributeCredentials,
     [JsonStringEnumMemberName("fetch-installer-digests")] FetchInstallerDigests,
+    [JsonStringEnumMemberName("upgrade")] Upgrade,
+    [JsonStringEnumMemberName("rollback-upgrade")] RollbackUpgrade,
+}
+
+/// <summary>What some kinds of job need besides the cluster and the node (stored with the job as JSON).</summary>
+public sealed record JobParameters
+{
+    /// <summary>upgrade: the release to end on (X.Y.Z).</summary>
+    public string? TargetVersion { get; init; }
+
+    public static JobParameters None { get; } = new();
 }
 
 public enum JobState
@@ -68,6 +79,9 @@ public static class JobKinds
 
     /// <summary>Jobs that take an optional nodeId (the whole cluster, or the first master for installer digests, without it).</summary>
     public static bool MayTargetNode(this JobKind kind) => kind is JobKind.Preflight or JobKind.CheckCredentials or JobKind.FetchInstallerDigests;
+
+    /// <summary>Jobs that act on the whole cluster at once: a retry runs them on every node again, not only on those that failed.</summary>
+    public static bool WholeCluster(this JobKind kind) => kind is JobKind.Upgrade or JobKind.RollbackUpgrade;
 
     /// <summary>Jobs aimed at one node.</summary>
     public static bool NeedsNode(this JobKind kind) => kind is JobKind.AddNode or JobKind.ReinstallNode or JobKind.Restart or JobKind.Start or JobKind.Stop;

@@ -35,6 +35,10 @@ public sealed class JobOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Free disk an upgrade wants under /opt/openvidu on every node before it stops anything (the new images).</summary>
+    [Range(0, 10_000)]
+    public int UpgradeMinFreeDiskGiB { get; set; } = 10;
+
     /// <summary>Most nodes worked on at once.</summary>
     [Range(1, 512)]
     public int MaxParallelNodes { get; set; } = 32;

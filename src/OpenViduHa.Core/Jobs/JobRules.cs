@@ -8,7 +8,7 @@ public static class JobRules
 {
     /// <summary>Why the job may not run now, or null.</summary>
     /// <param name="retry">A retry of an earlier job's failed nodes (they may have installed before failing later).</param>
-    public static string? Check(JobKind kind, ClusterEntity cluster, IReadOnlyList<NodeEntity> nodes, NodeEntity? target, bool retry = false)
+    public static string? Check(JobKind kind, ClusterEntity cluster, IReadOnlyList<NodeEntity> nodes, NodeEntity? target, bool retry = false, JobParameters? parameters = null)
     {
         if (kind is JobKind.Preflight) return null;
 
@@ -30,6 +30,12 @@ public static class JobRules
                 or JobKind.CheckCredentials or JobKind.DistributeCredentials
                 when nodes.Where(n => n.Role == NodeRole.Master).Any(n => n.InstalledAt is null):
                 return $"Cluster '{cluster.Name}' is not installed yet: run install first.";
+            case JobKind.Upgrade or JobKind.RollbackUpgrade when nodes.Where(n => n.InstalledAt is null).Select(n => n.Name).ToList() is { Count: > 0 } fresh:
+                return $"{string.Join(", ", fresh)} {(fresh.Count == 1 ? "is" : "are")} not installed: every node of a cluster runs one version, so an upgrade needs them all installed " +
+                       "(install them, or remove a media node that is not needed). A cluster never installed changes its version in the wizard.";
+            case JobKind.Upgrade:
+                if (!OpenViduVersion.TryParse(cluster.OpenviduVersion, out var from)) return $"Cluster '{cluster.Name}' holds the unreadable version '{cluster.OpenviduVersion}'.";
+                return Upgrade.UpgradeChain.Plan(from, parameters?.TargetVersion).Refusal;
         }
         return null;
     }

@@ -20,6 +20,9 @@ public sealed record JobNode(int Id, NodeDefinition Definition, SshTarget Ssh)
 /// <summary>Everything a handler needs for one run.</summary>
 public sealed record JobRun(JobContext Context, JobKind Kind, ClusterDefinition Cluster, IReadOnlyList<JobNode> Scope, IReadOnlyList<JobNode> AllNodes)
 {
+    /// <summary>What the kind needs besides the cluster and the nodes (an upgrade's target).</summary>
+    public JobParameters Parameters { get; init; } = JobParameters.None;
+
     public CancellationToken Cancellation => Context.Cancellation;
 
     /// <summary>Nodes whose leftovers of earlier jobs this run has already removed (once per node and run).</summary>
@@ -71,6 +74,7 @@ public sealed class JobRunner(
         int clusterId;
         JobKind kind;
         List<int> scopeIds;
+        JobParameters parameters;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
             var job = await db.Jobs.AsNoTracking().Include(j => j.Nodes).FirstOrDefaultAsync(j => j.Id == jobId, ct);
@@ -80,6 +84,7 @@ public sealed class JobRunner(
                 return;
             }
             (clusterId, kind, scopeIds) = (job.ClusterId, job.Kind, job.Nodes.OrderBy(n => n.Id).Select(n => n.NodeId).ToList());
+            parameters = JobService.ReadParameters(job.Parameters);
         }
 
         // Registered before the job counts as running, so a cancel from now on always reaches it.
@@ -122,7 +127,7 @@ public sealed class JobRunner(
             .ToList();
         var lastSeq = await LastSeqAsync(jobId);
         var context = new JobContext(jobId, clusterId, dbFactory, notifier, clock, secrets, lastSeq, cancellation.Token, ct);
-        var run = new JobRun(context, kind, cluster, scopeIds.Select(id => allNodes.First(n => n.Id == id)).ToList(), allNodes);
+        var run = new JobRun(context, kind, cluster, scopeIds.Select(id => allNodes.First(n => n.Id == id)).ToList(), allNodes) { Parameters = parameters };
         if (await CancelRequestedAsync(jobId)) cancellations.Cancel(jobId);
 
         string? failure = null;

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -17,10 +18,17 @@ public sealed class JobService(
     TimeProvider clock,
     ILogger<JobService> logger)
 {
+    private static readonly JsonSerializerOptions ParameterJson = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
+    /// <summary>A job's stored parameters (none when the kind takes none).</summary>
+    public static JobParameters ReadParameters(string? json) =>
+        string.IsNullOrEmpty(json) ? JobParameters.None : JsonSerializer.Deserialize<JobParameters>(json, ParameterJson) ?? JobParameters.None;
+
     private static readonly SemaphoreSlim EnqueueLock = new(1, 1);
 
     /// <returns>The job's id; or refused (the request, or a rule the cluster's state breaks), not found, or a conflict with a changing job.</returns>
-    public async Task<Outcome> EnqueueAsync(int clusterId, JobKind kind, int? nodeId, string actor, IReadOnlyCollection<int>? onlyNodes = null, int? retryOf = null, CancellationToken ct = default)
+    public async Task<Outcome> EnqueueAsync(int clusterId, JobKind kind, int? nodeId, string actor, IReadOnlyCollection<int>? onlyNodes = null, int? retryOf = null,
+        JobParameters? parameters = null, CancellationToken ct = default)
     {
         // One writer at a time decides "is another changing job running?", so two clicks cannot both pass.
         await EnqueueLock.WaitAsync(ct);
@@ -47,7 +55,8 @@ public sealed class JobService(
 
             if (kind.Changes() && await BlockingAsync(db, cluster, ct) is { } blocking) return Outcome.Conflict(blocking);
 
-            if (JobRules.Check(kind, cluster, nodes, target, retry: retryOf is not null) is { } refusal) return Outcome.Refused(refusal);
+            parameters ??= JobParameters.None;
+            if (JobRules.Check(kind, cluster, nodes, target, retry: retryOf is not null, parameters) is { } refusal) return Outcome.Refused(refusal);
 
             var scope = JobRules.NodesFor(kind, nodes, target);
             if (onlyNodes is not null) scope = scope.Where(n => onlyNodes.Contains(n.Id)).ToList();
@@ -61,6 +70,7 @@ public sealed class JobService(
                 CreatedBy = actor,
                 CreatedAt = now,
                 RetryOfJobId = retryOf,
+                Parameters = parameters == JobParameters.None ? null : JsonSerializer.Serialize(parameters, ParameterJson),
                 Nodes = scope.Select(n => new JobNodeEntity { NodeId = n.Id, NodeName = n.Name, State = NodeJobState.Pending, UpdatedAt = now }).ToList(),
             };
             await using (var transaction = await db.Database.BeginTransactionAsync(ct))
@@ -209,7 +219,7 @@ public sealed class JobService(
             return Outcome.Conflict($"Job {jobId} is {job.State.Lower()}: only failed, cancelled or interrupted jobs are retried.");
         var failed = job.Nodes.Where(n => n.State is not (NodeJobState.Succeeded or NodeJobState.Warning)).Select(n => n.NodeId).ToList();
         if (failed.Count == 0) return Outcome.Conflict($"Every node of job {jobId} succeeded: nothing to retry.");
-        return await EnqueueAsync(job.ClusterId, job.Kind, job.NodeId, actor, failed, jobId, ct);
+        return await EnqueueAsync(job.ClusterId, job.Kind, job.NodeId, actor, job.Kind.WholeCluster() ? null : failed, jobId, ReadParameters(job.Parameters), ct);
     }
 
     /// <summary>At start: a job that was running when the panel stopped did not finish. Mark it so, keep node states.</summary>
@@ -247,7 +257,10 @@ public sealed class JobService(
     internal static JobView ToView(JobEntity job) => new(
         job.Id, job.ClusterId, job.Kind, job.NodeId, job.State, job.Message, job.CreatedBy, job.CreatedAt, job.StartedAt, job.FinishedAt,
         job.RetryOfJobId,
-        job.Nodes.OrderBy(n => n.Id).Select(n => new JobNodeView(n.NodeId, n.NodeName, n.State, n.Message, n.Details)).ToList());
+        job.Nodes.OrderBy(n => n.Id).Select(n => new JobNodeView(n.NodeId, n.NodeName, n.State, n.Message, n.Details)).ToList())
+    {
+        TargetVersion = ReadParameters(job.Parameters).TargetVersion,
+    };
 }
 
 /// <summary>Cancellation sources of the jobs running in this process.</summary>

@@ -15,6 +15,11 @@ public sealed record JobView(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
     int? RetryOf,
-    IReadOnlyList<JobNodeView> Nodes);
+    IReadOnlyList<JobNodeView> Nodes)
+{
+    /// <summary>upgrade: the release it ends on (left out of the JSON for other kinds).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? TargetVersion { get; init; }
+}
 
 public sealed record JobLogLineView(int Seq, DateTimeOffset At, string? Node, string Text);

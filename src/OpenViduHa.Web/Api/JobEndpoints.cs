@@ -10,7 +10,8 @@ namespace OpenViduHa.Web.Api;
 
 public static class JobEndpoints
 {
-    public sealed record JobRequest(string? Kind, int? NodeId);
+    /// <param name="TargetVersion">upgrade: the release to end on (X.Y.Z); see GET /api/clusters/{id}/upgrade-plan.</param>
+    public sealed record JobRequest(string? Kind, int? NodeId, string? TargetVersion = null);
     public sealed record JobAccepted(int Id);
     public sealed record HostKeyRequest(string? Fingerprint, bool Replace);
     public sealed record NodeAdded(int Id, IReadOnlyList<string> Warnings);
@@ -27,7 +28,10 @@ public static class JobEndpoints
             {
                 if (!JobKinds.TryParse(request.Kind, out var kind))
                     return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["kind"] = [$"Use one of: {string.Join(", ", JobKinds.All)}."] }, title: "Unknown job kind.");
-                return Answer(await jobs.EnqueueAsync(id, kind, request.NodeId, http.User.Actor(), ct: ct));
+                var parameters = new JobParameters { TargetVersion = kind == JobKind.Upgrade ? request.TargetVersion?.Trim() : null };
+                if (kind == JobKind.Upgrade && string.IsNullOrEmpty(parameters.TargetVersion))
+                    return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["targetVersion"] = ["Give the release to upgrade to (X.Y.Z)."] }, title: "An upgrade needs its target.");
+                return Answer(await jobs.EnqueueAsync(id, kind, request.NodeId, http.User.Actor(), parameters: parameters, ct: ct));
             })
             .Produces<JobAccepted>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status404NotFound)

@@ -52,6 +52,7 @@ public static class JobsExtensions
         builder.Services.AddSingleton<IJobHandler, InstallHandler>();
         builder.Services.AddSingleton<IJobHandler, PreflightHandler>();
         builder.Services.AddSingleton<IJobHandler, InstallerDigestsHandler>();
+        builder.Services.AddSingleton<IJobHandler, OpenViduHa.Core.Upgrade.UpgradeHandler>();
         builder.Services.AddSingleton<IJobHandler>(sp => sp.GetRequiredService<ServiceHandler>());
         builder.Services.AddSingleton<IJobHandler>(sp => sp.GetRequiredService<CredentialsHandler>());
     }

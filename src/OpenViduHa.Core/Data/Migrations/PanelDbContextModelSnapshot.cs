@@ -214,6 +214,9 @@ namespace OpenViduHa.Core.Data.Migrations
                     b.Property<int?>("NodeId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Parameters")
+                        .HasColumnType("TEXT");
+
                     b.Property<int?>("RetryOfJobId")
                         .HasColumnType("INTEGER");
 
