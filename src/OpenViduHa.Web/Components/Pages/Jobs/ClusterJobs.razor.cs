@@ -19,6 +19,9 @@ public sealed partial class ClusterJobs
     /// <summary>The cluster's nodes: a job that interrupts service names them when it asks for confirmation.</summary>
     [Parameter, EditorRequired] public IReadOnlyList<NodeView> Nodes { get; set; } = [];
 
+    /// <summary>The cluster's OpenVidu version: where an upgrade starts.</summary>
+    [Parameter, EditorRequired] public string Version { get; set; } = "";
+
     /// <summary>A job started elsewhere on the page (a node's menu, "Fetch digests"): shown selected, and again whenever it changes.</summary>
     [Parameter] public int? FollowJobId { get; set; }
 
@@ -62,11 +65,26 @@ public sealed partial class ClusterJobs
         await SelectAsync(follow);
     }
 
+    /// <summary>The newest upgrade of the cluster did not finish: its rollback is offered (the cluster is on the hop's old version).</summary>
+    private bool FailedUpgrade => _jobs.FirstOrDefault(j => j.Kind is JobKind.Upgrade or JobKind.RollbackUpgrade) is { Kind: JobKind.Upgrade, State: JobState.Failed or JobState.Cancelled or JobState.Interrupted };
+
+    private async Task UpgradeAsync()
+    {
+        if (!OpenViduVersion.TryParse(Version, out var from)) return;
+        if (await UpgradeDialog.AskAsync(Dialogs, from, JobImpacts.Of(JobKind.Upgrade, Nodes)) is not { } target) return;
+        await EnqueueAsync(JobKind.Upgrade, null, new JobParameters { TargetVersion = target });
+    }
+
     private async Task StartAsync(JobKind kind, int? nodeId = null)
     {
         if (!await ConfirmJobDialog.AskAsync(Dialogs, JobImpacts.Of(kind, Nodes, Nodes.FirstOrDefault(n => n.Id == nodeId)))) return;
+        await EnqueueAsync(kind, nodeId, null);
+    }
+
+    private async Task EnqueueAsync(JobKind kind, int? nodeId, JobParameters? parameters)
+    {
         var actor = (await AuthenticationState).User.Actor();
-        var result = await Jobs.EnqueueAsync(ClusterId, kind, nodeId, actor);
+        var result = await Jobs.EnqueueAsync(ClusterId, kind, nodeId, actor, parameters: parameters);
         if (!result.Succeeded)
         {
             _error = result.Message;
