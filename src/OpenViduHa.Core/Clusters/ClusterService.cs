@@ -188,6 +188,7 @@ public sealed class ClusterService(
         if (!result.IsValid) return (Outcome.Invalid(result.Errors, result.Warnings), false, []);
         if (spec.InstallerSha256 is null) result = KeepInstallerPins(entity, result);
         if (InstalledMastersChanged(entity, result) is { } frozen) return (Outcome.Invalid(frozen, result.Warnings), false, []);
+        if (InstalledMediaChanged(entity, result) is { } running) return (Outcome.Invalid(running, result.Warnings), false, []);
         if (PinsReplaced(entity, result) is { } repinned) return (Outcome.Invalid(repinned, result.Warnings), false, []);
         if (await db.Clusters.AnyAsync(c => c.Name == result.Definition!.Name && c.Id != id, ct)) return (NameTaken(result), false, []);
 
@@ -290,6 +291,47 @@ public sealed class ClusterService(
         await db.SaveChangesAsync(ct);
     }
 
+    /// <summary>
+    /// A remove-node job took a media node out of the cluster: it leaves the definition. The nodes after it move up
+    /// (names follow position: media-3 becomes media-2); the new names are returned as old → new.
+    /// </summary>
+    public async Task<IReadOnlyList<(string From, string To)>> RemoveNodeAsync(int clusterId, int nodeId, string actor, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var cluster = await LoadAsync(db, clusterId, tracking: true, ct) ?? throw new InvalidOperationException($"There is no cluster {clusterId}.");
+        var node = cluster.Nodes.FirstOrDefault(n => n.Id == nodeId);
+        if (node is null) return [];
+        audit.Add(db, actor, "node.removed", cluster.Name, $"{node.Name} ({node.PrivateIp})");
+        cluster.Nodes.Remove(node);
+        db.Nodes.Remove(node);
+        var renamed = new List<(string, string)>();
+        int masters = 0, media = 0;
+        for (var i = 0; i < cluster.Nodes.Count; i++)
+        {
+            var n = cluster.Nodes[i];
+            var name = n.Role == NodeRole.Master ? $"master-{++masters}" : $"media-{++media}";
+            if (name != n.Name) renamed.Add((n.Name, name));
+            (n.Ordinal, n.Name) = (i, name);
+        }
+        cluster.UpdatedAt = clock.GetUtcNow();
+        cluster.Revision++;
+        await db.SaveChangesAsync(ct);
+        return renamed;
+    }
+
+    /// <summary>A set-public-ip job's media node took its new public IP: the definition (artifacts, later installs) follows.</summary>
+    public async Task RecordPublicIpAsync(int clusterId, int nodeId, string publicIp, string actor, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var cluster = await LoadAsync(db, clusterId, tracking: true, ct) ?? throw new InvalidOperationException($"There is no cluster {clusterId}.");
+        var node = cluster.Nodes.First(n => n.Id == nodeId);
+        audit.Add(db, actor, "node.public-ip", cluster.Name, $"{node.Name}: {node.PublicIp ?? "detected"} to {publicIp}");
+        node.PublicIp = publicIp;
+        cluster.UpdatedAt = clock.GetUtcNow();
+        cluster.Revision++;
+        await db.SaveChangesAsync(ct);
+    }
+
     /// <summary>What a fetch-installer-digests job read through <paramref name="via"/>: shown for the operator to pin, never trusted as is.</summary>
     public async Task RecordFetchedInstallerAsync(int clusterId, string? master, string? media, string via, CancellationToken ct = default)
     {
@@ -345,6 +387,36 @@ public sealed class ClusterService(
             errors.Add($"nodes[{i}].ssh.hostKeyFingerprint", $"{stored.Name} is pinned to {pinned}. Re-pin it explicitly (node actions, or POST /api/nodes/{stored.Id}/host-key with replace) if the machine was rebuilt.");
         }
         return errors;
+    }
+
+    /// <summary>
+    /// An installed media node runs and announces its public IP: dropping it from the definition, or changing its public
+    /// IP there, would leave the machine doing something else than the panel says. Jobs do both, on the machine too.
+    /// </summary>
+    private static ValidationErrors? InstalledMediaChanged(ClusterEntity entity, ClusterValidationResult result)
+    {
+        var kept = result.Nodes.Where(n => n.Id is not null).ToDictionary(n => n.Id!.Value);
+        var errors = new ValidationErrors();
+        foreach (var node in entity.Nodes.Where(n => n.Role == NodeRole.Media && n.InstalledAt is not null))
+        {
+            if (!kept.TryGetValue(node.Id, out var now))
+            {
+                errors.Add("nodes", $"{node.Name} is installed: take it out with a remove-node job (it drains its rooms, stops it, then removes it), not by editing.");
+                continue;
+            }
+            if (now.Node.PublicIp != node.PublicIp)
+            {
+                var at = $"nodes[{IndexOf(result.Nodes, now)}].publicIp";
+                errors.Add(at, $"{node.Name} is installed with {(node.PublicIp is null ? "a detected public IP" : node.PublicIp)}: change it with a set-public-ip job (it reinstalls the node{(result.Definition!.Generation == InstallerGeneration.Current ? " and then the masters" : "")}), not by editing.");
+            }
+        }
+        return errors.IsEmpty ? null : errors;
+
+        static int IndexOf(IReadOnlyList<ValidatedNode> nodes, ValidatedNode node)
+        {
+            for (var i = 0; i < nodes.Count; i++) if (ReferenceEquals(nodes[i], node)) return i;
+            return -1;
+        }
     }
 
     /// <summary>

@@ -74,6 +74,9 @@ public sealed class NodeEntity
     /// <summary>When the installer last completed on this node.</summary>
     public DateTimeOffset? InstalledAt { get; set; }
 
+    /// <summary>Since when a remove-node job has been taking this media node out of the cluster (null: not leaving).</summary>
+    public DateTimeOffset? LeavingSince { get; set; }
+
     /// <summary>Private key, passphrase, password and sudo password as JSON, encrypted with Data Protection.</summary>
     public required string ProtectedCredentials { get; set; }
 }

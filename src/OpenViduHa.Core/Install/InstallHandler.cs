@@ -49,7 +49,7 @@ public sealed class InstallHandler(NodeOps ops, PrivateFiles privateFiles, Servi
         {
             await ops.ForEachAsync(masters, async node =>
             {
-                if (await InstallAndStartAsync(run, node, sessions, MasterStarted)) Interlocked.Increment(ref mastersUp);
+                if (await InstallAndStartAsync(run, run.Cluster, node, sessions, MasterStarted)) Interlocked.Increment(ref mastersUp);
             });
         }
 
@@ -63,12 +63,27 @@ public sealed class InstallHandler(NodeOps ops, PrivateFiles privateFiles, Servi
                 await run.Context.SetNodeAsync(node.Id, NodeJobState.Skipped, $"Not installed: only {mastersUp + installedElsewhere} of 4 masters are up, media nodes need at least {MastersNeededForMedia}. Retry after fixing the masters.");
             return;
         }
-        await ops.ForEachAsync(media, node => InstallAndStartAsync(run, node, sessions, installerStarted: null));
+        await ops.ForEachAsync(media, node => InstallAndStartAsync(run, run.Cluster, node, sessions, installerStarted: null));
+    }
+
+    /// <summary>
+    /// One installed node installed again from <paramref name="cluster"/> (which may differ from the run's: a new public
+    /// IP), restarted and healthy. The node's outcome is recorded on it (running while it works, failed when it fails);
+    /// true when it is healthy again.
+    /// </summary>
+    public async Task<bool> ReinstallAsync(JobRun run, ClusterDefinition cluster, JobNode node)
+    {
+        await using var sessions = new SessionPool(ops, run);
+        sessions.Open([node]);
+        return await InstallAndStartAsync(run, cluster, node, sessions, installerStarted: null, reinstall: true, finalState: NodeJobState.Running);
     }
 
     /// <summary>One node, start to finish. Never throws for the node's own failure: it is recorded on the node.</summary>
     /// <param name="installerStarted">Called once: when the installer prints its first line, or when the node is done without it.</param>
-    private async Task<bool> InstallAndStartAsync(JobRun run, JobNode node, SessionPool sessions, Action? installerStarted)
+    /// <param name="reinstall">The node may run the old service: it is restarted, not started, to read the new config.</param>
+    /// <param name="finalState">The node's state when it is healthy (running: the caller's job goes on with it).</param>
+    private async Task<bool> InstallAndStartAsync(JobRun run, ClusterDefinition cluster, JobNode node, SessionPool sessions, Action? installerStarted,
+        bool? reinstall = null, NodeJobState finalState = NodeJobState.Succeeded)
     {
         var context = run.Context;
         var signalled = 0;
@@ -82,11 +97,11 @@ public sealed class InstallHandler(NodeOps ops, PrivateFiles privateFiles, Servi
             var session = await sessions.GetAsync(node);
 
             await context.SetNodeAsync(node.Id, NodeJobState.Running, "Running the installer");
-            var script = await privateFiles.PutAsync(run, session, "install.sh", InstallCommandsArtifact.NodeScript(run.Cluster, node.Definition));
+            var script = await privateFiles.PutAsync(run, session, "install.sh", InstallCommandsArtifact.NodeScript(cluster, node.Definition));
             SshCommandResult result;
             try
             {
-                await context.LogAsync(node.Name, $"Running the OpenVidu {run.Cluster.Version} {(node.Role == NodeRole.Master ? "master" : "media")} installer through {script} (root-only: it holds the cluster's secrets)");
+                await context.LogAsync(node.Name, $"Running the OpenVidu {cluster.Version} {(node.Role == NodeRole.Master ? "master" : "media")} installer through {script} (root-only: it holds the cluster's secrets)");
                 result = await ops.RunLoggedAsync(run, session, node, $"bash {ShellQuote.Quote(script)}", "OpenVidu installer", timeout: ops.Options.InstallTimeout, onFirstOutput: Started);
             }
             finally
@@ -107,7 +122,7 @@ public sealed class InstallHandler(NodeOps ops, PrivateFiles privateFiles, Servi
             await MarkInstalledAsync(node);
 
             // A reinstalled node may still run the old service: restart it so it reads the new config.
-            var verb = run.Kind == JobKind.ReinstallNode ? "restart" : "start";
+            var verb = (reinstall ?? run.Kind == JobKind.ReinstallNode) ? "restart" : "start";
             await context.SetNodeAsync(node.Id, NodeJobState.Running, $"systemctl {verb} openvidu, waiting for health");
             var (started, healthy, message) = await ops.ControlAndWaitHealthyAsync(run, session, node, verb);
             if (!healthy)
@@ -116,7 +131,7 @@ public sealed class InstallHandler(NodeOps ops, PrivateFiles privateFiles, Servi
                 return false;
             }
             await context.LogAsync(node.Name, message);
-            await context.SetNodeAsync(node.Id, NodeJobState.Succeeded, "Installed, started and healthy");
+            await context.SetNodeAsync(node.Id, finalState, "Installed, started and healthy");
             return true;
         }
         catch (SshFailureException e)

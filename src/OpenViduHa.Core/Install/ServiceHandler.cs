@@ -83,6 +83,8 @@ public sealed class ServiceHandler(NodeOps ops) : IJobHandler
                     await context.SetNodeAsync(node.Id, NodeJobState.Failed, message);
                     return false;
                 }
+                // Started and healthy: a media node a remove-node job left half-way (marked leaving) is back in service.
+                if (node.Role == NodeRole.Media) await ops.SetLeavingAsync(node.Id, null);
             }
             await context.SetNodeAsync(node.Id, NodeJobState.Succeeded, success);
             return true;

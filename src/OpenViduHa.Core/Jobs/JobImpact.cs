@@ -63,6 +63,14 @@ public static partial class JobImpacts
             JobKind.RollbackUpgrade => new(true, "Roll the failed upgrade back?",
                 $"Stops every node, puts back each node's backup of the upgrade that failed, and starts {masters}, then {(media.Count == 0 ? "no media node" : mediaText)} on the cluster's version.",
                 "Roll back"),
+            JobKind.RemoveNode => new(true, $"Remove {name} from the cluster?",
+                $"{name} takes no new rooms and waits for its rooms to end (up to the drain timeout; force: they end at once), then OpenVidu is stopped and disabled on it " +
+                "and it leaves the cluster's definition. New rooms go to the other media nodes.",
+                $"Remove {name}"),
+            JobKind.SetPublicIp => new(true, $"Set {name}'s public IP?",
+                $"Installs {name} again with the new public IP and restarts it (its rooms end; new rooms go to the other media nodes); " +
+                $"on OpenVidu 3.2 and later {masters} are then installed again one at a time, each only while the others are healthy.",
+                $"Set the public IP"),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
     }

@@ -22,6 +22,8 @@ public enum JobKind
     [JsonStringEnumMemberName("fetch-installer-digests")] FetchInstallerDigests,
     [JsonStringEnumMemberName("upgrade")] Upgrade,
     [JsonStringEnumMemberName("rollback-upgrade")] RollbackUpgrade,
+    [JsonStringEnumMemberName("remove-node")] RemoveNode,
+    [JsonStringEnumMemberName("set-public-ip")] SetPublicIp,
 }
 
 /// <summary>What some kinds of job need besides the cluster and the node (stored with the job as JSON).</summary>
@@ -29,6 +31,18 @@ public sealed record JobParameters
 {
     /// <summary>upgrade: the release to end on (X.Y.Z).</summary>
     public string? TargetVersion { get; init; }
+
+    /// <summary>remove-node: how long the media server may take to see its rooms end before it is stopped anyway.</summary>
+    public TimeSpan? DrainTimeout { get; init; }
+
+    /// <summary>remove-node: no drain, the node stops at once (its rooms end).</summary>
+    public bool Force { get; init; }
+
+    /// <summary>remove-node: also delete /opt/openvidu on the node once it left.</summary>
+    public bool Wipe { get; init; }
+
+    /// <summary>set-public-ip: the address the media node announces to clients.</summary>
+    public string? PublicIp { get; init; }
 
     public static JobParameters None { get; } = new();
 }
@@ -81,10 +95,11 @@ public static class JobKinds
     public static bool MayTargetNode(this JobKind kind) => kind is JobKind.Preflight or JobKind.CheckCredentials or JobKind.FetchInstallerDigests;
 
     /// <summary>Jobs that act on the whole cluster at once: a retry runs them on every node again, not only on those that failed.</summary>
-    public static bool WholeCluster(this JobKind kind) => kind is JobKind.Upgrade or JobKind.RollbackUpgrade;
+    public static bool WholeCluster(this JobKind kind) => kind is JobKind.Upgrade or JobKind.RollbackUpgrade or JobKind.SetPublicIp;
 
     /// <summary>Jobs aimed at one node.</summary>
-    public static bool NeedsNode(this JobKind kind) => kind is JobKind.AddNode or JobKind.ReinstallNode or JobKind.Restart or JobKind.Start or JobKind.Stop;
+    public static bool NeedsNode(this JobKind kind) => kind is JobKind.AddNode or JobKind.ReinstallNode or JobKind.Restart or JobKind.Start or JobKind.Stop
+        or JobKind.RemoveNode or JobKind.SetPublicIp;
 
     public static bool IsFinal(this JobState state) => state is JobState.Succeeded or JobState.Failed or JobState.Cancelled or JobState.Interrupted;
 

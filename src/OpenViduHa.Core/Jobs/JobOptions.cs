@@ -39,6 +39,21 @@ public sealed class JobOptions
     [Range(0, 10_000)]
     public int UpgradeMinFreeDiskGiB { get; set; } = 10;
 
+    /// <summary>remove-node without a drainTimeout: how long a media node's rooms may take to end before it stops anyway.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How often a draining media node's rooms are counted (and the log told when the count changes).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan DrainPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The port of the media server's Prometheus metrics (LiveKit's <c>prometheus_port</c>, 6789 by LiveKit's convention),
+    /// asked on the node itself for <c>livekit_room_total</c> while it drains. Unreachable: the rooms are not counted.
+    /// </summary>
+    [Range(1, 65535)]
+    public int MediaMetricsPort { get; set; } = 6789;
+
     /// <summary>Most nodes worked on at once.</summary>
     [Range(1, 512)]
     public int MaxParallelNodes { get; set; } = 32;

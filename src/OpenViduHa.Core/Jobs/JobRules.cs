@@ -16,7 +16,8 @@ public static class JobRules
             return $"{string.Join(", ", installed)} {(installed.Count == 1 ? "is" : "are")} installed already: a second install would take every master down at once. " +
                    "Use reinstall-node (one master at a time, while the others are healthy) or add-node.";
 
-        var unpinned = JobRules.NodesFor(kind, nodes, target).Where(n => n.HostKeyFingerprint is null).Select(n => n.Name).ToList();
+        var generation = OpenViduVersion.TryParse(cluster.OpenviduVersion, out var clusterVersion) ? clusterVersion.Generation : InstallerGeneration.Current;
+        var unpinned = JobRules.NodesFor(kind, nodes, target, generation).Where(n => n.HostKeyFingerprint is null).Select(n => n.Name).ToList();
         if (unpinned.Count > 0)
             return $"The host keys of {string.Join(", ", unpinned)} are not confirmed: run a preflight to record them, check and confirm each one, then try again.";
 
@@ -33,6 +34,20 @@ public static class JobRules
             case JobKind.Upgrade or JobKind.RollbackUpgrade when nodes.Where(n => n.InstalledAt is null).Select(n => n.Name).ToList() is { Count: > 0 } fresh:
                 return $"{string.Join(", ", fresh)} {(fresh.Count == 1 ? "is" : "are")} not installed: every node of a cluster runs one version, so an upgrade needs them all installed " +
                        "(install them, or remove a media node that is not needed). A cluster never installed changes its version in the wizard.";
+            case JobKind.RemoveNode or JobKind.SetPublicIp when target!.Role == NodeRole.Master:
+                return kind == JobKind.RemoveNode
+                    ? "Masters never leave: an HA cluster has exactly 4, and their private IPs are written into every node. Only media nodes are removed."
+                    : "Only media nodes take a public IP: masters are reached through the load balancer.";
+            case JobKind.RemoveNode or JobKind.SetPublicIp when target!.InstalledAt is null:
+                return kind == JobKind.RemoveNode
+                    ? $"{target.Name} is not installed: nothing runs on it to drain. Remove it from the cluster's definition (Edit) instead."
+                    : $"{target.Name} is not installed: set its public IP in the cluster's definition (Edit), and the install uses it.";
+            case JobKind.RemoveNode when !nodes.Any(n => n.Role == NodeRole.Media && n.Id != target!.Id && n.InstalledAt is not null):
+                return $"{target!.Name} is the cluster's last installed media node: without one no room can carry media. Add and install another media node first.";
+            case JobKind.RemoveNode when parameters?.DrainTimeout is { } drain && (drain <= TimeSpan.Zero || drain > MaxDrainTimeout):
+                return $"drainTimeout must be more than 0 and at most {MaxDrainTimeout:c} (hh:mm:ss).";
+            case JobKind.SetPublicIp:
+                return PublicIpRefusal(parameters?.PublicIp);
             case JobKind.Upgrade:
                 if (!OpenViduVersion.TryParse(cluster.OpenviduVersion, out var from)) return $"Cluster '{cluster.Name}' holds the unreadable version '{cluster.OpenviduVersion}'.";
                 return Upgrade.UpgradeChain.Plan(from, parameters?.TargetVersion).Refusal;
@@ -40,10 +55,25 @@ public static class JobRules
         return null;
     }
 
-    /// <summary>The nodes a job acts on, in the order it acts.</summary>
-    public static List<NodeEntity> NodesFor(JobKind kind, IReadOnlyList<NodeEntity> nodes, NodeEntity? target) => kind switch
+    /// <summary>The longest drain a remove-node job waits for (a day: a media node's rooms outlive no meeting longer).</summary>
+    public static readonly TimeSpan MaxDrainTimeout = TimeSpan.FromHours(24);
+
+    /// <summary>Why <paramref name="publicIp"/> cannot be a media node's public IP, or null.</summary>
+    public static string? PublicIpRefusal(string? publicIp)
     {
-        JobKind.AddNode or JobKind.ReinstallNode or JobKind.Restart or JobKind.Start or JobKind.Stop => [target!],
+        if (string.IsNullOrWhiteSpace(publicIp)) return "Give the media node's public IP (IPv4), the address clients send media to.";
+        if (!System.Net.IPAddress.TryParse(publicIp, out var ip) || ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork || ip.ToString() != publicIp)
+            return $"'{publicIp}' is not an IPv4 address (four numbers 0-255, dot separated).";
+        return null;
+    }
+
+    /// <summary>The nodes a job acts on, in the order it acts.</summary>
+    /// <param name="generation">set-public-ip reinstalls the masters too on the current generation (--force-media-node-public-ip), not on 3.0.x.</param>
+    public static List<NodeEntity> NodesFor(JobKind kind, IReadOnlyList<NodeEntity> nodes, NodeEntity? target, InstallerGeneration generation = InstallerGeneration.Current) => kind switch
+    {
+        JobKind.AddNode or JobKind.ReinstallNode or JobKind.Restart or JobKind.Start or JobKind.Stop or JobKind.RemoveNode => [target!],
+        JobKind.SetPublicIp when generation == InstallerGeneration.V30 => [target!],
+        JobKind.SetPublicIp => [target!, .. nodes.Where(n => n.Role == NodeRole.Master).OrderBy(n => n.Ordinal)],
         // A preflight or credentials check may name one node (JobKinds.MayTargetNode): then it checks that node only.
         JobKind.Preflight or JobKind.CheckCredentials when target is not null => [target],
         // One node is enough to read what the installer URLs serve: the one asked for, else the first master.

@@ -58,7 +58,8 @@ public sealed class JobService(
             parameters ??= JobParameters.None;
             if (JobRules.Check(kind, cluster, nodes, target, retry: retryOf is not null, parameters) is { } refusal) return Outcome.Refused(refusal);
 
-            var scope = JobRules.NodesFor(kind, nodes, target);
+            var generation = OpenViduVersion.TryParse(cluster.OpenviduVersion, out var version) ? version.Generation : InstallerGeneration.Current;
+            var scope = JobRules.NodesFor(kind, nodes, target, generation);
             if (onlyNodes is not null) scope = scope.Where(n => onlyNodes.Contains(n.Id)).ToList();
             var now = clock.GetUtcNow();
             var job = new JobEntity
@@ -254,13 +255,20 @@ public sealed class JobService(
 
     private static Outcome NoJob(int jobId) => Outcome.NotFound($"There is no job {jobId}.");
 
-    internal static JobView ToView(JobEntity job) => new(
-        job.Id, job.ClusterId, job.Kind, job.NodeId, job.State, job.Message, job.CreatedBy, job.CreatedAt, job.StartedAt, job.FinishedAt,
-        job.RetryOfJobId,
-        job.Nodes.OrderBy(n => n.Id).Select(n => new JobNodeView(n.NodeId, n.NodeName, n.State, n.Message, n.Details)).ToList())
+    internal static JobView ToView(JobEntity job)
     {
-        TargetVersion = ReadParameters(job.Parameters).TargetVersion,
-    };
+        var parameters = ReadParameters(job.Parameters);
+        return new(job.Id, job.ClusterId, job.Kind, job.NodeId, job.State, job.Message, job.CreatedBy, job.CreatedAt, job.StartedAt, job.FinishedAt,
+            job.RetryOfJobId,
+            job.Nodes.OrderBy(n => n.Id).Select(n => new JobNodeView(n.NodeId, n.NodeName, n.State, n.Message, n.Details)).ToList())
+        {
+            TargetVersion = parameters.TargetVersion,
+            DrainTimeout = parameters.DrainTimeout,
+            Force = parameters.Force ? true : null,
+            Wipe = parameters.Wipe ? true : null,
+            PublicIp = parameters.PublicIp,
+        };
+    }
 }
 
 /// <summary>Cancellation sources of the jobs running in this process.</summary>

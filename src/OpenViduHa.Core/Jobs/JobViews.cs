@@ -20,6 +20,22 @@ public sealed record JobView(
     /// <summary>upgrade: the release it ends on (left out of the JSON for other kinds).</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? TargetVersion { get; init; }
+
+    /// <summary>remove-node: the longest wait for the node's rooms to end.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public TimeSpan? DrainTimeout { get; init; }
+
+    /// <summary>remove-node: true when it did not wait for the rooms to end.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Force { get; init; }
+
+    /// <summary>remove-node: true when /opt/openvidu is deleted on the node once it left.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Wipe { get; init; }
+
+    /// <summary>set-public-ip: the address the media node is to announce.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? PublicIp { get; init; }
 }
 
 public sealed record JobLogLineView(int Seq, DateTimeOffset At, string? Node, string Text);

@@ -53,7 +53,9 @@ public sealed class NodeOps(ISshConnector ssh, PrivateFiles privateFiles, IOptio
 
     /// <summary>Runs a command as root, every output line into the job's log under the node's name.</summary>
     /// <param name="onFirstOutput">Called once, when the command prints its first line (it is running on the node).</param>
-    public Task<SshCommandResult> RunLoggedAsync(JobRun run, ISshSession session, JobNode node, string command, string description, TimeSpan? timeout = null, Action? onFirstOutput = null)
+    /// <param name="rewrite">Each line goes through it first, in order: it returns what the log gets (null: nothing).</param>
+    public Task<SshCommandResult> RunLoggedAsync(JobRun run, ISshSession session, JobNode node, string command, string description, TimeSpan? timeout = null,
+        Action? onFirstOutput = null, Func<string, Task<string?>>? rewrite = null)
     {
         var first = 0;
         var context = run.Context;
@@ -71,7 +73,7 @@ public sealed class NodeOps(ISshConnector ssh, PrivateFiles privateFiles, IOptio
                 OnLine = (_, line) =>
                 {
                     if (Interlocked.Exchange(ref first, 1) == 0) onFirstOutput?.Invoke();
-                    lock (gate) pending = pending.ContinueWith(_ => context.LogAsync(node.Name, line), TaskScheduler.Default).Unwrap();
+                    lock (gate) pending = pending.ContinueWith(_ => LogLineAsync(line), TaskScheduler.Default).Unwrap();
                 },
             }, run.Cancellation);
             Task last;
@@ -79,6 +81,19 @@ public sealed class NodeOps(ISshConnector ssh, PrivateFiles privateFiles, IOptio
             await last;
             return result;
         }
+
+        async Task LogLineAsync(string line)
+        {
+            var text = rewrite is null ? line : await rewrite(line);
+            if (text is not null) await context.LogAsync(node.Name, text);
+        }
+    }
+
+    /// <summary>Marks a media node as leaving the cluster (a remove-node job drains it), or back in service (null).</summary>
+    public async Task SetLeavingAsync(int nodeId, DateTimeOffset? since)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        await db.Nodes.Where(n => n.Id == nodeId).ExecuteUpdateAsync(u => u.SetProperty(n => n.LeavingSince, since), CancellationToken.None);
     }
 
     public Task<SshCommandResult> RunQuietAsync(JobRun run, ISshSession session, string command, string description) =>

@@ -24,6 +24,9 @@ public sealed record NodeFacts
 
     /// <summary>A job changing the cluster runs (e.g. "install job #12"): a node it stops is not an incident.</summary>
     public string? RunningJob { get; init; }
+
+    /// <summary>A remove-node job is taking this media node out of the cluster: stopped is what it is meant to be.</summary>
+    public bool Leaving { get; init; }
 }
 
 /// <summary>A node's verdict. <see cref="Down"/> is what the cluster's fault tolerance counts, whatever the colour.</summary>
@@ -88,6 +91,11 @@ public static class HealthRules
                 amber.Add($"port {group.Key}/tcp closed from {string.Join(", ", group.Select(p => p.From))}");
         }
 
+        if (facts.Leaving)
+        {
+            // Leaving, not down: the cluster does not count on it any more, whatever its state.
+            return new NodeVerdict(NodeHealth.Amber, false, ["leaving the cluster (remove-node): takes no new rooms", .. red, .. amber]);
+        }
         var down = red.Count > 0;
         if (down && facts.RunningJob is not null)
         {
@@ -106,9 +114,10 @@ public static class HealthRules
         if (watched.Count == 0) return (ClusterHealth.Unknown, "Not checked yet: no installed node is watched.");
 
         var mastersDown = watched.Where(n => n.Down && n.Node.Role == NodeRole.Master).Select(n => n.Node.Name).ToList();
-        var media = watched.Where(n => n.Node.Role == NodeRole.Media).ToList();
+        var leaving = watched.Where(n => n.Node.Leaving).Select(n => n.Node.Name).ToList();
+        var media = watched.Where(n => n.Node.Role == NodeRole.Media && !n.Node.Leaving).ToList();
         var mediaDown = media.Where(n => n.Down).Select(n => n.Node.Name).ToList();
-        var warnings = watched.Where(n => !n.Down && n.Node.Health == NodeHealth.Amber).Select(n => n.Node.Name).ToList();
+        var warnings = watched.Where(n => !n.Down && !n.Node.Leaving && n.Node.Health == NodeHealth.Amber).Select(n => n.Node.Name).ToList();
 
         if (mastersDown.Count >= 3)
             return (ClusterHealth.Down, $"{mastersDown.Count} masters down ({Names(mastersDown)}): the cluster is out of service (it survives at most 2).");
@@ -121,8 +130,10 @@ public static class HealthRules
         if (mediaDown.Count > 0) reasons.Add($"media {(mediaDown.Count == 1 ? "node" : "nodes")} down ({Names(mediaDown)}): {(mediaDown.Count == 1 ? "its" : "their")} sessions are lost, capacity is reduced");
         if (warnings.Count > 0) reasons.Add($"warnings on {Names(warnings)}");
         if (loadBalancer is { Checked: true, Reachable: false }) reasons.Add($"load balancer: {loadBalancer.Detail}");
-        if (reasons.Count > 0) return (ClusterHealth.Degraded, string.Join("; ", reasons) + ".");
-        return (ClusterHealth.Healthy, $"All {watched.Count} watched nodes are healthy.");
+        var leavingNote = leaving.Count == 0 ? "" : $" {Names(leaving)} {(leaving.Count == 1 ? "is" : "are")} leaving the cluster.";
+        if (reasons.Count > 0) return (ClusterHealth.Degraded, string.Join("; ", reasons) + "." + leavingNote);
+        var staying = watched.Count - leaving.Count;
+        return (ClusterHealth.Healthy, $"All {staying} watched nodes are healthy.{leavingNote}");
 
         static string Names(List<string> names) => string.Join(", ", names);
     }

@@ -214,6 +214,7 @@ public sealed class StatusCollector : IAsyncDisposable
                 Ports = ports[id],
                 PreviousRestarts = _restarts.GetValueOrDefault(id),
                 RunningJob = job.Id == 0 ? null : $"{job.Kind.Name()} job #{job.Id}",
+                Leaving = row.Entity.LeavingSince is not null,
             };
             var verdict = HealthRules.Judge(facts, _options);
             if (outcome.Result is { } result) _restarts[id] = result.Containers.ToDictionary(c => c.Name, c => c.RestartCount);
@@ -232,6 +233,7 @@ public sealed class StatusCollector : IAsyncDisposable
                 Ports = ports[id].OrderBy(p => p.Port).ThenBy(p => p.From == PortPlan.Panel ? "" : p.From, StringComparer.Ordinal).ToList(),
                 Resources = outcome.Result?.Resources,
                 CheckedAt = now,
+                Leaving = row.Entity.LeavingSince is not null,
             }, verdict.Down));
         }
         var lb = await loadBalancer;

@@ -76,6 +76,9 @@ public sealed record NodeStatus
     public NodeResources? Resources { get; init; }
     public DateTimeOffset? CheckedAt { get; init; }
 
+    /// <summary>A remove-node job is taking it out of the cluster: the cluster's health does not count on it.</summary>
+    public bool Leaving { get; init; }
+
     /// <summary>The node is not watched (not installed, host key not confirmed): why.</summary>
     public string? NotWatched { get; init; }
 

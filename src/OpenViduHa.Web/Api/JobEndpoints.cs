@@ -11,7 +11,11 @@ namespace OpenViduHa.Web.Api;
 public static class JobEndpoints
 {
     /// <param name="TargetVersion">upgrade: the release to end on (X.Y.Z); see GET /api/clusters/{id}/upgrade-plan.</param>
-    public sealed record JobRequest(string? Kind, int? NodeId, string? TargetVersion = null);
+    /// <param name="DrainTimeout">remove-node: the longest wait for the node's rooms to end, hh:mm:ss (default Jobs:DrainTimeout).</param>
+    /// <param name="Force">remove-node: stop the node at once, without waiting for its rooms.</param>
+    /// <param name="Wipe">remove-node: delete /opt/openvidu on the node once it left (never by default).</param>
+    /// <param name="PublicIp">set-public-ip: the IPv4 address the media node is to announce.</param>
+    public sealed record JobRequest(string? Kind, int? NodeId, string? TargetVersion = null, string? DrainTimeout = null, bool? Force = null, bool? Wipe = null, string? PublicIp = null);
     public sealed record JobAccepted(int Id);
     public sealed record HostKeyRequest(string? Fingerprint, bool Replace);
     public sealed record NodeAdded(int Id, IReadOnlyList<string> Warnings);
@@ -19,6 +23,38 @@ public static class JobEndpoints
     private static readonly ProblemTitles Problems = new(NotFound: "Not found.", Conflict: "Refused while another job runs.", Refused: "The job cannot run.");
     private static readonly ProblemTitles NodeProblems = ClusterEndpoints.Problems with { Invalid = "The node is not valid.", InvalidDetail = "Nothing was stored." };
     private static readonly ProblemTitles HostKeyProblems = new(NotFound: "Node not found.", Conflict: "Another host key is pinned.");
+
+    /// <summary>What the kind takes from the request, each checked at its field; parameters of other kinds are ignored.</summary>
+    private static (JobParameters Parameters, Dictionary<string, string[]>? Errors) Parameters(JobKind kind, JobRequest request)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var parameters = JobParameters.None;
+        switch (kind)
+        {
+            case JobKind.Upgrade:
+                parameters = new JobParameters { TargetVersion = request.TargetVersion?.Trim() };
+                if (string.IsNullOrEmpty(parameters.TargetVersion)) errors["targetVersion"] = ["Give the release to upgrade to (X.Y.Z)."];
+                break;
+            case JobKind.RemoveNode:
+                TimeSpan? drain = null;
+                if (request.DrainTimeout is { } text)
+                {
+                    if (TimeSpan.TryParseExact(text.Trim(), "c", System.Globalization.CultureInfo.InvariantCulture, out var parsed)) drain = parsed;
+                    else errors["drainTimeout"] = [$"'{Bounded(text)}' is not a duration: write hh:mm:ss, e.g. 00:30:00."];
+                }
+                if (drain is { } d && (d <= TimeSpan.Zero || d > JobRules.MaxDrainTimeout))
+                    errors["drainTimeout"] = [$"Give more than 0 and at most {JobRules.MaxDrainTimeout:c}."];
+                parameters = new JobParameters { DrainTimeout = drain, Force = request.Force == true, Wipe = request.Wipe == true };
+                break;
+            case JobKind.SetPublicIp:
+                parameters = new JobParameters { PublicIp = request.PublicIp?.Trim() };
+                if (JobRules.PublicIpRefusal(parameters.PublicIp) is { } refusal) errors["publicIp"] = [refusal];
+                break;
+        }
+        return (parameters, errors.Count > 0 ? errors : null);
+
+        static string Bounded(string text) => text.Length <= 40 ? text : text[..40] + "…";
+    }
 
     public static void MapJobApi(this IEndpointRouteBuilder app)
     {
@@ -28,9 +64,8 @@ public static class JobEndpoints
             {
                 if (!JobKinds.TryParse(request.Kind, out var kind))
                     return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["kind"] = [$"Use one of: {string.Join(", ", JobKinds.All)}."] }, title: "Unknown job kind.");
-                var parameters = new JobParameters { TargetVersion = kind == JobKind.Upgrade ? request.TargetVersion?.Trim() : null };
-                if (kind == JobKind.Upgrade && string.IsNullOrEmpty(parameters.TargetVersion))
-                    return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["targetVersion"] = ["Give the release to upgrade to (X.Y.Z)."] }, title: "An upgrade needs its target.");
+                var (parameters, errors) = Parameters(kind, request);
+                if (errors is not null) return TypedResults.ValidationProblem(errors, title: $"The {kind.Name()} job's parameters are not valid.", detail: "Nothing was started.");
                 return Answer(await jobs.EnqueueAsync(id, kind, request.NodeId, http.User.Actor(), parameters: parameters, ct: ct));
             })
             .Produces<JobAccepted>(StatusCodes.Status202Accepted)

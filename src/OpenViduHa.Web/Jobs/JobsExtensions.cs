@@ -49,7 +49,10 @@ public static class JobsExtensions
         builder.Services.AddTransient<JobRunner>();
         builder.Services.AddSingleton<ServiceHandler>();
         builder.Services.AddSingleton<CredentialsHandler>();
-        builder.Services.AddSingleton<IJobHandler, InstallHandler>();
+        builder.Services.AddSingleton<InstallHandler>();
+        builder.Services.AddSingleton<IJobHandler>(sp => sp.GetRequiredService<InstallHandler>());
+        builder.Services.AddSingleton<IJobHandler, OpenViduHa.Core.Nodes.RemoveNodeHandler>();
+        builder.Services.AddSingleton<IJobHandler, OpenViduHa.Core.Nodes.SetPublicIpHandler>();
         builder.Services.AddSingleton<IJobHandler, PreflightHandler>();
         builder.Services.AddSingleton<IJobHandler, InstallerDigestsHandler>();
         builder.Services.AddSingleton<IJobHandler, OpenViduHa.Core.Upgrade.UpgradeHandler>();

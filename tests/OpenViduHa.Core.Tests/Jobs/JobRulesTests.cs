@@ -227,6 +227,7 @@ public sealed class JobRulesTests
     [InlineData(JobKind.Restart)]
     [InlineData(JobKind.Start)]
     [InlineData(JobKind.Stop)]
+    [InlineData(JobKind.RemoveNode)]
     public void NodesFor_SingleNodeJob_IsTheTarget(JobKind kind)
     {
         // Arrange
@@ -292,4 +293,26 @@ public sealed class JobRulesTests
         // Assert
         Assert.Equal("media-2", Assert.Single(scope).Name);
     }
+
+    [Theory]
+    [InlineData(InstallerGeneration.Current, new[] { "media-2", "master-1", "master-2", "master-3", "master-4" })]
+    [InlineData(InstallerGeneration.V30, new[] { "media-2" })]
+    public void NodesFor_SetPublicIp_TheMediaNodeThenTheMastersInOrderOnTheCurrentGenerationOnly(InstallerGeneration generation, string[] expected)
+    {
+        // Arrange
+        var nodes = Nodes();
+
+        // Act
+        var scope = JobRules.NodesFor(JobKind.SetPublicIp, nodes, Named(nodes, "media-2"), generation);
+
+        // Assert
+        Assert.Equal(expected, scope.Select(n => n.Name));
+    }
+
+    [Theory]
+    [InlineData("198.51.100.7", null)]
+    [InlineData("198.51.100.07", "'198.51.100.07' is not an IPv4 address (four numbers 0-255, dot separated).")]
+    [InlineData("12345", "'12345' is not an IPv4 address (four numbers 0-255, dot separated).")]
+    [InlineData(" ", "Give the media node's public IP (IPv4), the address clients send media to.")]
+    public void PublicIpRefusal_OnlyAPlainIpv4(string ip, string? refusal) => Assert.Equal(refusal, JobRules.PublicIpRefusal(ip));
 }

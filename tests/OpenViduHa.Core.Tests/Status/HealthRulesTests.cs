@@ -371,4 +371,40 @@ public sealed class HealthRulesTests
         Assert.Equal("1 master down (master-1): no effect on service, but no room for another failure beyond egress; " +
                      "media node down (media-1): its sessions are lost, capacity is reduced; warnings on media-3; load balancer: connection refused.", reason);
     }
+
+    [Fact]
+    public void Judge_LeavingMediaNode_StoppedByItsDrain_AmberNotDown()
+    {
+        var facts = Facts(NodeRole.Media, service: "active", health: HealthRefused) with { RunningJob = "remove-node job #9", Leaving = true };
+
+        var verdict = HealthRules.Judge(facts, Options);
+
+        Assert.Equal(NodeHealth.Amber, verdict.Health);
+        Assert.False(verdict.Down);
+        Assert.Equal("leaving the cluster (remove-node): takes no new rooms", verdict.Reasons[0]);
+    }
+
+    [Fact]
+    public void JudgeCluster_LeavingMediaNode_CountedAsLeaving_NotDown_NotAWarning()
+    {
+        var nodes = Cluster(0, media: 3);
+        nodes[5] = (nodes[5].Item1 with { Health = NodeHealth.Amber, Leaving = true }, false);
+
+        var (health, reason) = HealthRules.Judge(nodes, null);
+
+        Assert.Equal(ClusterHealth.Healthy, health);
+        Assert.Equal("All 6 watched nodes are healthy. media-2 is leaving the cluster.", reason);
+    }
+
+    [Fact]
+    public void JudgeCluster_EveryStayingMediaNodeDown_DownEvenWithOneLeaving()
+    {
+        var nodes = Cluster(0, mediaDown: 1, media: 2);
+        nodes[5] = (nodes[5].Item1 with { Health = NodeHealth.Amber, Leaving = true }, false);
+
+        var (health, reason) = HealthRules.Judge(nodes, null);
+
+        Assert.Equal(ClusterHealth.Down, health);
+        Assert.StartsWith("every media node is down (media-1)", reason, StringComparison.Ordinal);
+    }
 }

@@ -315,6 +315,9 @@ namespace OpenViduHa.Core.Data.Migrations
                     b.Property<long?>("InstalledAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("LeavingSince")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasColumnType("TEXT");
