@@ -111,7 +111,7 @@ public sealed class InstallerTests(SixNodeLab fixture) : IClassFixture<SixNodeLa
         Assert.Contains("ATTENTION!!! This is the private IP of this 'Media Node'", result.Output);
         Assert.Contains("\n10.5.0.12\n", result.Output);
         Assert.Equal(
-            "MEDIA_NODE_PRIVATE_IP=10.5.0.12\nMASTER_NODE_1_PRIVATE_IP=10.5.0.1\nMASTER_NODE_2_PRIVATE_IP=10.5.0.2\n" +
+            "MEDIA_NODE_PRIVATE_IP=10.5.0.12\nMEDIA_NODE_PUBLIC_IP=203.0.113.12\nMASTER_NODE_1_PRIVATE_IP=10.5.0.1\nMASTER_NODE_2_PRIVATE_IP=10.5.0.2\n" +
             "MASTER_NODE_3_PRIVATE_IP=10.5.0.3\nMASTER_NODE_4_PRIVATE_IP=10.5.0.4\nREDIS_PASSWORD=RedisPassword0123456789abcdefghijklmnopqrstu\n",
             node.ReadFile("/opt/openvidu/config/node/media_node.env"));
         Assert.Contains("Description=OpenVidu HA Media Node", node.ReadFile("/etc/systemd/system/openvidu.service"));

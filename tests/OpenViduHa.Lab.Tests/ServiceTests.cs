@@ -306,7 +306,7 @@ public sealed class ServiceTests(SixNodeLab fixture) : IClassFixture<SixNodeLab>
 
             const string printed = "openvidu: REDIS_PASSWORD=RedisPassword0123456789abcdefghijklmnopqrstu\n";
             Assert.Equal(0, start.ExitCode);
-            Assert.StartsWith("openvidu: MEDIA_NODE_PRIVATE_IP=10.5.0.11\nopenvidu: MASTER_NODE_1_PRIVATE_IP=10.5.0.1\n", start.Output);
+            Assert.StartsWith("openvidu: MEDIA_NODE_PRIVATE_IP=10.5.0.11\nopenvidu: MEDIA_NODE_PUBLIC_IP=203.0.113.11\nopenvidu: MASTER_NODE_1_PRIVATE_IP=10.5.0.1\n", start.Output);
             Assert.EndsWith(printed, start.Output);
             Assert.EndsWith(printed, restart.Output);
             Assert.Equal("", stop.Output);

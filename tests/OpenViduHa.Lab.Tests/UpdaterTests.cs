@@ -199,7 +199,7 @@ public sealed partial class UpdaterTests(SixNodeLab fixture) : IClassFixture<Six
         Assert.Equal(ExpectedOutput("3.1.0", "3.2.0", backup, ".env", "deployment-info.yaml"), second.Output);
         Assert.False(node.ServiceActive);
         Assert.Equal(
-            $"MEDIA_NODE_PRIVATE_IP={node.Address}\nMASTER_NODE_1_PRIVATE_IP=10.5.0.1\nMASTER_NODE_2_PRIVATE_IP=10.5.0.2\n" +
+            $"MEDIA_NODE_PRIVATE_IP={node.Address}\nMEDIA_NODE_PUBLIC_IP=203.0.113.11\nMASTER_NODE_1_PRIVATE_IP=10.5.0.1\nMASTER_NODE_2_PRIVATE_IP=10.5.0.2\n" +
             "MASTER_NODE_3_PRIVATE_IP=10.5.0.3\nMASTER_NODE_4_PRIVATE_IP=10.5.0.4\nREDIS_PASSWORD=RedisPassword0123456789abcdefghijklmnopqrstu\n",
             node.ReadFile("/opt/openvidu/config/node/media_node.env"));
         Assert.Equal(Mode600, Mode(node, "/opt/openvidu/config/node/media_node.env"));

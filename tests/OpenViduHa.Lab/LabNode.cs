@@ -23,6 +23,27 @@ public sealed record RecordedCommand(string User, string Command)
 public sealed record UpdaterRun(string From, string To, int Uid, int ExitCode, DateTimeOffset Started, DateTimeOffset Ended);
 
 /// <summary>
+/// One <c>docker stop openvidu</c> of a media node's media server (<see cref="LabNode.Drains"/>): docker's timeout
+/// (<c>--time</c>, 10 by default, -1 for none), when it started and ended (the node's clock, to the millisecond), how it
+/// ended (<see cref="Drained"/>, <see cref="Killed"/>, <see cref="Forced"/>, or <see cref="Draining"/> while under way,
+/// <see cref="Ended"/> null) and how many rooms it cut.
+/// </summary>
+public sealed record MediaDrain(int TimeoutSeconds, DateTimeOffset Started, DateTimeOffset? Ended, string Outcome, int RoomsCut)
+{
+    /// <summary>Its rooms ended before the timeout: LiveKit exited by itself (exit code 0), nothing cut.</summary>
+    public const string Drained = "drained";
+
+    /// <summary>The timeout passed with rooms left (or <c>--signal KILL</c>): docker killed it (exit code 137), the rooms cut.</summary>
+    public const string Killed = "killed";
+
+    /// <summary>A second SIGTERM (another <c>docker stop</c>, or the unit's stop: <c>docker compose down</c>): LiveKit exited at once (0), the rooms cut.</summary>
+    public const string Forced = "forced";
+
+    /// <summary>Under way: docker waits for the rooms to end.</summary>
+    public const string Draining = "draining";
+}
+
+/// <summary>
 /// One machine of the lab: a real sshd on <see cref="Address"/>:22 in a mount (and UTS) namespace of its own, so its
 /// /etc, /opt, /root, /home, /tmp, /run, /var/log and /usr/local are its own. Its private IP is its SSH address.
 /// </summary>
@@ -216,6 +237,110 @@ public sealed class LabNode
         {
             var file = Path.Combine(NodeImage.State(_directory), "journal.log");
             return File.Exists(file) ? File.ReadAllText(file) : "";
+        }
+    }
+
+    /// <summary>
+    /// The rooms a media node's media server (LiveKit, container <c>openvidu</c>) hosts now, one participant each: what its
+    /// Prometheus endpoint (<c>http://&lt;address&gt;:6789/metrics</c>, <c>livekit_room_total</c>) reports, and what a
+    /// <c>docker stop openvidu</c> waits for. 0 by default. The lab sets it (rooms open and end as the test says; set
+    /// it while the server runs: a drain takes no new rooms, so only lower it then); the media server's end sets it to 0:
+    /// a drain that was killed or forced, the service's stop, restart or power off (see <see cref="RoomsCut"/>).
+    /// </summary>
+    public int Rooms
+    {
+        get => ReadCount("rooms");
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            WriteState("rooms", value.ToString(CultureInfo.InvariantCulture) + "\n");
+        }
+    }
+
+    /// <summary>
+    /// Rooms this node's media server was still hosting when it ended, in all: drains that ended killed or forced, and the
+    /// service stopped, restarted or powered off while it hosted rooms (the lab's stop is immediate: the real
+    /// <c>docker compose down</c> would give them 10 s). 0 means no room was ever cut.
+    /// </summary>
+    public int RoomsCut
+    {
+        get
+        {
+            var file = Path.Combine(NodeImage.State(_directory), "rooms-cut");
+            if (!File.Exists(file)) return 0;
+            // at=1795968000.123 rooms=2 by=docker-stop|service-stop
+            return File.ReadLines(file).Select(l => Field(l, "rooms")).Where(v => v.Length > 0)
+                .Sum(v => int.Parse(v, CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>
+    /// Whether a media node's media server (container <c>openvidu</c>) runs: the service is active and no
+    /// <c>docker stop</c> ended the container since the service started (a drain under way still runs). False on a
+    /// master (no such container) and while the service is stopped.
+    /// </summary>
+    public bool OpenViduContainerRunning
+    {
+        get
+        {
+            if (Field(ReadStateOrEmpty("installed").Replace('\n', ' '), "ROLE") != "media-node") return false;
+            var stamp = ServiceStamp();
+            if (stamp is null) return false;
+            return Field(ReadStateOrEmpty("openvidu-exited"), "stamp") != stamp;
+        }
+    }
+
+    /// <summary>
+    /// Every <c>docker stop openvidu</c> of this media node's running media server, oldest first, the one under way last
+    /// (<see cref="MediaDrain.Draining"/>); see <see cref="MediaDrain"/>.
+    /// </summary>
+    public IReadOnlyList<MediaDrain> Drains
+    {
+        get
+        {
+            var drains = new List<MediaDrain>();
+            var file = Path.Combine(NodeImage.State(_directory), "drains");
+            // timeout=5 started=1795968000.123 ended=1795968001.456 outcome=killed rooms_cut=1
+            if (File.Exists(file))
+                drains.AddRange(File.ReadLines(file).Where(l => l.Contains(" ended=", StringComparison.Ordinal))
+                    .Select(l => new MediaDrain(int.Parse(Field(l, "timeout"), CultureInfo.InvariantCulture), Epoch(Field(l, "started")),
+                        Epoch(Field(l, "ended")), Field(l, "outcome"), int.Parse(Field(l, "rooms_cut"), CultureInfo.InvariantCulture))));
+            // timeout=5 started=1795968000.123 stamp=… pid=…: under way
+            var current = ReadStateOrEmpty("drain");
+            if (Field(current, "started").Length > 0)
+                drains.Add(new MediaDrain(int.Parse(Field(current, "timeout"), CultureInfo.InvariantCulture), Epoch(Field(current, "started")),
+                    null, MediaDrain.Draining, 0));
+            return drains;
+        }
+    }
+
+    /// <summary>
+    /// Whether the openvidu unit is enabled (started at boot), as systemd has it: the unit exists and its
+    /// <c>multi-user.target.wants</c> symlink too. The installer enables it; <c>systemctl disable|enable openvidu</c> in
+    /// the node change it; <see cref="PowerOnAsync"/> starts a disabled unit no more.
+    /// </summary>
+    public bool ServiceEnabled
+    {
+        get
+        {
+            if (!File.Exists(HostPath("/etc/systemd/system/openvidu.service"))) return false;
+            var link = new FileInfo(HostPath("/etc/systemd/system/multi-user.target.wants/openvidu.service"));
+            return link.Exists || link.LinkTarget is not null;
+        }
+    }
+
+    /// <summary>
+    /// The flags the last installer run took, by name (<c>--no-tty</c>, <c>--public-ip</c>,
+    /// <c>--force-media-node-public-ip</c>, …), in the order given, never their values (secrets); empty before any run.
+    /// A run stopped by a bad flag lists those before it.
+    /// </summary>
+    public IReadOnlyList<string> LastInstallerFlags
+    {
+        get
+        {
+            var file = Path.Combine(NodeImage.State(_directory), "installer-runs");
+            var last = File.Exists(file) ? File.ReadLines(file).LastOrDefault(l => l.Length > 0) : null;
+            return last is null ? [] : Field(last, "flags").Split(',', StringSplitOptions.RemoveEmptyEntries);
         }
     }
 
@@ -442,12 +567,13 @@ public sealed class LabNode
     }
 
     /// <summary>
-    /// The machine boots: the openvidu service starts again if it was running at power off (systemd starts the enabled
-    /// unit), then sshd. Returns once the service's ports and sshd listen.
+    /// The machine boots: the openvidu service starts again if it was running at power off and its unit is enabled
+    /// (systemd starts the enabled unit; <see cref="ServiceEnabled"/>), then sshd. Returns once the service's ports and
+    /// sshd listen.
     /// </summary>
     public async Task PowerOnAsync(CancellationToken ct = default)
     {
-        if (_serviceAtPowerOff && await Task.Run(() => AskServiceHost("start"), ct) != 0)
+        if (_serviceAtPowerOff && ServiceEnabled && await Task.Run(() => AskServiceHost("start"), ct) != 0)
             throw new LabException($"{Name}: the openvidu service failed to start at boot (see journalctl -u openvidu).");
         _serviceAtPowerOff = false;
         await StartSshAsync(ct);
@@ -478,6 +604,37 @@ public sealed class LabNode
     }
 
     private void DeleteState(string name) => File.Delete(Path.Combine(NodeImage.State(_directory), name));
+
+    private string ReadStateOrEmpty(string name)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(NodeImage.State(_directory), name));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return "";
+        }
+    }
+
+    /// <summary>A count in a state file (rooms): 0 when missing or not a number.</summary>
+    private int ReadCount(string name) =>
+        int.TryParse(ReadStateOrEmpty(name).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var count) ? count : 0;
+
+    /// <summary>The running service's start as <c>service.pid</c>'s second line holds it, or null while it is stopped.</summary>
+    private string? ServiceStamp()
+    {
+        if (!ServiceActive) return null;
+        var lines = ReadStateOrEmpty("service.pid").Split('\n');
+        return lines.Length > 1 && lines[1].Trim().Length > 0 ? lines[1].Trim() : null;
+    }
+
+    /// <summary>The value of <c>key=value</c> among a state line's space-separated words, or "".</summary>
+    private static string Field(string line, string key) =>
+        line.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(f => f.StartsWith(key + "=", StringComparison.Ordinal))?[(key.Length + 1)..].Trim() ?? "";
+
+    private static DateTimeOffset Epoch(string seconds) =>
+        DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(double.Parse(seconds, CultureInfo.InvariantCulture) * 1000));
 
     private (string PublicKey, string Fingerprint) ReadHostKey()
     {

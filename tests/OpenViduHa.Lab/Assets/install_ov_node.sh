@@ -9,7 +9,7 @@
 # It is stricter than the real one on one point: every secret the cluster shares is required, because a secret
 # generated per node would silently split the cluster.
 # Lab state: /usr/local/lib/ovha-lab (node.env, installer-fail, installer-delay, installer-echo, installer-no-banner,
-# installer-runs, installed).
+# installer-runs, installed). The unit is enabled as systemd does it (the multi-user.target.wants symlink).
 set -eu
 
 OPENVIDU_VERSION='@OPENVIDU_VERSION@'
@@ -39,11 +39,15 @@ lab_now() { # REPLY: seconds since the epoch, as `date +%s.%N` would say to 10 m
 lab_now
 LAB_STARTED=$REPLY
 
+SEEN=' '
 lab_record_run() {
   code=$?
   if [ -w "$LAB/installer-runs" ]; then
     lab_now
-    echo "version=$OPENVIDU_VERSION role=$SCRIPT_ROLE uid=$USER_ID exit=$code started=$LAB_STARTED ended=$REPLY" >> "$LAB/installer-runs" || true
+    # The flags it took, by name only (their values are the cluster's secrets): --a,--b (LabNode.LastInstallerFlags).
+    lab_flags=''
+    for lab_flag in $SEEN; do lab_flags=$lab_flags${lab_flags:+,}--$lab_flag; done
+    echo "version=$OPENVIDU_VERSION role=$SCRIPT_ROLE uid=$USER_ID exit=$code started=$LAB_STARTED ended=$REPLY flags=$lab_flags" >> "$LAB/installer-runs" || true
   fi
   exit "$code"
 }
@@ -139,7 +143,6 @@ var_of() { # flag name -> REPLY: the variable holding its value
   done
 }
 
-SEEN=' '
 for arg in "$@"; do
   case "$arg" in
     --*=*)
@@ -346,6 +349,7 @@ elif [ "$SCRIPT_ROLE" = master-node ]; then
 else
   {
     echo "MEDIA_NODE_PRIVATE_IP=$PRIVATE_IP"
+    echo "MEDIA_NODE_PUBLIC_IP=${FLAG_public_ip:-}"
     masters
     echo "REDIS_PASSWORD=${FLAG_redis_password:-}"
   } > /opt/openvidu/config/node/media_node.env
@@ -372,6 +376,11 @@ printf '%s\n' \
   '' \
   '[Install]' \
   'WantedBy=multi-user.target' > /etc/systemd/system/openvidu.service
+# Enabled, as the real installer's `systemctl enable openvidu` leaves it: the [Install] section's symlink (an ln only
+# when it is missing: a first install, or after `systemctl disable`).
+WANTS=/etc/systemd/system/multi-user.target.wants
+[ -d "$WANTS" ] || mkdir -p "$WANTS"
+[ -L "$WANTS/openvidu.service" ] || ln -s /etc/systemd/system/openvidu.service "$WANTS/openvidu.service"
 
 {
   echo "ROLE=$SCRIPT_ROLE"

@@ -19,6 +19,14 @@ Everything the lab knows about a node is in /usr/local/lib/ovha-lab (the lab wri
   media-stats-stale     present: a media node answers 406 Not Ready (fault)
   closed-ports          ports (one a line) the service does not listen on (fault; the service host reads it)
   journal.log           what `journalctl -u openvidu` prints
+  rooms                 the rooms a media node's media server hosts (a count; the lab sets it; 0 when missing)
+  drain                 while `docker stop openvidu` waits for them: timeout=N started=EPOCH stamp=S pid=P (P waits)
+  drain-force           present: a second SIGTERM (another docker stop, TERM) or a KILL reached the draining server
+  drains                a line per drain that ended: timeout= started= ended= outcome=drained|killed|forced rooms_cut=
+  rooms-cut             a line per event that ended rooms still hosted: at=EPOCH rooms=N by=docker-stop|service-stop
+  openvidu-exited       the media server's container exited while the service ran on: code=C ended=EPOCH stamp=S
+                        (S: the service run it belongs to, service.pid's second line; a start removes the file)
+The unit's enablement is systemd's own: the symlink /etc/systemd/system/multi-user.target.wants/openvidu.service.
 """
 
 import hashlib
@@ -29,6 +37,7 @@ import time
 
 STATE = "/usr/local/lib/ovha-lab"
 UNIT = "/etc/systemd/system/openvidu.service"
+WANTS = "/etc/systemd/system/multi-user.target.wants/openvidu.service"  # the unit's [Install] WantedBy, enabled
 UNIT_NAMES = ("openvidu", "openvidu.service")
 
 # Where the node's file system is seen from: "" inside the node; the service host, which runs docker's code for every
@@ -170,6 +179,7 @@ def systemctl(args):
         print("UNIT LOAD ACTIVE SUB DESCRIPTION")
         return 0
     verb, units = words[0], words[1:]
+    now = "--now" in flags
     if verb == "daemon-reload":
         return 0 if is_root() else denied("reload daemon")
     if not units:
@@ -177,7 +187,7 @@ def systemctl(args):
         return 1
     status = 0
     for unit in units:
-        status = max(status, systemctl_unit(verb, unit, quiet))
+        status = max(status, systemctl_unit(verb, unit, quiet, now))
     return status
 
 
@@ -186,7 +196,7 @@ def denied(action):
     return 1
 
 
-def systemctl_unit(verb, unit, quiet):
+def systemctl_unit(verb, unit, quiet, now=False):
     name = unit if unit.endswith(".service") else unit + ".service"
     if unit in ("docker", "docker.service"):
         # Docker is part of the machine here: always there, always running.
@@ -222,9 +232,10 @@ def systemctl_unit(verb, unit, quiet):
         if not known:
             print(f"Failed to get unit file state for {name}: No such file or directory", file=sys.stderr)
             return 1
+        enabled = unit_enabled()
         if not quiet:
-            print("enabled")
-        return 0
+            print("enabled" if enabled else "disabled")
+        return 0 if enabled else 1
     if verb == "is-failed":
         if not quiet:
             print("inactive" if not pid else "active")
@@ -237,6 +248,12 @@ def systemctl_unit(verb, unit, quiet):
         if not known:
             print(f"Failed to {verb} unit: Unit file {name} does not exist.", file=sys.stderr)
             return 1
+        if verb in ("disable", "reenable"):
+            disable_unit(quiet)
+        if verb in ("enable", "reenable"):
+            enable_unit(quiet)
+        if now:  # --now: started or stopped as well
+            return start_service(name) if verb != "disable" else stop_service(name)
         return 0
     if verb in ("start", "stop", "restart", "reload-or-restart", "try-restart"):
         if not is_root():
@@ -265,7 +282,7 @@ def status(name, known, pid):
         return 4
     role = installed() or {}
     print(f"● {name} - OpenVidu HA {'Master' if role.get('ROLE') == 'master-node' else 'Media'} Node")
-    print(f"     Loaded: loaded ({UNIT}; enabled; preset: enabled)")
+    print(f"     Loaded: loaded ({UNIT}; {'enabled' if unit_enabled() else 'disabled'}; preset: enabled)")
     if pid:
         since = time.strftime("%a %Y-%m-%d %H:%M:%S %Z", time.localtime((service_since_ms() or now_ms()) / 1000))
         print(f"     Active: active (running) since {since}")
@@ -276,6 +293,30 @@ def status(name, known, pid):
     for line in tail_journal(10):
         print(line, end="")
     return 0 if pid else 3
+
+
+def unit_enabled():
+    """Enabled as systemd has it: the [Install] section's symlink (WantedBy=multi-user.target) exists."""
+    return os.path.lexists(ROOT + WANTS)
+
+
+def enable_unit(quiet):
+    """systemctl enable: the symlink, and systemd's line (252 to 255) on stderr."""
+    if unit_enabled():
+        return
+    os.makedirs(os.path.dirname(WANTS), exist_ok=True)
+    os.symlink(UNIT, WANTS)
+    if not quiet:
+        print(f"Created symlink {WANTS} \u2192 {UNIT}.", file=sys.stderr)
+
+
+def disable_unit(quiet):
+    """systemctl disable: the symlink removed, and systemd's line (252 and later) on stderr."""
+    if not unit_enabled():
+        return
+    os.unlink(WANTS)
+    if not quiet:
+        print(f'Removed "{WANTS}".', file=sys.stderr)
 
 
 def start_service(name):
@@ -421,6 +462,7 @@ def containers():
     up_since = service_since_ms() or now
     stopped = service_stopped_ms() or now
     broken, broken_since = restarting()
+    media_exit = media_server_exit() if inst.get("ROLE") == "media-node" else None
     names = container_names(inst)
     if broken and broken not in names:
         names.append(broken)
@@ -448,7 +490,10 @@ def containers():
             "RestartCount": 0,
             "ExitCode": 0,
         }
-        if not running:
+        if name == MEDIA_SERVER and media_exit is not None:  # docker stop: exited on its own, before the rest if at all
+            code, ended = media_exit
+            c["State"], c["Status"], c["ExitCode"] = "exited", f"Exited ({code}) {human(ago(ended))} ago", code
+        elif not running:
             started = os.path.exists(state("journal.log"))
             c["State"], c["Status"] = ("exited", f"Exited (0) {human(ago(stopped))} ago") if started else ("created", "Created")
         elif name == broken:
@@ -661,9 +706,358 @@ def find_container(every, ref):
     return None
 
 
+# ---- the media server: LiveKit in the `openvidu` container of a media node ----------------------------------------------
+#
+# `docker stop [--time N] openvidu` as docker and LiveKit do it: docker sends SIGTERM, waits N seconds (10 by default,
+# -1 for ever) for the container to exit, then SIGKILLs it (exit code 137). LiveKit on its first SIGTERM drains: it takes
+# no new rooms and waits while participants remain ("waiting for participants to exit" every 5 s), then exits 0; a
+# second SIGTERM (another docker stop, or the unit's docker compose down) makes it exit at once, 0, whatever it hosts.
+# The lab's server hosts the rooms in the node's rooms file (one participant each): the wait is a poll of that file.
+# The daemon, not the CLI, does the waiting (docker's stop outlives its client): a process of its own, detached, which
+# the docker command waits for; killing the command (its SSH channel closed) leaves the drain to end on its own.
+
+MEDIA_SERVER = "openvidu"
+STOP_TIMEOUT = 10  # docker stop's default (OpenVidu's compose files set no stop_grace_period)
+DRAIN_POLL = 0.1
+DRAIN_LOG_EVERY = 5.0  # LiveKit's ticker
+
+
+def read_fields(name):
+    """A one-line lab state file of key=value words as a dict, or None when there is none."""
+    try:
+        with open(state(name)) as f:
+            return dict(w.partition("=")[::2] for w in f.read().split())
+    except OSError:
+        return None
+
+
+def write_state(name, text):
+    with open(state(name) + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(state(name) + ".tmp", state(name))
+
+
+def append_state(name, line):
+    with open(state(name), "a") as f:
+        f.write(line + "\n")
+
+
+def rooms():
+    try:
+        with open(state("rooms")) as f:
+            text = f.read().strip()
+    except OSError:
+        return 0
+    return int(text) if text.isdigit() else 0
+
+
+def service_stamp():
+    """The running service's start as service.pid's second line holds it (the run a media server exit belongs to), or
+    None while the service is stopped."""
+    if service_pid() is None:
+        return None
+    try:
+        with open(state("service.pid")) as f:
+            lines = f.read().split("\n")
+    except OSError:
+        return None
+    return lines[1].strip() if len(lines) > 1 and lines[1].strip() else None
+
+
+def media_server_exit():
+    """(exit code, when in epoch ms) of the media server's container when it exited on its own (docker stop) during the
+    running service's run, or during the last run if the service stopped since; else None."""
+    fields = read_fields("openvidu-exited")
+    if not fields:
+        return None
+    stamp = service_stamp()
+    if stamp is not None and fields.get("stamp") != stamp:
+        return None  # an earlier run's (the service host removes it at every start)
+    ended = epoch_ms(fields.get("ended", ""))
+    code = fields.get("code", "")
+    return (int(code), ended) if code.isdigit() and ended is not None else None
+
+
+def pid_alive(text):
+    try:
+        os.kill(int(text), 0)
+        return True
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+
+
+def compose_log(text):
+    """A line of docker compose's output (the unit's ExecStart, attached), which the journal gets."""
+    try:
+        with open(state("service.pid")) as f:
+            pid = f.read().split()[0]
+    except (OSError, IndexError):
+        pid = "0"
+    stamp = time.strftime("%b %d %H:%M:%S", time.localtime())
+    try:
+        append_state("journal.log", f"{stamp} {node_env().get('LAB_NODE_NAME', 'node')} docker-compose[{pid}]: {text}")
+    except OSError:
+        pass
+
+
+def container_log(line):
+    """A line of the media server's own output, as compose passes it on (`openvidu  | …`); `docker logs openvidu`
+    shows them too."""
+    now = time.time()
+    at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+    compose_log(f"{MEDIA_SERVER}  | {at}\t{line}")
+
+
+def media_server_gone(stamp, waiter):
+    """The container's exit is settled: its drain file is gone or another's (the service stopped or restarted: the
+    service host recorded it), or the service's run is another."""
+    drain = read_fields("drain")
+    return not drain or drain.get("pid") != str(waiter) or service_stamp() != stamp
+
+
+def drain_media_server(timeout, stamp, started, kill):
+    """docker's stop and LiveKit's drain, in the detached waiter: returns the outcome once the container exited (and
+    its ports closed), or "" when the service host ended it (the service stopped or restarted meanwhile)."""
+    me = os.getpid()
+    deadline = started + timeout if timeout >= 0 else None
+    if not kill:
+        container_log('INFO\tlivekit\texit requested, shutting down\t{"signal": "terminated", "force": false}')
+    logged = started
+    force = False
+    while True:
+        if media_server_gone(stamp, me):
+            return ""
+        now = time.time()
+        hosted = rooms()
+        try:
+            with open(state("drain-force")) as f:
+                sent = f.read().strip()
+            kill = kill or sent == "KILL"
+            if not force and not kill:
+                container_log('INFO\tlivekit\texit requested, shutting down\t{"signal": "terminated", "force": true}')
+            force = True
+        except OSError:
+            pass
+        if hosted <= 0 and not kill:
+            outcome, code = "drained", 0
+        elif kill or (deadline is not None and now >= deadline):
+            outcome, code = "killed", 137  # SIGKILL: 128 + 9
+        elif force:
+            outcome, code = "forced", 0  # LiveKit's second signal: Stop(force)
+        else:
+            if now - logged >= DRAIN_LOG_EVERY:
+                logged += DRAIN_LOG_EVERY
+                container_log("INFO\tlivekit\twaiting for participants to exit")
+            time.sleep(DRAIN_POLL)
+            continue
+        break
+    # Ours to end: claimed from the drain file (the service host's stop claims it the same way; one of us wins).
+    claimed = state(f"drain.claimed-{me}")
+    try:
+        os.rename(state("drain"), claimed)
+    except OSError:
+        return ""
+    drain = read_fields(os.path.basename(claimed)) or {}
+    os.unlink(claimed)
+    ended = time.time()
+    cut = max(hosted, 0) if outcome != "drained" else 0
+    if cut:
+        write_state("rooms", "0\n")
+        append_state("rooms-cut", f"at={ended:.3f} rooms={cut} by=docker-stop")
+    write_state("openvidu-exited", f"code={code} ended={ended:.3f} stamp={stamp}\n")
+    append_state("drains", f"timeout={drain.get('timeout', timeout)} started={drain.get('started', f'{started:.3f}')} "
+                           f"ended={ended:.3f} outcome={outcome} rooms_cut={cut}")
+    try:
+        os.unlink(state("drain-force"))
+    except FileNotFoundError:
+        pass
+    ask("ports")  # its ports close: the service host reads openvidu-exited
+    compose_log(f"{MEDIA_SERVER} exited with code {code}")
+    return outcome
+
+
+def stop_media_server(timeout, kill):
+    """Stops the running media server: starts its drain (a detached waiter) and waits for it; a second stop while one
+    drains signals it again (forced exit, or a kill) and waits likewise."""
+    stamp = service_stamp()
+    drain = read_fields("drain")
+    if drain and drain.get("stamp") == stamp and pid_alive(drain.get("pid", "")):
+        write_state("drain-force", "KILL\n" if kill else "TERM\n")
+        while not media_server_gone(stamp, drain.get("pid")):
+            time.sleep(DRAIN_POLL)
+        return
+    if drain is not None:  # its waiter is gone (killed): nothing drains any more
+        try:
+            os.unlink(state("drain"))
+        except FileNotFoundError:
+            pass
+    try:
+        os.unlink(state("drain-force"))
+    except FileNotFoundError:
+        pass
+    started = time.time()
+    go_r, go_w = os.pipe()
+    done_r, done_w = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The waiter is a grandchild in a session of its own, its parent gone at once: nobody's child in the node, so that
+    # neither the command's end nor sshd's (StopSshAsync kills sshd's tree) ends the drain, as the daemon's goes on.
+    middle = os.fork()
+    if middle == 0:
+        try:
+            os.close(go_w)
+            os.close(done_r)
+            os.setsid()
+            null = os.open("/dev/null", os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)  # never holds the SSH channel open
+            if os.fork() == 0:
+                os.write(done_w, f"{os.getpid()}\n".encode())
+                if os.read(go_r, 1) == b"1":
+                    outcome = drain_media_server(timeout, stamp, started, kill)
+                    try:
+                        os.write(done_w, outcome.encode())
+                    except OSError:
+                        pass  # the command is gone
+        except Exception as e:  # noqa: BLE001 - said in the journal; the drain file names a dead waiter (stale)
+            compose_log(f"ovha-lab: docker stop {MEDIA_SERVER} failed: {e!r}")
+        finally:
+            os._exit(0)
+    os.close(go_r)
+    os.close(done_w)
+    os.waitpid(middle, 0)
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = os.read(done_r, 1)
+        if not chunk:
+            raise RuntimeError("the drain's waiter did not start")
+        line += chunk
+    waiter = int(line)
+    # The drain file names the waiter; made whole and at once (a link fails if another docker stop won the race).
+    tmp = state(f"drain.new-{os.getpid()}")
+    with open(tmp, "w") as f:
+        f.write(f"timeout={timeout} started={started:.3f} stamp={stamp} pid={waiter}\n")
+    try:
+        os.link(tmp, state("drain"))
+    except FileExistsError:  # another docker stop started a drain meanwhile: ours is its second signal
+        os.write(go_w, b"0")
+        for fd in (go_w, done_r):
+            os.close(fd)
+        os.unlink(tmp)
+        return stop_media_server(timeout, kill)
+    os.unlink(tmp)
+    os.write(go_w, b"1")
+    os.close(go_w)
+    while os.read(done_r, 64):
+        pass
+
+
+def start_media_server():
+    """docker start of the media server that docker stop ended, while the service runs: it runs (and listens) again."""
+    try:
+        os.unlink(state("openvidu-exited"))
+    except FileNotFoundError:
+        pass
+    container_log("INFO\tlivekit\tstarting LiveKit server")
+    ask("ports")
+
+
+def stop_flags(args, command):
+    """docker stop|start's arguments: (timeout, kill, refs) or an exit code after docker's message."""
+    timeout, kill, refs, i = STOP_TIMEOUT, False, [], 0
+    while i < len(args):
+        a = args[i]
+        value = None
+        if a == "--":
+            refs += args[i + 1:]
+            break
+        if command == "stop" and (a in ("-t", "--time", "--timeout", "-s", "--signal")):
+            if i + 1 >= len(args):
+                name = f"'{a[1]}' in {a}" if not a.startswith("--") else a
+                print(f"flag needs an argument: {name}\nSee 'docker {command} --help'.", file=sys.stderr)
+                return 125
+            value, i = args[i + 1], i + 1
+            flag = a
+        elif command == "stop" and a.startswith(("--time=", "--timeout=", "-t=", "--signal=", "-s=")):
+            flag, _, value = a.partition("=")
+        elif command == "stop" and a[:2] in ("-t", "-s") and len(a) > 2:
+            flag, value = a[:2], a[2:]
+        elif a.startswith("-") and a != "-":
+            print(f"unknown flag: {a.split('=')[0]}\nSee 'docker {command} --help'.", file=sys.stderr)
+            return 125
+        else:
+            refs.append(a)
+        if value is not None:
+            if flag in ("-s", "--signal"):
+                sig = value.upper().removeprefix("SIG")
+                if sig in ("KILL", "9"):
+                    kill = True
+                elif sig not in ("TERM", "15"):
+                    print(f"Error response from daemon: OpenViduHa.Lab: docker stop --signal {value} is not simulated "
+                          "(TERM or KILL)", file=sys.stderr)
+                    return 1
+            else:
+                try:
+                    timeout = int(value)
+                except ValueError:
+                    print(f'invalid argument "{value}" for "-t, --timeout" flag: strconv.ParseInt: parsing "{value}": '
+                          f"invalid syntax\nSee 'docker {command} --help'.", file=sys.stderr)
+                    return 125
+        i += 1
+    if not refs:
+        usage = ("docker stop [OPTIONS] CONTAINER [CONTAINER...]\n\nStop one or more running containers" if command == "stop"
+                 else "docker start [OPTIONS] CONTAINER [CONTAINER...]\n\nStart one or more stopped containers")
+        print(f'"docker {command}" requires at least 1 argument.\nSee \'docker {command} --help\'.\n\nUsage:  {usage}',
+              file=sys.stderr)
+        return 1
+    return timeout, kill, refs
+
+
+def docker_stop_start(command, args):
+    parsed = stop_flags(args, command)
+    if isinstance(parsed, int):
+        return parsed
+    timeout, kill, refs = parsed
+    if not is_root():
+        print("permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: "
+              f'Post "http://%2Fvar%2Frun%2Fdocker.sock/v1.47/containers/{refs[0]}/{command}": dial unix '
+              "/var/run/docker.sock: connect: permission denied", file=sys.stderr)
+        return 1
+    media_node = (installed() or {}).get("ROLE") == "media-node"
+    errors = []
+    for ref in refs:
+        c = find_container(containers(), ref)
+        if c is None:
+            errors.append(f"Error response from daemon: No such container: {ref}")
+            continue
+        running = c["State"] in ("running", "restarting")
+        if command == "stop" and not running or command == "start" and running:
+            print(ref, flush=True)  # docker: stopping a stopped container (starting a running one) changes nothing
+            continue
+        if c["Names"] != MEDIA_SERVER or not media_node or service_pid() is None:
+            errors.append(f"Error response from daemon: OpenViduHa.Lab: docker {command} {ref} is not simulated (only "
+                          f"the media server, {MEDIA_SERVER} on a media node, while the openvidu service runs; "
+                          f"systemctl {command} openvidu {command}s every container)")
+            continue
+        if command == "stop":
+            stop_media_server(timeout, kill)
+        else:
+            start_media_server()
+        print(ref, flush=True)
+    if errors:
+        print("\n".join(errors), file=sys.stderr)
+        if command == "start":
+            print(f"Error: failed to start containers: {', '.join(refs)}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def docker(args):
     if not args or args[0] in ("-h", "--help", "help"):
-        print("Usage:  docker [OPTIONS] COMMAND (OpenViduHa.Lab stand-in: ps, inspect, logs, info, version, compose ps)")
+        print("Usage:  docker [OPTIONS] COMMAND (OpenViduHa.Lab stand-in: ps, inspect, logs, info, version, compose ps, "
+              "stop, start)")
         return 0
     command, rest = args[0], args[1:]
     if command in ("--version", "-v"):
@@ -693,9 +1087,16 @@ def docker(args):
                   file=sys.stderr)
         else:
             print(f"{c['Names']}: started (OpenViduHa.Lab stand-in)")
+            if c["Names"] == MEDIA_SERVER:  # what the media server said since (its drain), as the journal has it
+                marker = f" {MEDIA_SERVER}  | "
+                for line in tail_journal(0):
+                    if marker in line:
+                        print(line.split(marker, 1)[1], end="")
         return 0
     if command == "compose" and "ps" in rest:
         return docker_ps([a for a in rest[rest.index("ps") + 1:]], compose=True)
+    if command in ("stop", "start") or (command == "container" and rest[:1] in (["stop"], ["start"])):
+        return docker_stop_start(command if command != "container" else rest[0], rest if command != "container" else rest[1:])
     print(f"docker: '{command}' is not a docker command (OpenViduHa.Lab stand-in).\nSee 'docker --help'", file=sys.stderr)
     return 1
 

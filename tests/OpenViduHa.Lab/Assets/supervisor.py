@@ -23,6 +23,7 @@ import contextlib
 import ctypes
 import errno
 import fcntl
+import hashlib
 import importlib.util
 import io
 import os
@@ -405,20 +406,60 @@ MASTER_PORTS = (7880, 1945, 5349, 7946, 7947, 9095, 9096, 3100, 9009, 4443, 6080
                 9101, 9080)
 MEDIA_PORTS = (7880, 7881, 1935, 5349, 8080)
 HTTP_PORT = 7880
+# LiveKit's Prometheus port on a media node (its prometheus_port): no firewall rule names it (the node's own prometheus
+# container scrapes it), but the panel asks it for the rooms a draining node still hosts. HTTP, like 7880.
+METRICS_PORT = 6789
+HTTP_PORTS = (HTTP_PORT, METRICS_PORT)
+# What the media server's container (`openvidu`: LiveKit) serves itself, so what goes when it exits (`docker stop`)
+# while the service, docker compose, runs on: its API and health (7880), its WebRTC over TCP (7881), its metrics.
+MEDIA_SERVER_PORTS = (HTTP_PORT, 7881, METRICS_PORT)
 
 
 class Service:
-    """One node's running openvidu service: its listening sockets by port."""
+    """One node's running openvidu service: its listening sockets by port, and when it started (service.pid's second
+    line, as written: the stamp node.py's docker stop ties the media server's exit to)."""
 
-    def __init__(self, state, host_name, master):
+    def __init__(self, state, host_name, master, started):
         self.state = state
         self.host_name = host_name
         self.master = master
+        self.started = started
         self.sockets = {}
+        # LiveKit names itself anew at every start (ND_ and 12 letters or digits); the lab derives it from the start.
+        digest = hashlib.sha256(f"{host_name} {started}".encode()).digest()
+        self.node_id = "ND_" + "".join(NODE_ID_LETTERS[b % len(NODE_ID_LETTERS)] for b in digest[:12])
 
     @property
     def ports(self):
-        return MASTER_PORTS if self.master else MEDIA_PORTS
+        return MASTER_PORTS if self.master else MEDIA_PORTS + (METRICS_PORT,)
+
+    def media_server_exited(self):
+        """Whether the media server's container exited (docker stop) during this run of the service: node.py writes
+        openvidu-exited with this run's stamp; a start removes it."""
+        if self.master:
+            return False
+        try:
+            with open(os.path.join(self.state, "openvidu-exited")) as f:
+                fields = dict(w.partition("=")[::2] for w in f.read().split())
+        except OSError:
+            return False
+        return fields.get("stamp") == self.started
+
+    def rooms(self):
+        return read_count(os.path.join(self.state, "rooms"))
+
+
+NODE_ID_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def read_count(path):
+    """A lab state file holding a count (rooms): 0 when missing or not a number."""
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+    except OSError:
+        return 0
+    return int(text) if text.isdigit() else 0
 
 
 class Connection:
@@ -442,20 +483,24 @@ class ServiceHost:
     accept, then echoes what it receives until the peer closes (a port check that connects and closes costs the
     accept and one send). 7880's answers carry X-Lab-Node and echo the request's Host, X-Forwarded-For,
     X-Forwarded-Proto and X-Real-IP as X-Lab-Host, X-Lab-Forwarded-For, …; a WebSocket upgrade (`Upgrade: websocket`)
-    gets `101 Switching Protocols` with the same headers, then its messages echoed.
+    gets `101 Switching Protocols` with the same headers, then its messages echoed. A media node's 6789 is LiveKit's
+    Prometheus endpoint (livekit_room_total from the node's rooms file); its 7880, 7881 and 6789 close while its media
+    server's container has exited (docker stop) and the service runs on.
 
     The nodes' stand-ins and the lab (LabNode) ask over a FIFO, <lab>/share/service.fifo, one line per request (shorter
     than PIPE_BUF, so concurrent writers never interleave):
       <verb> <pid> <fd> <node address> <node host name> <node state dir, host path> [<argc>]
     and the answer goes to /proc/<pid>/fd/<fd>: a pipe the asker holds open read-write and reads from. Verbs:
       start, stop, restart  (systemctl.sh, LabNode) the exit code and a newline, once the ports listen or are closed
-      ports                 (LabNode) apply the node's closed-ports fault file now; the exit code and a newline
+      ports                 (LabNode, node.py's docker stop|start) apply the node's closed-ports fault file and its
+                            media server's exit (openvidu-exited) now; the exit code and a newline
       docker                (docker.sh) run node.py's docker code with the asker's last <argc> arguments, read from
                             /proc/<pid>/cmdline, and the node's files seen through /proc/<pid>/root; the answer is sh
                             that prints its output and exits with its code
     The host keeps a node's state dir up to date as the stand-ins read it: service.pid (this process's pid, then the
-    start time), service.stopped (the last stop's time), journal.log. It reads the node's closed-ports (the ports it
-    does not listen on) at every start and at `ports`.
+    start time), service.stopped (the last stop's time), journal.log; at a media node's stop, rooms (cut: rooms-cut),
+    a drain under way (ended: drains) and openvidu-exited. It reads the node's closed-ports (the ports it does not
+    listen on) and openvidu-exited at every start and at `ports`.
     """
 
     HTTP_LIMIT = 65536
@@ -574,7 +619,9 @@ class ServiceHost:
         if role is None:
             self.journal(state, host_name, f"openvidu[{os.getpid()}]: openvidu: not installed")
             return self.failed(state, host_name, name)
-        service = Service(state, host_name, role == "master-node")
+        service = Service(state, host_name, role == "master-node", f"{time.time():.3f}")
+        # A new run of docker compose: every container starts, the media server one that docker stop ended included.
+        self.remove(state, "openvidu-exited", "drain-force")
         self.services[address] = service
         if not self.listen(address, service):
             self.services.pop(address)
@@ -582,7 +629,7 @@ class ServiceHost:
             return self.failed(state, host_name, name)
         pid_file = os.path.join(state, "service.pid")
         with open(pid_file + ".tmp", "w") as f:
-            f.write(f"{os.getpid()}\n{time.time():.3f}\n")
+            f.write(f"{os.getpid()}\n{service.started}\n")
         os.replace(pid_file + ".tmp", pid_file)
         self.journal(state, host_name,
                      f"openvidu[{os.getpid()}]: listening on {address}: {', '.join(map(str, service.sockets))}")
@@ -598,7 +645,13 @@ class ServiceHost:
         """Opens the service's ports that are not closed (fault) and closes the ones that are; False when 7880 cannot
         listen. Another port that is taken (another program listening on it on every address of the machine) is
         logged and left: a connection to it succeeds all the same."""
-        wanted = [p for p in service.ports if p not in self.closed_ports(service.state)]
+        closed = self.closed_ports(service.state)
+        if service.media_server_exited():
+            # The process behind those ports is gone: their connections (a WebSocket on 7880) end with it.
+            closed |= set(MEDIA_SERVER_PORTS)
+            for conn in [c for c, p in self.pending.items() if p.service is service and p.port in MEDIA_SERVER_PORTS]:
+                self.close(conn)
+        wanted = [p for p in service.ports if p not in closed]
         for port in [p for p in service.sockets if p not in wanted]:
             server = service.sockets.pop(port)
             self.selector.unregister(server)
@@ -621,6 +674,7 @@ class ServiceHost:
         return True
 
     def apply_ports(self, address):
+        """The closed-ports fault file and the media server's exit (docker stop), applied to a running service now."""
         service = self.services.get(address)
         if service is None:
             return 0  # takes effect at the next start
@@ -637,6 +691,8 @@ class ServiceHost:
     def stop(self, address):
         service = self.services.pop(address)
         self.close_all(service)
+        if not service.master:
+            self.media_server_stopped(service)
         with open(os.path.join(service.state, "service.stopped.tmp"), "w") as f:
             f.write(f"{time.time():.3f}\n")
         os.replace(os.path.join(service.state, "service.stopped.tmp"), os.path.join(service.state, "service.stopped"))
@@ -644,6 +700,46 @@ class ServiceHost:
             os.unlink(os.path.join(service.state, "service.pid"))
         except FileNotFoundError:
             pass
+
+    def media_server_stopped(self, service):
+        """docker compose down (the unit's stop) stops the media server with the rest. A drain under way (docker stop
+        waiting for its rooms) ends here: compose's SIGTERM is LiveKit's second, which makes it exit at once, so the
+        drain is recorded `forced`. Rooms still hosted are cut (the lab's stop is immediate: the real compose down would
+        give them 10 s, then kill). A media server that had exited during this run keeps its exit (docker ps shows it);
+        one from an earlier run is forgotten."""
+        state, now = service.state, time.time()
+        rooms = service.rooms()
+        try:
+            claimed = os.path.join(state, f"drain.claimed-{os.getpid()}")
+            os.rename(os.path.join(state, "drain"), claimed)  # the drain is ours to end, not its waiter's
+            with open(claimed) as f:
+                drain = dict(w.partition("=")[::2] for w in f.read().split())
+            os.unlink(claimed)
+            self.append(state, "drains", f"timeout={drain.get('timeout', '10')} started={drain.get('started', f'{now:.3f}')} "
+                                         f"ended={now:.3f} outcome=forced rooms_cut={rooms}")
+        except OSError:
+            pass
+        if rooms:
+            self.append(state, "rooms-cut", f"at={now:.3f} rooms={rooms} by=service-stop")
+            with open(os.path.join(state, "rooms.tmp"), "w") as f:
+                f.write("0\n")
+            os.replace(os.path.join(state, "rooms.tmp"), os.path.join(state, "rooms"))
+        self.remove(state, "drain-force")
+        if not service.media_server_exited():
+            self.remove(state, "openvidu-exited")
+
+    @staticmethod
+    def remove(state, *names):
+        for name in names:
+            try:
+                os.unlink(os.path.join(state, name))
+            except FileNotFoundError:
+                pass
+
+    @staticmethod
+    def append(state, name, line):
+        with open(os.path.join(state, name), "a") as f:
+            f.write(line + "\n")
 
     def close_all(self, service):
         for server in service.sockets.values():
@@ -730,7 +826,7 @@ class ServiceHost:
             except OSError:
                 return
             conn.setblocking(False)
-            if port == HTTP_PORT:
+            if port in HTTP_PORTS:
                 self.pending[conn] = Connection("http", service, port, time.monotonic() + self.HTTP_TIMEOUT)
             else:
                 try:
@@ -782,6 +878,9 @@ class ServiceHost:
         lab = f"X-Lab-Node: {service.host_name}\r\n" + "".join(
             f"{echo}: {headers[name]}\r\n" for name, echo in self.ECHOED_HEADERS if name in headers)
         key = headers.get("sec-websocket-key")
+        if connection.port == METRICS_PORT:
+            self.metrics(conn, service, lab)
+            return
         if headers.get("upgrade", "").lower() == "websocket" and key:
             import base64
             import hashlib
@@ -807,6 +906,21 @@ class ServiceHost:
         data = body.encode()
         self.send(conn, f"HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n"
                         f"Content-Length: {len(data)}\r\n{lab}Connection: close\r\n\r\n".encode() + data)
+        self.close(conn)
+
+    def metrics(self, conn, service, lab):
+        """LiveKit's Prometheus endpoint (promhttp's handler: every path, every method), in the text format: the rooms
+        and participants it hosts, read from the node's rooms file now (one participant a room)."""
+        rooms = service.rooms()
+        labels = f'{{node_id="{service.node_id}",node_type="MEDIA"}}'
+        body = ("# TYPE go_goroutines gauge\n"
+                f"go_goroutines {40 + 3 * rooms}\n"
+                "# TYPE livekit_participant_total gauge\n"
+                f"livekit_participant_total{labels} {rooms}\n"
+                "# TYPE livekit_room_total gauge\n"
+                f"livekit_room_total{labels} {rooms}\n").encode()
+        self.send(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+                        f"Content-Length: {len(body)}\r\n{lab}Connection: close\r\n\r\n".encode() + body)
         self.close(conn)
 
     def frames(self, conn, connection):

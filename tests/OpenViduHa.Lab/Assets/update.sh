@@ -304,7 +304,8 @@ if [ "$MIGRATE" = true ]; then
     } > "$INSTALL_PREFIX/config/node/master_node.env"
   else
     {
-      printf '%s\n' "MEDIA_NODE_PRIVATE_IP=${ENV_MEDIA_NODE_PRIVATE_IP:-${LAB_NODE_ADDRESS:-}}"
+      printf '%s\n' "MEDIA_NODE_PRIVATE_IP=${ENV_MEDIA_NODE_PRIVATE_IP:-${LAB_NODE_ADDRESS:-}}" \
+        "MEDIA_NODE_PUBLIC_IP=${ENV_MEDIA_NODE_PUBLIC_IP:-}"
       masters
       printf '%s\n' "REDIS_PASSWORD=${ENV_REDIS_PASSWORD:-}"
     } > "$INSTALL_PREFIX/config/node/media_node.env"
