@@ -119,6 +119,22 @@ public sealed class LabPanel : IAsyncDisposable
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
     }
 
+    /// <summary>Starts a job from a whole request body (kind, nodeId and the kind's parameters); its id.</summary>
+    public async Task<int> StartJobOkAsync(int clusterId, object body)
+    {
+        var response = await Api.PostAsJsonAsync($"/api/clusters/{clusterId}/jobs", body, Json);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+    }
+
+    /// <summary>A retry of <paramref name="jobId"/>, run to its end.</summary>
+    public async Task<JsonObject> RetryAsync(int jobId)
+    {
+        var retry = await Api.PostAsync($"/api/jobs/{jobId}/retry", null);
+        Assert.True(retry.StatusCode == HttpStatusCode.Accepted, await retry.Content.ReadAsStringAsync());
+        return await WaitAsync((await retry.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>());
+    }
+
     public async Task<JsonObject> JobAsync(int jobId) => (await Api.GetFromJsonAsync<JsonObject>($"/api/jobs/{jobId}"))!;
 
     /// <summary>Polls the job until it ends (or <paramref name="until"/> holds).</summary>

@@ -81,7 +81,8 @@ public sealed class RemoveNodeHandler(NodeOps ops, ClusterService clusters, Time
             "pid=$!; last=''\n" +
             "while kill -0 $pid 2>/dev/null; do\n" +
             $"  rooms=$(curl -s --max-time 2 {metrics} 2>/dev/null | awk '/^livekit_room_total/ {{ n += $NF; seen = 1 }} END {{ if (seen) print n; else print \"?\" }}')\n" +
-            $"  if [ \"$rooms\" != \"$last\" ]; then echo \"{RoomsPrefix}$rooms\"; last=$rooms; fi\n" +
+            // Once counted, a count that goes away is the server exiting: not worth a line.
+            $"  if [ \"$rooms\" != \"$last\" ] && {{ [ \"$rooms\" != '?' ] || [ -z \"$last\" ]; }}; then echo \"{RoomsPrefix}$rooms\"; last=$rooms; fi\n" +
             $"  sleep {poll}\n" +
             "done\n" +
             "wait $pid";
@@ -124,7 +125,7 @@ public sealed class RemoveNodeHandler(NodeOps ops, ClusterService clusters, Time
     /// <summary>The job ends with the node still in the cluster: it says so, and what comes next.</summary>
     private static async Task LeftAsync(JobRun run, JobNode node, NodeJobState state, string why)
     {
-        var message = $"{why}. {node.Name} is still part of the cluster, marked leaving: retry to finish removing it, or start it (start job) to take it back into service.";
+        var message = $"{why}. {node.Name} is still part of the cluster, marked leaving: retry to finish removing it, or restart it (restart job) to take it back into service.";
         await run.Context.SetNodeAsync(node.Id, state, message);
         await run.Context.LogAsync(node.Name, message);
     }

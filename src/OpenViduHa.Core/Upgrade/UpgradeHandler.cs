@@ -35,6 +35,22 @@ public sealed partial class UpgradeHandler(NodeOps ops, PrivateFiles privateFile
         foreach (var step in plan.Steps()) await run.Context.LogAsync(null, "  - " + step);
 
         if (!await EveryNodeAsync(run, run.Scope, node => CheckAsync(run, node, plan))) return;
+        try
+        {
+            await UpgradeAsync(run, plan);
+        }
+        catch (OperationCanceledException) when (run.Cancellation.IsCancellationRequested && !run.Context.Stopping)
+        {
+            // Said before the runner marks the nodes cancelled: where the cluster stands, and the two ways on.
+            var version = (await clusters.LoadDefinitionAsync(run.Context.ClusterId, CancellationToken.None))?.Version ?? plan.From;
+            await run.Context.LogAsync(null, $"Cancelled: the nodes may be stopped, and a hop may have finished on some of them only; the cluster's version stays {version}. " +
+                $"Start a rollback-upgrade to put every node back on {version} and start it, or retry the upgrade to go on.");
+            throw;
+        }
+    }
+
+    private async Task UpgradeAsync(JobRun run, UpgradePlan plan)
+    {
         if (!await StopAllAsync(run)) return;
         foreach (var hop in plan.Hops)
         {

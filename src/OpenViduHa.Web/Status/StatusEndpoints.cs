@@ -27,7 +27,8 @@ public static class StatusEndpoints
         IReadOnlyList<ContainerDto> Containers,
         IReadOnlyList<PortDto> Ports,
         ResourcesDto? Resources,
-        DateTimeOffset? CheckedAt);
+        DateTimeOffset? CheckedAt,
+        bool Leaving);
 
     public sealed record LoadBalancerDto(string Target, bool Checked, bool Reachable, string Detail);
 
@@ -93,5 +94,6 @@ public static class StatusEndpoints
             n.Containers.Select(c => new ContainerDto(c.Name, c.Image, c.State, c.Status, c.RestartCount)).ToList(),
             n.Ports.Select(p => new PortDto(p.Port, p.Protocol, p.From, p.Open, p.Detail, p.CheckedAt)).ToList(),
             n.Resources is { } r ? new ResourcesDto(r.Load1, r.Load5, r.Load15, r.Cpus, r.MemoryTotalKb, r.MemoryAvailableKb, r.DiskTotalKb, r.DiskUsedKb, r.DiskPath) : null,
-            n.CheckedAt)).ToList());
+            n.CheckedAt,
+            n.Leaving)).ToList());
 }
