@@ -87,6 +87,74 @@ public sealed class UpgradeTests
         Assert.Equal("3.9.0", (await lp.ClusterAsync(id))["openviduVersion"]!.GetValue<string>());
     }
 
+    /// <summary>
+    /// Cancelled while one node's updater still runs (the others finished the hop): the job says where the cluster stands,
+    /// the version stays, and a rollback puts every node back on it, started.
+    /// </summary>
+    [Fact]
+    public async Task CancelledMidHop_SaysWhereItStands_RollbackBringsEveryNodeBack()
+    {
+        await using var lp = await LabPanel.StartAsync(5, settings: Settings);
+        var nodes = lp.Lab.Nodes;
+        var id = await lp.CreateAsync(lp.Spec("cancel-upgrade", "3.8.0", nodes.Take(4).ToList(), [nodes[4]]));
+        Assert.Equal("succeeded", (await lp.RunJobAsync(id, "install"))["state"]!.GetValue<string>());
+        nodes[4].SlowUpdater(TimeSpan.FromSeconds(30));
+        var response = await lp.Api.PostAsJsonAsync($"/api/clusters/{id}/jobs", new { kind = "upgrade", targetVersion = "3.9.0" });
+        var jobId = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+        await lp.WaitAsync(jobId, j => LabPanel.NodeMessage(j, "master-1") == "On 3.9.0, stopped" && LabPanel.NodeMessage(j, "media-1") == "Updating 3.8.0 → 3.9.0", seconds: 60);
+
+        Assert.True((await lp.Api.PostAsync($"/api/jobs/{jobId}/cancel", null)).IsSuccessStatusCode);
+        var job = await lp.WaitAsync(jobId);
+
+        Assert.Equal("cancelled", job["state"]!.GetValue<string>());
+        Assert.Contains("Cancelled: the nodes may be stopped, and a hop may have finished on some of them only; the cluster's version stays 3.8.0.",
+            await lp.LogTextAsync(jobId), StringComparison.Ordinal);
+        Assert.Equal("3.8.0", (await lp.ClusterAsync(id))["openviduVersion"]!.GetValue<string>());
+        Assert.All(nodes.Take(5), n => Assert.False(n.ServiceActive, n.Name));
+
+        nodes[4].ClearFaults();
+        var rollback = await lp.RunJobAsync(id, "rollback-upgrade");
+
+        Assert.True(rollback["state"]!.GetValue<string>() == "succeeded", rollback.ToJsonString());
+        foreach (var node in nodes.Take(5))
+        {
+            Assert.Contains("version: \"3.8.0\"", node.ReadFile("/opt/openvidu/deployment-info.yaml"), StringComparison.Ordinal);
+            Assert.True(node.ServiceActive, node.Name);
+        }
+    }
+
+    /// <summary>The panel stops mid-hop: the upgrade is interrupted, and a retry runs it to the end (finished hops skipped on each node).</summary>
+    [Fact]
+    public async Task PanelRestartedMidHop_Interrupted_RetryFinishes()
+    {
+        await using var lp = await LabPanel.StartAsync(5, settings: Settings);
+        var nodes = lp.Lab.Nodes;
+        var id = await lp.CreateAsync(lp.Spec("restart-upgrade", "3.0.0", nodes.Take(4).ToList(), [nodes[4]]));
+        Assert.Equal("succeeded", (await lp.RunJobAsync(id, "install"))["state"]!.GetValue<string>());
+        nodes[4].SlowUpdater(TimeSpan.FromSeconds(3));
+        var response = await lp.Api.PostAsJsonAsync($"/api/clusters/{id}/jobs", new { kind = "upgrade", targetVersion = "3.4.0" });
+        var jobId = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+        await lp.WaitAsync(jobId, j => LabPanel.NodeMessage(j, "media-1") == "Updating 3.1.0 → 3.2.0", seconds: 90);
+
+        lp.RestartPanel();
+
+        var job = await lp.JobAsync(jobId);
+        Assert.Equal("interrupted", job["state"]!.GetValue<string>());
+        Assert.Equal("3.1.0", (await lp.ClusterAsync(id))["openviduVersion"]!.GetValue<string>()); // the first hop was done everywhere
+
+        nodes[4].ClearFaults();
+        var retried = await lp.RetryAsync(jobId);
+
+        Assert.True(retried["state"]!.GetValue<string>() == "succeeded", retried.ToJsonString());
+        Assert.Equal("3.4.0", (await lp.ClusterAsync(id))["openviduVersion"]!.GetValue<string>());
+        foreach (var node in nodes.Take(5))
+        {
+            Assert.Contains("version: \"3.4.0\"", node.ReadFile("/opt/openvidu/deployment-info.yaml"), StringComparison.Ordinal);
+            Assert.True(node.ServiceActive, node.Name);
+        }
+        Assert.Equal("succeeded", (await lp.RunJobAsync(id, "check-credentials"))["state"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Refused_BeforeAnythingRuns_WithTheReason()
     {

@@ -44,11 +44,7 @@ public sealed partial class SetPublicIpHandler(NodeOps ops, InstallHandler insta
         for (var i = 0; i < masters.Count; i++)
         {
             var master = masters[i];
-            if (run.Cancellation.IsCancellationRequested)
-            {
-                await run.Context.LogAsync(null, $"Cancelled: {media.Name} announces {ip}; {NodeList.Of(masters.Skip(i).Select(m => m.Name))} not installed again with --force-media-node-public-ip yet. Retry the job to finish.");
-                run.Cancellation.ThrowIfCancellationRequested();
-            }
+            await ThrowIfCancelledAsync(run, $"{media.Name} announces {ip}; {NodeList.Of(masters.Skip(i).Select(m => m.Name))} not installed again with --force-media-node-public-ip yet");
             var unhealthy = await service.UnhealthyMastersAsync(run, except: master);
             if (unhealthy.Count > 0)
             {
@@ -61,6 +57,8 @@ public sealed partial class SetPublicIpHandler(NodeOps ops, InstallHandler insta
                 await run.Context.SetNodeAsync(master.Id, NodeJobState.Succeeded, "Installed again with --force-media-node-public-ip, healthy");
                 continue;
             }
+            await ThrowIfCancelledAsync(run, $"{media.Name} announces {ip}; {master.Name} was being installed again when the cancel came, " +
+                $"{NodeList.Of(masters.Skip(i + 1).Select(m => m.Name))} not yet");
             var stop = $"Not installed again: {master.Name} did not come back healthy, and a second master down would affect the cluster.";
             foreach (var rest in masters.Skip(i + 1)) await run.Context.SetNodeAsync(rest.Id, NodeJobState.Skipped, stop);
             return;
@@ -75,6 +73,15 @@ public sealed partial class SetPublicIpHandler(NodeOps ops, InstallHandler insta
             return;
         }
         await run.Context.SetNodeAsync(media.Id, NodeJobState.Succeeded, $"Announces {ip} ({PublicIpKey} in {ConfigFile(cluster.Generation)}), healthy");
+    }
+
+    /// <summary>An operator's cancel ends the job here, after saying where the cluster stands (the runner marks the rest cancelled).</summary>
+    private static async Task ThrowIfCancelledAsync(JobRun run, string where)
+    {
+        if (!run.Cancellation.IsCancellationRequested) return;
+        // The panel stopping is not a cancel: the runner marks the job interrupted, with the nodes as they are.
+        if (!run.Context.Stopping) await run.Context.LogAsync(null, $"Cancelled: {where}. Retry the job to finish.");
+        run.Cancellation.ThrowIfCancellationRequested();
     }
 
     /// <summary>The media node on the new address and healthy; its outcome recorded on it when it is not.</summary>
@@ -92,7 +99,11 @@ public sealed partial class SetPublicIpHandler(NodeOps ops, InstallHandler insta
                     return true;
                 }
             }
-            if (!await installer.ReinstallAsync(run, cluster, media)) return await SkipMastersAsync(run);
+            if (!await installer.ReinstallAsync(run, cluster, media))
+            {
+                await ThrowIfCancelledAsync(run, $"{media.Name} was being installed again with --public-ip {ip}; no master was touched");
+                return await SkipMastersAsync(run);
+            }
             await using (var session = await ops.ConnectAsync(run, media))
             {
                 var announced = await AnnouncedAsync(run, session, cluster.Generation);
