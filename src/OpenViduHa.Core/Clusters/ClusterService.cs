@@ -189,6 +189,7 @@ public sealed class ClusterService(
         if (spec.InstallerSha256 is null) result = KeepInstallerPins(entity, result);
         if (InstalledMastersChanged(entity, result) is { } frozen) return (Outcome.Invalid(frozen, result.Warnings), false, []);
         if (InstalledMediaChanged(entity, result) is { } running) return (Outcome.Invalid(running, result.Warnings), false, []);
+        if (InstalledSettingsChanged(entity, result) is { } settings) return (Outcome.Invalid(settings, result.Warnings), false, []);
         if (PinsReplaced(entity, result) is { } repinned) return (Outcome.Invalid(repinned, result.Warnings), false, []);
         if (await db.Clusters.AnyAsync(c => c.Name == result.Definition!.Name && c.Id != id, ct)) return (NameTaken(result), false, []);
 
@@ -332,6 +333,53 @@ public sealed class ClusterService(
         await db.SaveChangesAsync(ct);
     }
 
+    /// <summary>The new secret values a reconfigure is putting on the nodes (all of the cluster's, new ones included), kept encrypted.</summary>
+    public async Task SavePendingSecretsAsync(int clusterId, IReadOnlyDictionary<string, string> secrets, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var cluster = await db.Clusters.FirstAsync(c => c.Id == clusterId, ct);
+        var stored = protector.Unprotect<ClusterSecretsPayload>(cluster.ProtectedSecrets);
+        cluster.ProtectedPendingSecrets = protector.Protect(stored with { Secrets = secrets.ToDictionary() });
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>What <see cref="SavePendingSecretsAsync"/> kept, or null.</summary>
+    public async Task<IReadOnlyDictionary<string, string>?> LoadPendingSecretsAsync(int clusterId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var pending = await db.Clusters.Where(c => c.Id == clusterId).Select(c => c.ProtectedPendingSecrets).FirstOrDefaultAsync(ct);
+        return pending is null ? null : protector.Unprotect<ClusterSecretsPayload>(pending).Secrets;
+    }
+
+    /// <summary>The reconfigure was rolled back: the pending values are forgotten (no node keeps them).</summary>
+    public async Task ClearPendingSecretsAsync(int clusterId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.Clusters.Where(c => c.Id == clusterId).ExecuteUpdateAsync(u => u.SetProperty(c => c.ProtectedPendingSecrets, (string?)null), ct);
+    }
+
+    /// <summary>
+    /// Every node took a reconfigure: its secrets and settings are the cluster's from now on (artifacts, credentials,
+    /// later installs), the pending values are gone, and the audit log says who changed which keys (never a value).
+    /// </summary>
+    public async Task ApplyReconfigureAsync(int clusterId, ClusterDefinition after, IReadOnlyList<string> rotated, IReadOnlyList<string> settings, string actor, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var cluster = await db.Clusters.FirstAsync(c => c.Id == clusterId, ct);
+        var stored = protector.Unprotect<ClusterSecretsPayload>(cluster.ProtectedSecrets);
+        cluster.ProtectedSecrets = protector.Protect(stored with { Secrets = after.Secrets.ToDictionary() });
+        cluster.ProtectedPendingSecrets = null;
+        cluster.Modules = string.Join(',', after.Modules);
+        cluster.RtcEngine = after.RtcEngine;
+        cluster.UpdatedAt = clock.GetUtcNow();
+        cluster.Revision++;
+        var what = new List<string>();
+        if (rotated.Count > 0) what.Add($"rotated {string.Join(", ", rotated)}");
+        if (settings.Count > 0) what.Add($"changed {string.Join(", ", settings)}");
+        audit.Add(db, actor, "cluster.reconfigured", cluster.Name, string.Join("; ", what));
+        await db.SaveChangesAsync(ct);
+    }
+
     /// <summary>What a fetch-installer-digests job read through <paramref name="via"/>: shown for the operator to pin, never trusted as is.</summary>
     public async Task RecordFetchedInstallerAsync(int clusterId, string? master, string? media, string via, CancellationToken ct = default)
     {
@@ -387,6 +435,21 @@ public sealed class ClusterService(
             errors.Add($"nodes[{i}].ssh.hostKeyFingerprint", $"{stored.Name} is pinned to {pinned}. Re-pin it explicitly (node actions, or POST /api/nodes/{stored.Id}/host-key with replace) if the machine was rebuilt.");
         }
         return errors;
+    }
+
+    /// <summary>
+    /// The nodes of an installed cluster run its RTC engine and modules: a new value in the definition alone would only
+    /// make the panel disagree with them. The reconfigure job changes them on the nodes and then here.
+    /// </summary>
+    private static ValidationErrors? InstalledSettingsChanged(ClusterEntity entity, ClusterValidationResult result)
+    {
+        if (entity.Nodes.All(n => n.InstalledAt is null)) return null;
+        var d = result.Definition!;
+        var errors = new ValidationErrors();
+        const string how = "apply it to the nodes with Reconfigure… on the Jobs tab (a reconfigure job), not by editing";
+        if (d.RtcEngine != entity.RtcEngine) errors.Add("rtcEngine", $"The cluster is installed with {entity.RtcEngine.ToString().ToLowerInvariant()}: {how}.");
+        if (string.Join(',', d.Modules) != entity.Modules) errors.Add("modules", $"The cluster is installed with the modules {entity.Modules}: {how}.");
+        return errors.IsEmpty ? null : errors;
     }
 
     /// <summary>

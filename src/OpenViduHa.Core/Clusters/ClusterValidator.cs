@@ -142,7 +142,7 @@ public static partial class ClusterValidator
         return null;
     }
 
-    private static List<string> ValidateModules(List<string>? requested, OpenViduVersion? version, ValidationErrors errors)
+    internal static List<string> ValidateModules(List<string>? requested, OpenViduVersion? version, ValidationErrors errors)
     {
         var result = new List<string>();
         if (requested is null || version is null) return result;

@@ -123,10 +123,14 @@ public sealed class CredentialsHandler(NodeOps ops, PrivateFiles privateFiles, S
         }
     }
 
-    internal async Task<List<CredentialComparison>> CompareAsync(JobRun run, ISshSession session, JobNode node)
+    internal Task<List<CredentialComparison>> CompareAsync(JobRun run, ISshSession session, JobNode node) =>
+        CompareAsync(run, session, CredentialLayout.For(run.Cluster, node.Definition));
+
+    /// <summary>Each of <paramref name="entries"/> read from the node and compared with what it must be.</summary>
+    internal async Task<List<CredentialComparison>> CompareAsync(JobRun run, ISshSession session, IEnumerable<CredentialEntry> entries)
     {
         var result = new List<CredentialComparison>();
-        foreach (var group in CredentialLayout.For(run.Cluster, node.Definition).GroupBy(e => e.File))
+        foreach (var group in entries.GroupBy(e => e.File))
         {
             var content = await ReadAsync(run, session, group.Key);
             var values = content is null ? [] : EnvFile.Parse(content);
@@ -206,7 +210,7 @@ public sealed class CredentialsHandler(NodeOps ops, PrivateFiles privateFiles, S
     }
 
     /// <summary>Puts a file's backup of this job back in its place, atomically, keeping the backup.</summary>
-    private async Task RestoreAsync(JobRun run, ISshSession session, string file, string stamp)
+    internal async Task RestoreAsync(JobRun run, ISshSession session, string file, string stamp)
     {
         var q = ShellQuote.Quote;
         var next = $"{Path.GetDirectoryName(file)!.Replace('\\', '/')}/.{Path.GetFileName(file)}.ovha-new";
@@ -236,8 +240,10 @@ public sealed class CredentialsHandler(NodeOps ops, PrivateFiles privateFiles, S
         {
             var dir = Path.GetDirectoryName(file)!.Replace('\\', '/');
             var next = $"{dir}/.{Path.GetFileName(file)}.ovha-new";
-            // Backups are named by their UTC stamp, so sorting by name is sorting by age: all but the newest few go.
-            var script = $"set -e; cp -p {q(file)} {q(file + ".bak-" + stamp)}; chmod 600 {q(file + ".bak-" + stamp)}; " +
+            // Backups are named by their UTC stamp, so sorting by name is sorting by age: all but the newest few go. A
+            // file this job already backed up keeps that first backup (it holds what the file was before the job).
+            var backup = q(file + ".bak-" + stamp);
+            var script = $"set -e; [ -e {backup} ] || cp -p {q(file)} {backup}; chmod 600 {backup}; " +
                          $"install -m 0600 -o root -g root {q(staged)} {q(next)}; mv -f {q(next)} {q(file)}; " +
                          $"ls -1d -- {q(file)}.bak-[0-9]* | sort -r | tail -n +{BackupsKept + 1} | xargs -r -d '\\n' rm -f --";
             var result = await ops.RunQuietAsync(run, session, script, $"replace {file}");

@@ -44,6 +44,14 @@ public sealed class ClusterEntity
     /// <summary>Licence and installer secrets as JSON, encrypted with Data Protection.</summary>
     public required string ProtectedSecrets { get; set; }
 
+    /// <summary>
+    /// New secret values a reconfigure job is putting on the nodes, encrypted like <see cref="ProtectedSecrets"/>: kept
+    /// from before the first node is written until every node took them (then they become the cluster's) or the job
+    /// rolled them back, so that a retry after a crash writes the same values. Null when no reconfigure is under way.
+    /// </summary>
+    public string? ProtectedPendingSecrets { get; set; }
+
+
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
     public List<NodeEntity> Nodes { get; set; } = [];

@@ -71,6 +71,11 @@ public static partial class JobImpacts
                 $"Installs {name} again with the new public IP and restarts it (its rooms end; new rooms go to the other media nodes); " +
                 $"on OpenVidu 3.2 and later {masters} are then installed again one at a time, each only while the others are healthy.",
                 $"Set the public IP"),
+            // The plan (Reconfigure.ReconfigurePlan.Steps) says whether it stops every node or restarts the masters only.
+            JobKind.Reconfigure => new(true, "Reconfigure the running cluster?",
+                $"Writes the new values into the nodes' configuration (a backup of each file first) and restarts them as the plan says; " +
+                "any failure puts every node back on its previous configuration.",
+                "Reconfigure"),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
     }

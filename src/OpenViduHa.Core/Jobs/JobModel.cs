@@ -24,6 +24,7 @@ public enum JobKind
     [JsonStringEnumMemberName("rollback-upgrade")] RollbackUpgrade,
     [JsonStringEnumMemberName("remove-node")] RemoveNode,
     [JsonStringEnumMemberName("set-public-ip")] SetPublicIp,
+    [JsonStringEnumMemberName("reconfigure")] Reconfigure,
 }
 
 /// <summary>What some kinds of job need besides the cluster and the node (stored with the job as JSON).</summary>
@@ -43,6 +44,15 @@ public sealed record JobParameters
 
     /// <summary>set-public-ip: the address the media node announces to clients.</summary>
     public string? PublicIp { get; init; }
+
+    /// <summary>reconfigure: the secrets to give new values (their keys; the values are made by the job, never stored here).</summary>
+    public List<string>? Rotate { get; init; }
+
+    /// <summary>reconfigure: the settings to change.</summary>
+    public Reconfigure.ReconfigureSettings? Set { get; init; }
+
+    /// <summary>reconfigure: what the planner reads.</summary>
+    public Reconfigure.ReconfigureRequest ReconfigureRequest() => new() { Rotate = Rotate, Set = Set };
 
     public static JobParameters None { get; } = new();
 }
@@ -95,7 +105,7 @@ public static class JobKinds
     public static bool MayTargetNode(this JobKind kind) => kind is JobKind.Preflight or JobKind.CheckCredentials or JobKind.FetchInstallerDigests;
 
     /// <summary>Jobs that act on the whole cluster at once: a retry runs them on every node again, not only on those that failed.</summary>
-    public static bool WholeCluster(this JobKind kind) => kind is JobKind.Upgrade or JobKind.RollbackUpgrade or JobKind.SetPublicIp;
+    public static bool WholeCluster(this JobKind kind) => kind is JobKind.Upgrade or JobKind.RollbackUpgrade or JobKind.SetPublicIp or JobKind.Reconfigure;
 
     /// <summary>Jobs aimed at one node.</summary>
     public static bool NeedsNode(this JobKind kind) => kind is JobKind.AddNode or JobKind.ReinstallNode or JobKind.Restart or JobKind.Start or JobKind.Stop

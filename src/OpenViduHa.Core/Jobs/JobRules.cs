@@ -31,6 +31,11 @@ public static class JobRules
                 or JobKind.CheckCredentials or JobKind.DistributeCredentials
                 when nodes.Where(n => n.Role == NodeRole.Master).Any(n => n.InstalledAt is null):
                 return $"Cluster '{cluster.Name}' is not installed yet: run install first.";
+            case JobKind.Reconfigure when nodes.Where(n => n.InstalledAt is null).Select(n => n.Name).ToList() is { Count: > 0 } fresh:
+                return $"{string.Join(", ", fresh)} {(fresh.Count == 1 ? "is" : "are")} not installed: a reconfigure changes every node of the cluster at once. " +
+                       "Install them (or remove a media node that is not needed), or change a cluster never installed in its definition.";
+            case JobKind.Reconfigure:
+                return ReconfigureRefusal(cluster, parameters);
             case JobKind.Upgrade or JobKind.RollbackUpgrade when nodes.Where(n => n.InstalledAt is null).Select(n => n.Name).ToList() is { Count: > 0 } fresh:
                 return $"{string.Join(", ", fresh)} {(fresh.Count == 1 ? "is" : "are")} not installed: every node of a cluster runs one version, so an upgrade needs them all installed " +
                        "(install them, or remove a media node that is not needed). A cluster never installed changes its version in the wizard.";
@@ -53,6 +58,21 @@ public static class JobRules
                 return Upgrade.UpgradeChain.Plan(from, parameters?.TargetVersion).Refusal;
         }
         return null;
+    }
+
+    /// <summary>Why a reconfigure's request cannot be planned for the cluster (each field's reasons), or null.</summary>
+    private static string? ReconfigureRefusal(ClusterEntity cluster, JobParameters? parameters)
+    {
+        if (!OpenViduVersion.TryParse(cluster.OpenviduVersion, out var version)) return $"Cluster '{cluster.Name}' holds the unreadable version '{cluster.OpenviduVersion}'.";
+        // The planner needs the cluster's settings, not its secrets: the keys are checked by name, the values made at run.
+        var shape = new ClusterDefinition
+        {
+            Name = cluster.Name, Version = version, DomainName = cluster.DomainName, LicenseKey = "", InstallerBaseUrl = cluster.InstallerBaseUrl,
+            RtcEngine = cluster.RtcEngine, Modules = cluster.Modules.Split(',', StringSplitOptions.RemoveEmptyEntries),
+            Secrets = Secrets.SecretCatalog.For(version.Generation).ToDictionary(d => d.Key, _ => "", StringComparer.Ordinal), Nodes = [],
+        };
+        var (_, errors) = Reconfigure.ReconfigurePlanner.Plan(shape, (parameters ?? JobParameters.None).ReconfigureRequest());
+        return errors is null ? null : string.Join(" ", errors.Fields.SelectMany(errors.For));
     }
 
     /// <summary>The longest drain a remove-node job waits for (a day: a media node's rooms outlive no meeting longer).</summary>

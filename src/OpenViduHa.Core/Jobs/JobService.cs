@@ -83,7 +83,7 @@ public sealed class JobService(
                         .ExecuteUpdateAsync(u => u.SetProperty(c => c.Revision, c => c.Revision + 1), ct) == 0)
                     return Outcome.Conflict($"Cluster '{cluster.Name}' was changed while the {kind.Name()} job was being queued: nothing was started. Look at the change, then start the job again.");
                 db.Jobs.Add(job);
-                audit.Add(db, actor, $"job.{kind.Name()}", cluster.Name, target is null ? $"{job.Nodes.Count} nodes" : target.Name);
+                audit.Add(db, actor, $"job.{kind.Name()}", cluster.Name, AuditDetail(kind, target, job.Nodes.Count, parameters));
                 await db.SaveChangesAsync(ct);
                 await transaction.CommitAsync(ct);
             }
@@ -110,6 +110,18 @@ public sealed class JobService(
         {
             EnqueueLock.Release();
         }
+    }
+
+    /// <summary>What the audit log says a job was started on (and, for a reconfigure, which keys and settings: never a value).</summary>
+    private static string AuditDetail(JobKind kind, NodeEntity? target, int nodes, JobParameters parameters)
+    {
+        var on = target is null ? $"{nodes} nodes" : target.Name;
+        if (kind != JobKind.Reconfigure) return on;
+        var what = new List<string>();
+        if (parameters.Rotate is { Count: > 0 } rotate) what.Add($"rotate {string.Join(", ", rotate)}");
+        if (parameters.Set?.Modules is { } modules) what.Add($"modules {string.Join(",", modules)}");
+        if (parameters.Set?.RtcEngine is { } engine) what.Add($"rtcEngine {engine}");
+        return $"{on}: {string.Join("; ", what)}";
     }
 
     /// <summary>Why a changing job may not start on the cluster now (another changing job is queued or running), or null.</summary>
@@ -267,6 +279,8 @@ public sealed class JobService(
             Force = parameters.Force ? true : null,
             Wipe = parameters.Wipe ? true : null,
             PublicIp = parameters.PublicIp,
+            Rotate = parameters.Rotate,
+            Set = parameters.Set,
         };
     }
 }

@@ -36,6 +36,14 @@ public sealed record JobView(
     /// <summary>set-public-ip: the address the media node is to announce.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? PublicIp { get; init; }
+
+    /// <summary>reconfigure: the secrets given new values (keys only).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Rotate { get; init; }
+
+    /// <summary>reconfigure: the settings asked for.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public Reconfigure.ReconfigureSettings? Set { get; init; }
 }
 
 public sealed record JobLogLineView(int Seq, DateTimeOffset At, string? Node, string Text);

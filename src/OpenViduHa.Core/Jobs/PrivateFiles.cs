@@ -72,7 +72,8 @@ public sealed class PrivateFiles(IOptions<JobOptions> options)
             "n=0\n" +
             $"for f in {Directory}/* {UploadPrefix}*; do\n" +
             "  [ -e \"$f\" ] || [ -L \"$f\" ] || continue\n" +
-            $"  case \"${{f##*/}}\" in {keep}*|.ovha-{keep}*) ;; *) rm -rf -- \"$f\" && n=$((n + 1)) ;; esac\n" +
+            // Locks (*.lock) are kept: a process an interrupted job left running may hold one (openvidu-update.lock).
+            $"  case \"${{f##*/}}\" in {keep}*|.ovha-{keep}*|*.lock) ;; *) rm -rf -- \"$f\" && n=$((n + 1)) ;; esac\n" +
             "done\n" +
             "echo \"$n\"";
         var result = await session.RunAsync(script, new SshRunOptions { Description = "remove leftovers of earlier jobs", Timeout = options.Value.CommandTimeout }, run.Cancellation);

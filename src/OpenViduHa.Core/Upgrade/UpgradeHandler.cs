@@ -24,284 +24,295 @@ public sealed partial class UpgradeHandler(NodeOps ops, PrivateFiles privateFile
 
     public async Task RunAsync(JobRun run)
     {
-        if (run.Kind == JobKind.RollbackUpgrade)
-        {
-            await RollbackAsync(run);
-            return;
-        }
-        var (plan, refusal) = UpgradeChain.Plan(run.Cluster.Version, run.Parameters.TargetVersion);
-        if (plan is null) throw new InvalidOperationException(refusal);
-        await run.Context.LogAsync(null, $"Upgrade plan, OpenVidu {plan.From} to {plan.To}:");
-        foreach (var step in plan.Steps()) await run.Context.LogAsync(null, "  - " + step);
-
-        if (!await EveryNodeAsync(run, run.Scope, node => CheckAsync(run, node, plan))) return;
-        try
-        {
-            await UpgradeAsync(run, plan);
-        }
-        catch (OperationCanceledException) when (run.Cancellation.IsCancellationRequested && !run.Context.Stopping)
-        {
-            // Said before the runner marks the nodes cancelled: where the cluster stands, and the two ways on.
-            var version = (await clusters.LoadDefinitionAsync(run.Context.ClusterId, CancellationToken.None))?.Version ?? plan.From;
-            await run.Context.LogAsync(null, $"Cancelled: the nodes may be stopped, and a hop may have finished on some of them only; the cluster's version stays {version}. " +
-                $"Start a rollback-upgrade to put every node back on {version} and start it, or retry the upgrade to go on.");
-            throw;
-        }
-    }
-
-    private async Task UpgradeAsync(JobRun run, UpgradePlan plan)
-    {
-        if (!await StopAllAsync(run)) return;
-        foreach (var hop in plan.Hops)
-        {
-            run.Cancellation.ThrowIfCancellationRequested();
-            await run.Context.LogAsync(null, $"Hop {hop}: OpenVidu's {hop.To} updater on every node.");
-            if (!await EveryNodeAsync(run, run.Scope, node => HopAsync(run, node, hop)))
-            {
-                await run.Context.LogAsync(null, $"The hop {hop} failed: every node is stopped and the cluster stays on {hop.From}. " +
-                    $"Start a rollback-upgrade to put the nodes back on {hop.From} from the updater's backup and start them, or fix the cause and retry.");
-                await StoppedAsync(run, $"Stopped on {hop.From} or {hop.To}: the hop {hop} failed elsewhere. Roll back, or retry.");
-                return;
-            }
-            var newSecrets = await NewGenerationAsync(run, hop);
-            if (newSecrets is null)
-            {
-                await StoppedAsync(run, $"Stopped on {hop.To}: the new settings could not be written everywhere. Roll back, or retry.");
-                return;
-            }
-            await clusters.RecordUpgradeAsync(run.Context.ClusterId, hop.To, $"job {run.Context.JobId}", newSecrets, run.Cancellation);
-            await run.Context.LogAsync(null, $"Every node reports {hop.To}: the cluster's version is now {hop.To}.");
-            if (hop.StartBeforeNext)
-            {
-                await run.Context.LogAsync(null, $"OpenVidu {hop.To} initialises once before the next hop: starting every node, then stopping them again.");
-                if (!await StartAllAsync(run, $"Started on {hop.To}") || !await StopAllAsync(run)) return;
-            }
-        }
-        if (!await StartAllAsync(run, $"Upgraded to {plan.To}, started and healthy")) return;
-        if (plan.LoadBalancerChanges)
-            await run.Context.LogAsync(null, $"The load balancer's topology changed with {plan.To}: download nginx.conf or haproxy.cfg again and replace the load balancer's config.");
+        await using var sessions = new SessionPool(ops, run);
+        await new Run(ops, privateFiles, clusters, credentials, run, sessions).RunAsync();
     }
 
     /// <summary>
-    /// The hop into the current generation replaces the default app (<c>app</c> becomes <c>openviduMeet</c>): the panel
-    /// makes the new app's initial credentials as it would at an install and writes them into every master's meet.env,
-    /// which the app reads on its first start. Null when a master could not take them; empty for any other hop.
+    /// One upgrade or rollback: its job, its SSH sessions (one per node, kept from the checks to the last start) and the
+    /// nodes that failed so far.
     /// </summary>
-    private async Task<IReadOnlyDictionary<string, string>?> NewGenerationAsync(JobRun run, UpgradeHop hop)
+    private sealed class Run(NodeOps ops, PrivateFiles privateFiles, ClusterService clusters, Credentials.CredentialsHandler credentials, JobRun run, SessionPool sessions)
     {
-        if (hop.From.Generation == hop.To.Generation) return new Dictionary<string, string>();
-        var added = Secrets.SecretCatalog.For(hop.To.Generation).Where(d => !run.Cluster.Secrets.ContainsKey(d.Key))
-            .ToDictionary(d => d.Key, Secrets.SecretGenerator.For, StringComparer.Ordinal);
-        run.Context.AddSecrets(added.Values);
-        var values = new List<KeyValuePair<string, string>>
+        public async Task RunAsync()
         {
-            KeyValuePair.Create("MEET_INITIAL_ADMIN_PASSWORD", added.GetValueOrDefault(Secrets.SecretCatalog.MeetInitialAdminPassword) ?? ""),
-            KeyValuePair.Create("MEET_INITIAL_API_KEY", added.GetValueOrDefault(Secrets.SecretCatalog.MeetInitialApiKey) ?? ""),
-        }.Where(v => v.Value.Length > 0).ToList();
-        var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
-        var ok = await EveryNodeAsync(run, run.Scope.Where(n => n.Role == NodeRole.Master), async node =>
-        {
-            await using var session = await ops.ConnectAsync(run, node);
-            await credentials.SetValuesAsync(run, session, Credentials.CredentialLayout.MeetEnv, values, stamp);
-            await run.Context.LogAsync(node.Name, $"{Credentials.CredentialLayout.MeetEnv}: the openviduMeet app's initial credentials written (the panel's credentials.env has them).");
-            return true;
-        });
-        return ok ? added : null;
-    }
+            if (run.Kind == JobKind.RollbackUpgrade)
+            {
+                await RollbackAsync();
+                return;
+            }
+            var (plan, refusal) = UpgradeChain.Plan(run.Cluster.Version, run.Parameters.TargetVersion);
+            if (plan is null) throw new InvalidOperationException(refusal);
+            await run.Context.LogAsync(null, $"Upgrade plan, OpenVidu {plan.From} to {plan.To}:");
+            foreach (var step in plan.Steps()) await run.Context.LogAsync(null, "  - " + step);
 
-    /// <summary>Runs <paramref name="work"/> on each node at once; true when every node succeeded at it.</summary>
-    private async Task<bool> EveryNodeAsync(JobRun run, IEnumerable<JobNode> nodes, Func<JobNode, Task<bool>> work)
-    {
-        var failed = 0;
-        var failedNodes = Failed(run);
-        await ops.ForEachAsync(nodes, async node =>
-        {
-            bool ok;
+            if (!await EveryNodeAsync(run.Scope, node => CheckAsync(node, plan))) return;
             try
             {
-                ok = await work(node);
+                await UpgradeAsync(plan);
             }
-            catch (Exception e) when (e is SshFailureException or InvalidOperationException)
+            catch (OperationCanceledException) when (run.Cancellation.IsCancellationRequested && !run.Context.Stopping)
             {
-                await run.Context.SetNodeAsync(node.Id, NodeJobState.Failed, e.Message);
-                ok = false;
-            }
-            if (ok) return;
-            Interlocked.Increment(ref failed);
-            failedNodes.TryAdd(node.Id, 0);
-        });
-        return failed == 0;
-    }
-
-    private async Task<bool> CheckAsync(JobRun run, JobNode node, UpgradePlan plan)
-    {
-        await run.Context.SetNodeAsync(node.Id, NodeJobState.Running, "Checking: version and free disk");
-        await using var session = await ops.ConnectAsync(run, node);
-        var version = await ReadVersionAsync(run, session);
-        // A node one hop ahead finished that hop in an earlier attempt: the retry goes on from there.
-        var ahead = plan.Hops.Count > 0 && version == plan.Hops[0].To;
-        if (version != plan.From && !ahead)
-            return await FailAsync(run, node, $"{node.Name} reports OpenVidu {Shown(version)} in {DeploymentInfo}, the panel believes {plan.From}: nothing was changed. Check the node (a hand-made upgrade?) before upgrading.");
-        var free = await FreeGiBAsync(run, session);
-        if (free < ops.Options.UpgradeMinFreeDiskGiB)
-            return await FailAsync(run, node, $"{node.Name} has {free:0.#} GiB free under /opt/openvidu; the new images need at least {ops.Options.UpgradeMinFreeDiskGiB} GiB (Jobs:UpgradeMinFreeDiskGiB). Nothing was changed.");
-        await run.Context.LogAsync(node.Name, $"On OpenVidu {version}, {free:0.#} GiB free.");
-        return true;
-    }
-
-    private async Task<bool> StopAllAsync(JobRun run)
-    {
-        foreach (var role in new[] { NodeRole.Media, NodeRole.Master })
-        {
-            var ok = await EveryNodeAsync(run, run.Scope.Where(n => n.Role == role), async node =>
-            {
-                await run.Context.SetNodeAsync(node.Id, NodeJobState.Running, "systemctl stop openvidu");
-                await using var session = await ops.ConnectAsync(run, node);
-                var result = await ops.RunLoggedAsync(run, session, node, "systemctl stop openvidu", "systemctl stop openvidu");
-                return result.Succeeded || await FailAsync(run, node, $"systemctl stop openvidu failed: {result.LastMessage()}");
-            });
-            if (!ok)
-            {
-                await run.Context.LogAsync(null, "A node could not be stopped: nothing was upgraded. Start the stopped nodes again (start job), or fix the node and retry.");
-                return false;
+                // Said before the runner marks the nodes cancelled: where the cluster stands, and the two ways on.
+                var version = (await clusters.LoadDefinitionAsync(run.Context.ClusterId, CancellationToken.None))?.Version ?? plan.From;
+                await run.Context.LogAsync(null, $"Cancelled: the nodes may be stopped, and a hop may have finished on some of them only; the cluster's version stays {version}. " +
+                    $"Start a rollback-upgrade to put every node back on {version} and start it, or retry the upgrade to go on.");
+                throw;
             }
         }
-        return true;
-    }
 
-    /// <summary>Masters at once, each healthy; then media nodes.</summary>
-    private async Task<bool> StartAllAsync(JobRun run, string success)
-    {
-        foreach (var role in new[] { NodeRole.Master, NodeRole.Media })
+        private async Task UpgradeAsync(UpgradePlan plan)
         {
-            var ok = await EveryNodeAsync(run, run.Scope.Where(n => n.Role == role), async node =>
+            if (!await StopAllAsync()) return;
+            foreach (var hop in plan.Hops)
             {
-                await run.Context.SetNodeAsync(node.Id, NodeJobState.Running, "systemctl start openvidu, waiting for health");
-                await using var session = await ops.ConnectAsync(run, node);
-                var (_, healthy, message) = await ops.ControlAndWaitHealthyAsync(run, session, node, "start");
-                if (!healthy) return await FailAsync(run, node, message);
-                await run.Context.LogAsync(node.Name, message);
-                await run.Context.SetNodeAsync(node.Id, NodeJobState.Succeeded, success);
+                run.Cancellation.ThrowIfCancellationRequested();
+                await run.Context.LogAsync(null, $"Hop {hop}: OpenVidu's {hop.To} updater on every node.");
+                if (!await EveryNodeAsync(run.Scope, node => HopAsync(node, hop)))
+                {
+                    await run.Context.LogAsync(null, $"The hop {hop} failed: every node is stopped and the cluster stays on {hop.From}. " +
+                        $"Start a rollback-upgrade to put the nodes back on {hop.From} from the updater's backup and start them, or fix the cause and retry.");
+                    await StoppedAsync($"Stopped on {hop.From} or {hop.To}: the hop {hop} failed elsewhere. Roll back, or retry.");
+                    return;
+                }
+                var newSecrets = await NewGenerationAsync(hop);
+                if (newSecrets is null)
+                {
+                    await StoppedAsync($"Stopped on {hop.To}: the new settings could not be written everywhere. Roll back, or retry.");
+                    return;
+                }
+                await clusters.RecordUpgradeAsync(run.Context.ClusterId, hop.To, $"job {run.Context.JobId}", newSecrets, run.Cancellation);
+                await run.Context.LogAsync(null, $"Every node reports {hop.To}: the cluster's version is now {hop.To}.");
+                if (hop.StartBeforeNext)
+                {
+                    await run.Context.LogAsync(null, $"OpenVidu {hop.To} initialises once before the next hop: starting every node, then stopping them again.");
+                    if (!await StartAllAsync($"Started on {hop.To}") || !await StopAllAsync()) return;
+                }
+            }
+            if (!await StartAllAsync($"Upgraded to {plan.To}, started and healthy")) return;
+            if (plan.LoadBalancerChanges)
+                await run.Context.LogAsync(null, $"The load balancer's topology changed with {plan.To}: download nginx.conf or haproxy.cfg again and replace the load balancer's config.");
+        }
+
+        /// <summary>
+        /// The hop into the current generation replaces the default app (<c>app</c> becomes <c>openviduMeet</c>): the panel
+        /// makes the new app's initial credentials as it would at an install and writes them into every master's meet.env,
+        /// which the app reads on its first start. Null when a master could not take them; empty for any other hop.
+        /// </summary>
+        private async Task<IReadOnlyDictionary<string, string>?> NewGenerationAsync(UpgradeHop hop)
+        {
+            if (hop.From.Generation == hop.To.Generation) return new Dictionary<string, string>();
+            var added = Secrets.SecretCatalog.For(hop.To.Generation).Where(d => !run.Cluster.Secrets.ContainsKey(d.Key))
+                .ToDictionary(d => d.Key, Secrets.SecretGenerator.For, StringComparer.Ordinal);
+            run.Context.AddSecrets(added.Values);
+            var values = new List<KeyValuePair<string, string>>
+            {
+                KeyValuePair.Create("MEET_INITIAL_ADMIN_PASSWORD", added.GetValueOrDefault(Secrets.SecretCatalog.MeetInitialAdminPassword) ?? ""),
+                KeyValuePair.Create("MEET_INITIAL_API_KEY", added.GetValueOrDefault(Secrets.SecretCatalog.MeetInitialApiKey) ?? ""),
+            }.Where(v => v.Value.Length > 0).ToList();
+            var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+            var ok = await EveryNodeAsync(run.Scope.Where(n => n.Role == NodeRole.Master), async node =>
+            {
+                var session = await sessions.GetAsync(node);
+                await credentials.SetValuesAsync(run, session, Credentials.CredentialLayout.MeetEnv, values, stamp);
+                await run.Context.LogAsync(node.Name, $"{Credentials.CredentialLayout.MeetEnv}: the openviduMeet app's initial credentials written (the panel's credentials.env has them).");
                 return true;
             });
-            if (!ok) return false;
+            return ok ? added : null;
         }
-        return true;
-    }
 
-    private async Task<bool> HopAsync(JobRun run, JobNode node, UpgradeHop hop)
-    {
-        await run.Context.SetNodeAsync(node.Id, NodeJobState.Running, $"Updating {hop}");
-        await using var session = await ops.ConnectAsync(run, node);
-        var before = await ReadVersionAsync(run, session);
-        if (before == hop.To)
+        /// <summary>Runs <paramref name="work"/> on each node at once; true when every node succeeded at it.</summary>
+        private async Task<bool> EveryNodeAsync(IEnumerable<JobNode> nodes, Func<JobNode, Task<bool>> work)
         {
-            await run.Context.LogAsync(node.Name, $"Already on {hop.To} (an earlier attempt finished this hop here).");
-            return true;
-        }
-        if (before != hop.From)
-            return await FailAsync(run, node, $"{node.Name} reports {Shown(before)} before the hop {hop}: not updated.");
-
-        var script = await privateFiles.PutAsync(run, session, "update.sh", UpdaterScript(run.Cluster, hop.To));
-        SshCommandResult result;
-        try
-        {
-            await run.Context.LogAsync(node.Name, $"Running OpenVidu's {hop.To} updater ({UpdaterUrl(run.Cluster, hop.To)}) with --no-tty");
-            result = await ops.RunLoggedAsync(run, session, node, $"bash {ShellQuote.Quote(script)}", $"OpenVidu {hop.To} updater", timeout: ops.Options.InstallTimeout);
-        }
-        finally
-        {
-            await privateFiles.RemoveAsync(session, script);
-        }
-        if (!result.Succeeded)
-            return await FailAsync(run, node, $"The {hop.To} updater failed (exit {result.ExitStatus}): {result.LastMessage()}");
-        var after = await ReadVersionAsync(run, session);
-        if (after != hop.To)
-            return await FailAsync(run, node, $"The {hop.To} updater exited 0, but {node.Name} reports {Shown(after)} in {DeploymentInfo}.");
-        await run.Context.SetNodeAsync(node.Id, NodeJobState.Running, $"On {hop.To}, stopped");
-        return true;
-    }
-
-    /// <summary>
-    /// Every node back on the cluster's version: the newest backup the updater made of that version goes back into
-    /// /opt/openvidu (a node without one, still on that version, is left as it is); then the nodes start, masters first.
-    /// </summary>
-    private async Task RollbackAsync(JobRun run)
-    {
-        var version = run.Cluster.Version;
-        await run.Context.LogAsync(null, $"Rolling back to OpenVidu {version}: every node stopped, the updater's newest backup of {version} put back where there is one, then started.");
-        if (!await StopAllAsync(run)) return;
-        var restored = await EveryNodeAsync(run, run.Scope, async node =>
-        {
-            await run.Context.SetNodeAsync(node.Id, NodeJobState.Running, $"Restoring the backup of {version}");
-            await using var session = await ops.ConnectAsync(run, node);
-            var q = ShellQuote.Quote;
-            // The backup folders are <date>_<version>: the newest by name is the last attempt from this version.
-            var find = $"ls -1d -- {q(Backups)}/*_{version}/ 2>/dev/null | sort | tail -n 1";
-            var found = await ops.RunQuietAsync(run, session, find, "find the backup");
-            var backup = found.Stdout.Trim();
-            if (backup.Length == 0)
+            var failed = 0;
+            var failedNodes = _failed;
+            await ops.ForEachAsync(nodes, async node =>
             {
-                var current = await ReadVersionAsync(run, session);
-                if (current == version)
+                bool ok;
+                try
                 {
-                    await run.Context.LogAsync(node.Name, $"No backup of {version} and already on {version}: left as it is.");
-                    return true;
+                    ok = await work(node);
                 }
-                return await FailAsync(run, node, $"{node.Name} reports {Shown(current)} and has no backup of {version} under {Backups}: restore it by hand or reinstall it.");
-            }
-            var copy = await ops.RunLoggedAsync(run, session, node, $"cp -a -- {q(backup.TrimEnd('/'))}/. /opt/openvidu/", $"restore {backup}");
-            if (!copy.Succeeded) return await FailAsync(run, node, $"Restoring {backup} failed: {copy.LastMessage()}");
-            var after = await ReadVersionAsync(run, session);
-            if (after != version) return await FailAsync(run, node, $"{backup} was put back, but {node.Name} reports {Shown(after)}.");
-            await run.Context.LogAsync(node.Name, $"Restored {backup}: on {version} again.");
-            return true;
-        });
-        if (!restored)
-        {
-            await StoppedAsync(run, "Stopped: another node could not be rolled back, and the cluster runs one version or none.");
-            return;
+                catch (Exception e) when (e is SshFailureException or InvalidOperationException)
+                {
+                    await run.Context.SetNodeAsync(node.Id, NodeJobState.Failed, e.Message);
+                    ok = false;
+                }
+                if (ok) return;
+                Interlocked.Increment(ref failed);
+                failedNodes.TryAdd(node.Id, 0);
+            });
+            return failed == 0;
         }
-        await StartAllAsync(run, $"Back on {version}, started and healthy");
+
+        private async Task<bool> CheckAsync(JobNode node, UpgradePlan plan)
+        {
+            await run.Context.SetNodeAsync(node.Id, NodeJobState.Running, "Checking: version and free disk");
+            var session = await sessions.GetAsync(node);
+            var version = await ReadVersionAsync(session);
+            // A node one hop ahead finished that hop in an earlier attempt: the retry goes on from there.
+            var ahead = plan.Hops.Count > 0 && version == plan.Hops[0].To;
+            if (version != plan.From && !ahead)
+                return await FailAsync(node, $"{node.Name} reports OpenVidu {Shown(version)} in {DeploymentInfo}, the panel believes {plan.From}: nothing was changed. Check the node (a hand-made upgrade?) before upgrading.");
+            var free = await FreeGiBAsync(session);
+            if (free < ops.Options.UpgradeMinFreeDiskGiB)
+                return await FailAsync(node, $"{node.Name} has {free:0.#} GiB free under /opt/openvidu; the new images need at least {ops.Options.UpgradeMinFreeDiskGiB} GiB (Jobs:UpgradeMinFreeDiskGiB). Nothing was changed.");
+            await run.Context.LogAsync(node.Name, $"On OpenVidu {version}, {free:0.#} GiB free.");
+            return true;
+        }
+
+        private async Task<bool> StopAllAsync()
+        {
+            foreach (var role in new[] { NodeRole.Media, NodeRole.Master })
+            {
+                var ok = await EveryNodeAsync(run.Scope.Where(n => n.Role == role), async node =>
+                {
+                    await run.Context.SetNodeAsync(node.Id, NodeJobState.Running, "systemctl stop openvidu");
+                    var session = await sessions.GetAsync(node);
+                    var result = await ops.RunLoggedAsync(run, session, node, "systemctl stop openvidu", "systemctl stop openvidu");
+                    return result.Succeeded || await FailAsync(node, $"systemctl stop openvidu failed: {result.LastMessage()}");
+                });
+                if (!ok)
+                {
+                    await run.Context.LogAsync(null, "A node could not be stopped: nothing was upgraded. Start the stopped nodes again (start job), or fix the node and retry.");
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /// <summary>Masters at once, each healthy; then media nodes.</summary>
+        private async Task<bool> StartAllAsync(string success)
+        {
+            foreach (var role in new[] { NodeRole.Master, NodeRole.Media })
+            {
+                var ok = await EveryNodeAsync(run.Scope.Where(n => n.Role == role), async node =>
+                {
+                    await run.Context.SetNodeAsync(node.Id, NodeJobState.Running, "systemctl start openvidu, waiting for health");
+                    var session = await sessions.GetAsync(node);
+                    var (_, healthy, message) = await ops.ControlAndWaitHealthyAsync(run, session, node, "start");
+                    if (!healthy) return await FailAsync(node, message);
+                    await run.Context.LogAsync(node.Name, message);
+                    await run.Context.SetNodeAsync(node.Id, NodeJobState.Succeeded, success);
+                    return true;
+                });
+                if (!ok) return false;
+            }
+            return true;
+        }
+
+        private async Task<bool> HopAsync(JobNode node, UpgradeHop hop)
+        {
+            await run.Context.SetNodeAsync(node.Id, NodeJobState.Running, $"Updating {hop}");
+            var session = await sessions.GetAsync(node);
+            var before = await ReadVersionAsync(session);
+            if (before == hop.To)
+            {
+                await run.Context.LogAsync(node.Name, $"Already on {hop.To} (an earlier attempt finished this hop here).");
+                return true;
+            }
+            if (before != hop.From)
+                return await FailAsync(node, $"{node.Name} reports {Shown(before)} before the hop {hop}: not updated.");
+
+            var script = await privateFiles.PutAsync(run, session, "update.sh", UpdaterScript(run.Cluster, hop.To));
+            SshCommandResult result;
+            try
+            {
+                await run.Context.LogAsync(node.Name, $"Running OpenVidu's {hop.To} updater ({UpdaterUrl(run.Cluster, hop.To)}) with --no-tty");
+                result = await ops.RunLoggedAsync(run, session, node, $"bash {ShellQuote.Quote(script)}", $"OpenVidu {hop.To} updater", timeout: ops.Options.InstallTimeout);
+            }
+            finally
+            {
+                await privateFiles.RemoveAsync(session, script);
+            }
+            if (!result.Succeeded)
+                return await FailAsync(node, $"The {hop.To} updater failed (exit {result.ExitStatus}): {result.LastMessage()}");
+            var after = await ReadVersionAsync(session);
+            if (after != hop.To)
+                return await FailAsync(node, $"The {hop.To} updater exited 0, but {node.Name} reports {Shown(after)} in {DeploymentInfo}.");
+            await run.Context.SetNodeAsync(node.Id, NodeJobState.Running, $"On {hop.To}, stopped");
+            return true;
+        }
+
+        /// <summary>
+        /// Every node back on the cluster's version: the newest backup the updater made of that version goes back into
+        /// /opt/openvidu (a node without one, still on that version, is left as it is); then the nodes start, masters first.
+        /// </summary>
+        private async Task RollbackAsync()
+        {
+            var version = run.Cluster.Version;
+            await run.Context.LogAsync(null, $"Rolling back to OpenVidu {version}: every node stopped, the updater's newest backup of {version} put back where there is one, then started.");
+            if (!await StopAllAsync()) return;
+            var restored = await EveryNodeAsync(run.Scope, async node =>
+            {
+                await run.Context.SetNodeAsync(node.Id, NodeJobState.Running, $"Restoring the backup of {version}");
+                var session = await sessions.GetAsync(node);
+                var q = ShellQuote.Quote;
+                // The backup folders are <date>_<version>: the newest by name is the last attempt from this version.
+                var find = $"ls -1d -- {q(Backups)}/*_{version}/ 2>/dev/null | sort | tail -n 1";
+                var found = await ops.RunQuietAsync(run, session, find, "find the backup");
+                var backup = found.Stdout.Trim();
+                if (backup.Length == 0)
+                {
+                    var current = await ReadVersionAsync(session);
+                    if (current == version)
+                    {
+                        await run.Context.LogAsync(node.Name, $"No backup of {version} and already on {version}: left as it is.");
+                        return true;
+                    }
+                    return await FailAsync(node, $"{node.Name} reports {Shown(current)} and has no backup of {version} under {Backups}: restore it by hand or reinstall it.");
+                }
+                var copy = await ops.RunLoggedAsync(run, session, node, $"cp -a -- {q(backup.TrimEnd('/'))}/. /opt/openvidu/", $"restore {backup}");
+                if (!copy.Succeeded) return await FailAsync(node, $"Restoring {backup} failed: {copy.LastMessage()}");
+                var after = await ReadVersionAsync(session);
+                if (after != version) return await FailAsync(node, $"{backup} was put back, but {node.Name} reports {Shown(after)}.");
+                await run.Context.LogAsync(node.Name, $"Restored {backup}: on {version} again.");
+                return true;
+            });
+            if (!restored)
+            {
+                await StoppedAsync("Stopped: another node could not be rolled back, and the cluster runs one version or none.");
+                return;
+            }
+            await StartAllAsync($"Back on {version}, started and healthy");
+        }
+
+        /// <summary>The nodes that failed so far in this run.</summary>
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte> _failed = new();
+
+        /// <summary>The nodes that did not fail end as stopped, saying why.</summary>
+        private async Task StoppedAsync(string message)
+        {
+            var failed = _failed;
+            foreach (var node in run.Scope.Where(n => !failed.ContainsKey(n.Id)))
+                await run.Context.SetNodeAsync(node.Id, NodeJobState.Skipped, message);
+        }
+
+        private async Task<bool> FailAsync(JobNode node, string message)
+        {
+            await run.Context.SetNodeAsync(node.Id, NodeJobState.Failed, message);
+            return false;
+        }
+
+        private async Task<OpenViduVersion?> ReadVersionAsync(ISshSession session)
+        {
+            var result = await ops.RunQuietAsync(run, session, $"cat {DeploymentInfo}", "read deployment-info.yaml");
+            if (!result.Succeeded) throw new InvalidOperationException($"Reading {DeploymentInfo} failed: {result.LastMessage()}");
+            var match = VersionLine().Match(result.Stdout);
+            return match.Success && OpenViduVersion.TryParse(match.Groups[1].Value, out var version) ? version : null;
+        }
+
+        private async Task<double> FreeGiBAsync(ISshSession session)
+        {
+            var result = await ops.RunQuietAsync(run, session, "df -Pk /opt/openvidu", "free disk");
+            var fields = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (!result.Succeeded || fields is not { Length: >= 4 } || !long.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out var kib))
+                throw new InvalidOperationException($"Reading the free disk under /opt/openvidu failed: {result.LastMessage()}");
+            return kib / 1024.0 / 1024.0;
+        }
+
+        private static string Shown(OpenViduVersion? version) => version?.ToString() ?? "no readable version";
     }
-
-    /// <summary>The nodes that failed so far in this run (a run's handler state lives as long as the run).</summary>
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<JobRun, System.Collections.Concurrent.ConcurrentDictionary<int, byte>> _failed = [];
-
-    private System.Collections.Concurrent.ConcurrentDictionary<int, byte> Failed(JobRun run) => _failed.GetOrCreateValue(run);
-
-    /// <summary>The nodes that did not fail end as stopped, saying why.</summary>
-    private async Task StoppedAsync(JobRun run, string message)
-    {
-        var failed = Failed(run);
-        foreach (var node in run.Scope.Where(n => !failed.ContainsKey(n.Id)))
-            await run.Context.SetNodeAsync(node.Id, NodeJobState.Skipped, message);
-    }
-
-    private static async Task<bool> FailAsync(JobRun run, JobNode node, string message)
-    {
-        await run.Context.SetNodeAsync(node.Id, NodeJobState.Failed, message);
-        return false;
-    }
-
-    private async Task<OpenViduVersion?> ReadVersionAsync(JobRun run, ISshSession session)
-    {
-        var result = await ops.RunQuietAsync(run, session, $"cat {DeploymentInfo}", "read deployment-info.yaml");
-        if (!result.Succeeded) throw new InvalidOperationException($"Reading {DeploymentInfo} failed: {result.LastMessage()}");
-        var match = VersionLine().Match(result.Stdout);
-        return match.Success && OpenViduVersion.TryParse(match.Groups[1].Value, out var version) ? version : null;
-    }
-
-    private async Task<double> FreeGiBAsync(JobRun run, ISshSession session)
-    {
-        var result = await ops.RunQuietAsync(run, session, "df -Pk /opt/openvidu", "free disk");
-        var fields = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (!result.Succeeded || fields is not { Length: >= 4 } || !long.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out var kib))
-            throw new InvalidOperationException($"Reading the free disk under /opt/openvidu failed: {result.LastMessage()}");
-        return kib / 1024.0 / 1024.0;
-    }
-
-    private static string Shown(OpenViduVersion? version) => version?.ToString() ?? "no readable version";
 
     public static string UpdaterUrl(ClusterDefinition cluster, OpenViduVersion version) =>
         $"{cluster.InstallerBaseUrl.TrimEnd('/')}/update/{version}/update.sh";
@@ -315,6 +326,11 @@ public sealed partial class UpgradeHandler(NodeOps ops, PrivateFiles privateFile
         "#!/usr/bin/env bash",
         $"# OpenVidu HA panel: runs OpenVidu's {version} updater on this node.",
         "set -euo pipefail",
+        // One update at a time on a node: an updater an interrupted job left running (the panel restarted) finishes
+        // before another starts, and if it reached this version there is nothing left to do.
+        $"exec 9>>{PrivateFiles.Directory}/openvidu-update.lock",
+        "if ! flock -w 3600 9; then echo 'Another OpenVidu update has been running on this node for an hour: not started.' >&2; exit 1; fi",
+        $"if grep -Eq '^version:[[:space:]]*\"?{version}\"?[[:space:]]*$' {DeploymentInfo}; then echo 'Already on {version}: an update that was still running finished it.'; exit 0; fi",
         "ovha_dir=\"$(mktemp -d)\"",
         "trap 'rm -rf -- \"$ovha_dir\"' EXIT",
         $"url={ShellQuote.Quote(UpdaterUrl(cluster, version))}",

@@ -33,5 +33,6 @@ public static class ApiExtensions
         app.MapJobApi();
         app.MapTokenApi();
         app.MapUpgradeApi();
+        app.MapReconfigureApi();
     }
 }

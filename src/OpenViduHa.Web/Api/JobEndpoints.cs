@@ -15,7 +15,10 @@ public static class JobEndpoints
     /// <param name="Force">remove-node: stop the node at once, without waiting for its rooms.</param>
     /// <param name="Wipe">remove-node: delete /opt/openvidu on the node once it left (never by default).</param>
     /// <param name="PublicIp">set-public-ip: the IPv4 address the media node is to announce.</param>
-    public sealed record JobRequest(string? Kind, int? NodeId, string? TargetVersion = null, string? DrainTimeout = null, bool? Force = null, bool? Wipe = null, string? PublicIp = null);
+    /// <param name="Rotate">reconfigure: the secrets to give new values (keys); see POST /api/clusters/{id}/reconfigure-plan.</param>
+    /// <param name="Set">reconfigure: the settings to change (modules, rtcEngine).</param>
+    public sealed record JobRequest(string? Kind, int? NodeId, string? TargetVersion = null, string? DrainTimeout = null, bool? Force = null, bool? Wipe = null, string? PublicIp = null,
+        List<string>? Rotate = null, Core.Reconfigure.ReconfigureSettings? Set = null);
     public sealed record JobAccepted(int Id);
     public sealed record HostKeyRequest(string? Fingerprint, bool Replace);
     public sealed record NodeAdded(int Id, IReadOnlyList<string> Warnings);
@@ -45,6 +48,10 @@ public static class JobEndpoints
                 if (drain is { } d && (d <= TimeSpan.Zero || d > JobRules.MaxDrainTimeout))
                     errors["drainTimeout"] = [$"Give more than 0 and at most {JobRules.MaxDrainTimeout:c}."];
                 parameters = new JobParameters { DrainTimeout = drain, Force = request.Force == true, Wipe = request.Wipe == true };
+                break;
+            case JobKind.Reconfigure:
+                // The keys and settings are checked against the cluster when the job is asked for (JobRules).
+                parameters = new JobParameters { Rotate = request.Rotate, Set = request.Set };
                 break;
             case JobKind.SetPublicIp:
                 parameters = new JobParameters { PublicIp = request.PublicIp?.Trim() };

@@ -53,6 +53,7 @@ public static class JobsExtensions
         builder.Services.AddSingleton<IJobHandler>(sp => sp.GetRequiredService<InstallHandler>());
         builder.Services.AddSingleton<IJobHandler, OpenViduHa.Core.Nodes.RemoveNodeHandler>();
         builder.Services.AddSingleton<IJobHandler, OpenViduHa.Core.Nodes.SetPublicIpHandler>();
+        builder.Services.AddSingleton<IJobHandler, OpenViduHa.Core.Reconfigure.ReconfigureHandler>();
         builder.Services.AddSingleton<IJobHandler, PreflightHandler>();
         builder.Services.AddSingleton<IJobHandler, InstallerDigestsHandler>();
         builder.Services.AddSingleton<IJobHandler, OpenViduHa.Core.Upgrade.UpgradeHandler>();

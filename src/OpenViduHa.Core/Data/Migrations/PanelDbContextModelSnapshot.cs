@@ -147,6 +147,9 @@ namespace OpenViduHa.Core.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ProtectedPendingSecrets")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ProtectedSecrets")
                         .IsRequired()
                         .HasColumnType("TEXT");

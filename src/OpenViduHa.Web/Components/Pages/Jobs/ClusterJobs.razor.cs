@@ -27,6 +27,7 @@ public sealed partial class ClusterJobs
 
     [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
     [Inject] private JobService Jobs { get; set; } = default!;
+    [Inject] private ClusterService Clusters { get; set; } = default!;
     [Inject] private JobNotifier Notifier { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
@@ -73,6 +74,13 @@ public sealed partial class ClusterJobs
         if (!OpenViduVersion.TryParse(Version, out var from)) return;
         if (await UpgradeDialog.AskAsync(Dialogs, from, JobImpacts.Of(JobKind.Upgrade, Nodes)) is not { } target) return;
         await EnqueueAsync(JobKind.Upgrade, null, new JobParameters { TargetVersion = target });
+    }
+
+    private async Task ReconfigureAsync()
+    {
+        if (await Clusters.LoadDefinitionAsync(ClusterId) is not { } cluster) return;
+        if (await ReconfigureDialog.AskAsync(Dialogs, cluster) is not { } parameters) return;
+        await EnqueueAsync(JobKind.Reconfigure, null, parameters);
     }
 
     private async Task StartAsync(JobKind kind, int? nodeId = null)
