@@ -247,7 +247,7 @@ public sealed class RefusalApiTests : IClassFixture<PanelFactory>
         var response = await _api.PostAsJsonAsync($"/api/clusters/{id}/jobs", new { kind = "reboot" }, Json);
 
         // Assert
-        await AssertProblemAsync(response, HttpStatusCode.BadRequest, """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"Unknown job kind.","status":400,"errors":{"kind":["Use one of: preflight, install, add-node, reinstall-node, restart, start, stop, rolling-restart, check-credentials, distribute-credentials, fetch-installer-digests, upgrade, rollback-upgrade, remove-node, set-public-ip."]}}""");
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"Unknown job kind.","status":400,"errors":{"kind":["Use one of: preflight, install, add-node, reinstall-node, restart, start, stop, rolling-restart, check-credentials, distribute-credentials, fetch-installer-digests, upgrade, rollback-upgrade, remove-node, set-public-ip, reconfigure."]}}""");
     }
 
     [Fact]

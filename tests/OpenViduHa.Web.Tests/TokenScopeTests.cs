@@ -163,6 +163,7 @@ public sealed class TokenScopeTests
             "POST /api/clusters/ admin",
             "POST /api/clusters/{id:int}/jobs operate",
             "POST /api/clusters/{id:int}/nodes admin",
+            "POST /api/clusters/{id:int}/reconfigure-plan read", // plans only: changes nothing
             "POST /api/clusters/{id:int}/status/refresh operate",
             "POST /api/jobs/{jobId:int}/cancel operate",
             "POST /api/jobs/{jobId:int}/retry operate",
