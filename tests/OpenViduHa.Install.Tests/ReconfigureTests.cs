@@ -129,6 +129,35 @@ public sealed class ReconfigureTests
         Assert.Equal("succeeded", (await lp.RunJobAsync(id, "check-credentials"))["state"]!.GetValue<string>());
     }
 
+    /// <summary>
+    /// The panel stops while the nodes already hold the new values (a media node slow to come back): the job is
+    /// interrupted, the panel still has the new values (pending, encrypted), and the retry finishes with those same values.
+    /// </summary>
+    [Fact]
+    public async Task PanelRestartedAfterTheWrite_RetryFinishesWithTheSameValues()
+    {
+        var (lp, id) = await InstalledAsync("restart");
+        await using var _ = lp;
+        var nodes = lp.Lab.Nodes;
+        var redisBefore = Redis(nodes[0]);
+        nodes[4].ClosePort(7880); // its health endpoint stays silent: the start waits
+        var jobId = await lp.StartJobOkAsync(id, new { kind = "reconfigure", rotate = new[] { "redisPassword" } });
+        await lp.WaitAsync(jobId, j => LabPanel.NodeMessage(j, "media-1") == "systemctl start openvidu, waiting for health", seconds: 60);
+        var written = Redis(nodes[0]);
+        Assert.NotEqual(redisBefore, written);
+
+        lp.RestartPanel();
+
+        Assert.Equal("interrupted", (await lp.JobAsync(jobId))["state"]!.GetValue<string>());
+        nodes[4].OpenPort(7880);
+        var retried = await lp.RetryAsync(jobId);
+
+        Assert.True(retried["state"]!.GetValue<string>() == "succeeded", retried.ToJsonString());
+        Assert.Contains("its new values are used again", await lp.LogTextAsync(retried["id"]!.GetValue<int>()), StringComparison.Ordinal);
+        foreach (var node in nodes.Take(5)) Assert.Contains($"REDIS_PASSWORD={written}", AllConfig(node), StringComparison.Ordinal);
+        Assert.Equal("succeeded", (await lp.RunJobAsync(id, "check-credentials"))["state"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Refused_ARotationThatWouldLockTheClusterOut_NothingChanged()
     {
