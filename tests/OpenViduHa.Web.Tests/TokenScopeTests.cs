@@ -161,6 +161,7 @@ public sealed class TokenScopeTests
             "DELETE /api/clusters/{id:int} admin",
             "DELETE /api/tokens/{tokenId:int} admin",
             "POST /api/clusters/ admin",
+            "POST /api/clusters/adopt admin",
             "POST /api/clusters/{id:int}/jobs operate",
             "POST /api/clusters/{id:int}/nodes admin",
             "POST /api/clusters/{id:int}/reconfigure-plan read", // plans only: changes nothing

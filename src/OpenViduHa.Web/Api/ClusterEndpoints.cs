@@ -45,6 +45,24 @@ public static class ClusterEndpoints
             .RequireScope(TokenScope.Admin)
             .WithName("CreateCluster").WithSummary("Create a cluster; missing secrets are generated.");
 
+        clusters.MapPost("/adopt", async Task<IResult> (AdoptSpec spec, AdoptService adopt, HttpContext http, CancellationToken ct) =>
+            {
+                var (result, findings) = await adopt.AdoptAsync(spec, http.User.Actor(), ct);
+                if (result.Succeeded) return TypedResults.Created($"/api/clusters/{result.Id}", new CreatedCluster(result.Id!.Value, Warnings(result)));
+                if (result.Kind != OutcomeKind.Conflict) return result.ToProblem(Problems);
+                return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The cluster cannot be adopted as it is.", detail: result.Message,
+                    extensions: new Dictionary<string, object?> { ["findings"] = findings });
+            })
+            .Produces<CreatedCluster>(StatusCodes.Status201Created)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireScope(TokenScope.Admin)
+            .WithName("AdoptCluster").WithSummary("Take over a cluster installed by hand: every node read and checked, then stored as installed.")
+            .WithDescription("The nodes as in a create body (role, privateIp, publicIp, ssh). A node without ssh.hostKeyFingerprint is not read: the answer " +
+                             "(409) lists the key each presents, to confirm and send back. Every node's version, config and secrets are read over SSH and must " +
+                             "agree (one version, the masters given, the roles given, equal shared keys); otherwise 409 lists each disagreement by node, " +
+                             "file and key (values never shown) and nothing is stored.");
+
         clusters.MapPut("/{id:int}", async Task<IResult> (int id, HttpRequest request, ClusterService service, CancellationToken ct) =>
             {
                 if (!TryIfMatch(request, out var ifRevision))

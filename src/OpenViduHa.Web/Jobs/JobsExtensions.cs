@@ -1,3 +1,4 @@
+using OpenViduHa.Core.Clusters;
 using Hangfire;
 using Hangfire.Dashboard;
 using Hangfire.Storage.SQLite;
@@ -44,6 +45,7 @@ public static class JobsExtensions
         builder.Services.AddSingleton<JobCancellations>();
         builder.Services.AddSingleton<JobService>();
         builder.Services.AddSingleton<HostKeyService>();
+        builder.Services.AddSingleton<AdoptService>();
         builder.Services.AddSingleton<PrivateFiles>();
         builder.Services.AddSingleton<NodeOps>();
         builder.Services.AddTransient<JobRunner>();
