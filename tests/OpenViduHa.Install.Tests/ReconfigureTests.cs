@@ -150,6 +150,11 @@ public sealed class ReconfigureTests
 
         Assert.Equal("interrupted", (await lp.JobAsync(jobId))["state"]!.GetValue<string>());
         nodes[4].OpenPort(7880);
+        // Another rotation first would lose track of where the unfinished one's values are: refused, nothing changed.
+        var other = await lp.WaitAsync(await lp.StartJobOkAsync(id, new { kind = "reconfigure", rotate = new[] { "livekitApiSecret" } }));
+        Assert.Equal("failed", other["state"]!.GetValue<string>());
+        Assert.StartsWith("An earlier reconfigure of redisPassword did not finish", other["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(written, Redis(nodes[0]));
         var retried = await lp.RetryAsync(jobId);
 
         Assert.True(retried["state"]!.GetValue<string>() == "succeeded", retried.ToJsonString());

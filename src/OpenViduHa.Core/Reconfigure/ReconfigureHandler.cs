@@ -41,7 +41,12 @@ public sealed class ReconfigureHandler(NodeOps ops, PrivateFiles privateFiles, C
 
             // An earlier attempt (crashed, interrupted, cancelled) may have put its values on some nodes: the same ones go on.
             var pending = await clusters.LoadPendingSecretsAsync(run.Context.ClusterId, CancellationToken.None);
-            if (pending is not null && plan.Rotated.All(k => pending.TryGetValue(k, out var v) && v != run.Cluster.Secret(k)))
+            // Pending values of other keys: nodes may hold them, and only that earlier job's retry knows where. Nothing starts.
+            var pendingKeys = pending?.Where(p => run.Cluster.Secrets.GetValueOrDefault(p.Key) != p.Value).Select(p => p.Key).Order(StringComparer.Ordinal).ToList() ?? [];
+            if (pendingKeys.Count > 0 && !pendingKeys.SequenceEqual(plan.Rotated.Order(StringComparer.Ordinal), StringComparer.Ordinal))
+                throw new InvalidOperationException($"An earlier reconfigure of {string.Join(", ", pendingKeys)} did not finish, and some nodes may hold its new values: " +
+                                                    "retry that job first (it writes the same values). Nothing was changed.");
+            if (pending is not null && pendingKeys.Count > 0)
             {
                 plan = plan with { After = plan.After with { Secrets = pending } };
                 await run.Context.LogAsync(null, "An earlier reconfigure of these keys did not finish: its new values are used again, so every node ends on the same ones.");
