@@ -48,8 +48,9 @@ public sealed class JobOptions
     public TimeSpan DrainPollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// The port of the media server's Prometheus metrics (LiveKit's <c>prometheus_port</c>, 6789 by LiveKit's convention),
-    /// asked on the node itself for <c>livekit_room_total</c> while it drains. Unreachable: the rooms are not counted.
+    /// The port of the media server's Prometheus metrics (LiveKit's <c>prometheus_port</c>: 6789, what OpenVidu's guide sets
+    /// in the media nodes' config/livekit.yaml for the observability module), asked on the node itself for
+    /// <c>livekit_room_total</c> while it drains. Unreachable: the rooms are not counted, the drain goes on.
     /// </summary>
     [Range(1, 65535)]
     public int MediaMetricsPort { get; set; } = 6789;
