@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using OpenViduHa.Core.Clusters;
+using OpenViduHa.Core.Data;
 using OpenViduHa.Lab;
 
 namespace OpenViduHa.Install.Tests;
@@ -68,6 +71,8 @@ public sealed class AdoptTests
         Assert.Equal("openvidu.example.io", cluster["domainName"]!.GetValue<string>());
         Assert.Equal("""["observability","v2compatibility","openviduMeet"]""", cluster["modules"]!.ToJsonString());
         Assert.All(cluster["nodes"]!.AsArray(), n => Assert.NotNull(n!["installedAt"]));
+        await using (var db = await lp.Panel.Services.GetRequiredService<IDbContextFactory<PanelDbContext>>().CreateDbContextAsync())
+            Assert.Equal("OpenVidu 3.8.0, 5 nodes", (await db.AuditEntries.SingleAsync(a => a.Action == "cluster.adopted" && a.Target == "adopted")).Detail);
         Assert.Equal("succeeded", (await lp.RunJobAsync(id, "check-credentials"))["state"]!.GetValue<string>());
 
         // A media node added to it, as to any cluster the panel installed.

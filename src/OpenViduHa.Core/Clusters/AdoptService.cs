@@ -32,7 +32,7 @@ public sealed record AdoptResult(Outcome Outcome, IReadOnlyList<AdoptFinding> Fi
 /// masters given, the roles given, the shared keys equal) or nothing is stored and every disagreement is named by node
 /// and key. Then the cluster is stored as any other, already installed, its host keys pinned.
 /// </summary>
-public sealed partial class AdoptService(ISshConnector ssh, ClusterService clusters, IDbContextFactory<PanelDbContext> dbFactory, IOptions<JobOptions> options, TimeProvider clock)
+public sealed partial class AdoptService(ISshConnector ssh, ClusterService clusters, IDbContextFactory<PanelDbContext> dbFactory, Audit.AuditLog audit, IOptions<JobOptions> options, TimeProvider clock)
 {
     /// <summary>A value the cluster shares, where each generation keeps it (file, key; the first present counts).</summary>
     private sealed record Item(string Name, string? Secret, IReadOnlyList<(string File, string Key)> Places);
@@ -123,7 +123,7 @@ public sealed partial class AdoptService(ISshConnector ssh, ClusterService clust
         {
             var now = clock.GetUtcNow();
             await db.Nodes.Where(n => n.ClusterId == created.Id).ExecuteUpdateAsync(u => u.SetProperty(n => n.InstalledAt, now), ct);
-            db.AuditEntries.Add(new AuditEntry { At = now, Actor = actor, Action = "cluster.adopted", Target = clusterSpec.Name, Detail = $"OpenVidu {adopted.Version}, {nodes.Count} nodes" });
+            audit.Add(db, actor, "cluster.adopted", clusterSpec.Name, $"OpenVidu {adopted.Version}, {nodes.Count} nodes");
             await db.SaveChangesAsync(ct);
         }
         var warnings = created.Warnings.ToList();
