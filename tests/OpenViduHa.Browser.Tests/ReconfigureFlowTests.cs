@@ -25,9 +25,7 @@ public sealed class ReconfigureFlowTests : IAsyncLifetime
     public async Task RotateFromTheJobsTab_PlanFollowsWhatIsTicked_ThenTheJobRuns()
     {
         var clusterId = await _session.CreateClusterAsync("browser-reconfigure", "3.8.0", ["observability", "openviduMeet"], media: 1);
-        using var api = _session.Api();
-        var install = await (await api.PostAsJsonAsync($"api/clusters/{clusterId}/jobs", new { kind = "install" })).Content.ReadFromJsonAsync<JsonElement>();
-        await WaitForJobAsync(api, install.GetProperty("id").GetInt32());
+        await _session.InstallAsync(clusterId);
         var envBefore = _session.Lab.Nodes[0].ReadFile("/opt/openvidu/config/cluster/openvidu.env")!;
 
         var page = await _session.SignedInPageAsync();
@@ -61,17 +59,4 @@ public sealed class ReconfigureFlowTests : IAsyncLifetime
 
     private static string Line(string env, string key) => env.Split('\n').First(l => l.StartsWith(key + "=", StringComparison.Ordinal));
 
-    private static async Task WaitForJobAsync(HttpClient api, int jobId)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (DateTime.UtcNow < deadline)
-        {
-            var job = await api.GetFromJsonAsync<JsonElement>($"api/jobs/{jobId}");
-            var state = job.GetProperty("state").GetString();
-            if (state is "succeeded") return;
-            Assert.True(state is "queued" or "running", job.ToString());
-            await Task.Delay(250);
-        }
-        throw new TimeoutException($"Job {jobId} did not end in 90 s.");
-    }
 }

@@ -28,9 +28,7 @@ public sealed class RemoveNodeFlowTests : IAsyncLifetime
     {
         // Arrange: an installed 3.8.0 cluster with 2 media nodes; media-2 hosts a room that ends while it drains.
         var clusterId = await _session.CreateClusterAsync("browser-remove", "3.8.0", ["observability", "openviduMeet"], media: 2);
-        using var api = _session.Api();
-        var install = await (await api.PostAsJsonAsync($"api/clusters/{clusterId}/jobs", new { kind = "install" })).Content.ReadFromJsonAsync<JsonElement>();
-        await WaitForJobAsync(api, install.GetProperty("id").GetInt32());
+        await _session.InstallAsync(clusterId);
         var media2 = _session.Lab.Nodes[5];
         media2.Rooms = 1;
 
@@ -64,17 +62,4 @@ public sealed class RemoveNodeFlowTests : IAsyncLifetime
         Assert.Equal("drained", Assert.Single(media2.Drains).Outcome);
     }
 
-    private static async Task WaitForJobAsync(HttpClient api, int jobId)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (DateTime.UtcNow < deadline)
-        {
-            var job = await api.GetFromJsonAsync<JsonElement>($"api/jobs/{jobId}");
-            var state = job.GetProperty("state").GetString();
-            if (state is "succeeded") return;
-            Assert.True(state is "queued" or "running", job.ToString());
-            await Task.Delay(250);
-        }
-        throw new TimeoutException($"Job {jobId} did not end in 90 s.");
-    }
 }

@@ -28,8 +28,7 @@ public sealed class UpgradeFlowTests : IAsyncLifetime
         // Arrange: an installed 3.0.0 cluster (install through the API: its own tests are elsewhere).
         var clusterId = await _session.CreateClusterAsync("browser-upgrade", "3.0.0", ["observability", "app"], media: 1);
         using var api = _session.Api();
-        var install = await (await api.PostAsJsonAsync($"api/clusters/{clusterId}/jobs", new { kind = "install" })).Content.ReadFromJsonAsync<JsonElement>();
-        await WaitForJobAsync(api, install.GetProperty("id").GetInt32());
+        await _session.InstallAsync(clusterId);
         var nginxBefore = await api.GetStringAsync($"api/clusters/{clusterId}/artifacts/nginx.conf");
         Assert.DoesNotContain("upstream openvidu_api", nginxBefore, StringComparison.Ordinal); // 3.0: stream only, the guide's topology
 
@@ -61,17 +60,4 @@ public sealed class UpgradeFlowTests : IAsyncLifetime
         Assert.All(_session.Lab.Nodes.Take(5), n => Assert.Contains("version: \"3.4.0\"", n.ReadFile("/opt/openvidu/deployment-info.yaml"), StringComparison.Ordinal));
     }
 
-    private static async Task WaitForJobAsync(HttpClient api, int jobId)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (DateTime.UtcNow < deadline)
-        {
-            var job = await api.GetFromJsonAsync<JsonElement>($"api/jobs/{jobId}");
-            var state = job.GetProperty("state").GetString();
-            if (state is "succeeded") return;
-            Assert.True(state is "queued" or "running", job.ToString());
-            await Task.Delay(250);
-        }
-        throw new TimeoutException($"Job {jobId} did not end in 90 s.");
-    }
 }

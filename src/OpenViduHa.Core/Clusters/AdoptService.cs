@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenViduHa.Core.Credentials;
@@ -32,7 +31,7 @@ public sealed record AdoptResult(Outcome Outcome, IReadOnlyList<AdoptFinding> Fi
 /// masters given, the roles given, the shared keys equal) or nothing is stored and every disagreement is named by node
 /// and key. Then the cluster is stored as any other, already installed, its host keys pinned.
 /// </summary>
-public sealed partial class AdoptService(ISshConnector ssh, ClusterService clusters, IDbContextFactory<PanelDbContext> dbFactory, Audit.AuditLog audit, IOptions<JobOptions> options, TimeProvider clock)
+public sealed class AdoptService(ISshConnector ssh, ClusterService clusters, IDbContextFactory<PanelDbContext> dbFactory, Audit.AuditLog audit, IOptions<JobOptions> options, TimeProvider clock)
 {
     /// <summary>A value the cluster shares, where each generation keeps it (file, key; the first present counts).</summary>
     private sealed record Item(string Name, string? Secret, IReadOnlyList<(string File, string Key)> Places);
@@ -42,7 +41,7 @@ public sealed partial class AdoptService(ISshConnector ssh, ClusterService clust
         UpgradeDeploymentInfo, CredentialLayout.V30Env, CredentialLayout.ClusterEnv, CredentialLayout.MeetEnv, CredentialLayout.MasterNodeEnv, CredentialLayout.MediaNodeEnv,
     ];
 
-    private const string UpgradeDeploymentInfo = "/opt/openvidu/deployment-info.yaml";
+    private const string UpgradeDeploymentInfo = Upgrade.UpgradeHandler.DeploymentInfo;
     private const string FileMark = "=== ovha-file ";
 
     public async Task<AdoptResult> AdoptAsync(AdoptSpec spec, string actor, CancellationToken ct = default)
@@ -174,8 +173,7 @@ public sealed partial class AdoptService(ISshConnector ssh, ClusterService clust
             var text = part[(newline + 1)..];
             if (file == UpgradeDeploymentInfo)
             {
-                var match = VersionLine().Match(text);
-                if (match.Success && OpenViduVersion.TryParse(match.Groups[1].Value, out var v)) version = v;
+                version = Upgrade.UpgradeHandler.ParseDeploymentInfo(text);
                 continue;
             }
             files[file] = EnvFile.Parse(text);
@@ -308,7 +306,4 @@ public sealed partial class AdoptService(ISshConnector ssh, ClusterService clust
             new("", SecretCatalog.MeetInitialApiKey, [(CredentialLayout.MeetEnv, "MEET_INITIAL_API_KEY")]),
         ];
     }
-
-    [GeneratedRegex(@"^version:\s*""?([0-9.]+)""?\s*$", RegexOptions.Multiline)]
-    private static partial Regex VersionLine();
 }

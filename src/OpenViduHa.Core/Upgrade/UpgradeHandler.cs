@@ -298,8 +298,7 @@ public sealed partial class UpgradeHandler(NodeOps ops, PrivateFiles privateFile
         {
             var result = await ops.RunQuietAsync(run, session, $"cat {DeploymentInfo}", "read deployment-info.yaml");
             if (!result.Succeeded) throw new InvalidOperationException($"Reading {DeploymentInfo} failed: {result.LastMessage()}");
-            var match = VersionLine().Match(result.Stdout);
-            return match.Success && OpenViduVersion.TryParse(match.Groups[1].Value, out var version) ? version : null;
+            return ParseDeploymentInfo(result.Stdout);
         }
 
         private async Task<double> FreeGiBAsync(ISshSession session)
@@ -340,6 +339,13 @@ public sealed partial class UpgradeHandler(NodeOps ops, PrivateFiles privateFile
         "sh \"$ovha_dir/update.sh\" --no-tty",
         "",
     ]);
+
+    /// <summary>The version a node's deployment-info.yaml names (what OpenVidu's updater reads), or null.</summary>
+    public static OpenViduVersion? ParseDeploymentInfo(string text)
+    {
+        var match = VersionLine().Match(text);
+        return match.Success && OpenViduVersion.TryParse(match.Groups[1].Value, out var version) ? version : null;
+    }
 
     [GeneratedRegex(@"^version:\s*""?([0-9.]+)""?\s*$", RegexOptions.Multiline)]
     private static partial Regex VersionLine();

@@ -1,4 +1,6 @@
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Runtime.Versioning;
 using Microsoft.Playwright;
 using OpenViduHa.Lab;
@@ -57,6 +59,24 @@ public sealed class LabSession : IAsyncDisposable
     /// A cluster of the lab's first 4 nodes as masters and the next <paramref name="media"/> as media nodes, root by key,
     /// host keys pinned, the installer from the lab's https server.
     /// </summary>
+    /// <summary>Runs the install job of <paramref name="clusterId"/> through the API to its success (its own tests are elsewhere).</summary>
+    public async Task InstallAsync(int clusterId)
+    {
+        using var api = Api();
+        var started = await (await api.PostAsJsonAsync($"api/clusters/{clusterId}/jobs", new { kind = "install" })).Content.ReadFromJsonAsync<JsonElement>();
+        var jobId = started.GetProperty("id").GetInt32();
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            var job = await api.GetFromJsonAsync<JsonElement>($"api/jobs/{jobId}");
+            var state = job.GetProperty("state").GetString();
+            if (state is "succeeded") return;
+            Assert.True(state is "queued" or "running", job.ToString());
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"Job {jobId} did not end in 90 s.");
+    }
+
     public async Task<int> CreateClusterAsync(string name, string version, IReadOnlyList<string> modules, int media)
     {
         ClusterApi.Node Node(LabNode n) => new(n.Address, Lab.Keys.Ed25519.PrivateKey, n.Port, n.HostKeyFingerprint);
