@@ -32,6 +32,8 @@ app.UsePanelRequestSizeLimit();
 // A page address nobody serves gets the panel's own "not found" page; the API keeps its problem details.
 app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api") && !c.Request.Path.StartsWithSegments("/hangfire"),
     b => b.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+// An API answer the framework ends without a body (415 for a body it does not take, 405) still says why, as problem details.
+app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), b => b.UseStatusCodePages());
 // The repository's wwwroot is served before routing, so no endpoint (not even a fallback) shadows it.
 app.UseStaticFiles();
 app.UseRouting();

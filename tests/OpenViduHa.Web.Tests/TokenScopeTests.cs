@@ -160,6 +160,7 @@ public sealed class TokenScopeTests
         [
             "DELETE /api/clusters/{id:int} admin",
             "DELETE /api/tokens/{tokenId:int} admin",
+            "POST /api/backup admin", // every secret, decrypted into the file
             "POST /api/clusters/ admin",
             "POST /api/clusters/adopt admin",
             "POST /api/clusters/{id:int}/jobs operate",
@@ -169,6 +170,7 @@ public sealed class TokenScopeTests
             "POST /api/jobs/{jobId:int}/cancel operate",
             "POST /api/jobs/{jobId:int}/retry operate",
             "POST /api/nodes/{nodeId:int}/host-key operate",
+            "POST /api/restore admin",
             "POST /api/tokens/ admin",
             "PUT /api/clusters/{id:int} admin",
             "PUT /api/clusters/{id:int}/installer-sha256 admin",

@@ -34,5 +34,6 @@ public static class ApiExtensions
         app.MapTokenApi();
         app.MapUpgradeApi();
         app.MapReconfigureApi();
+        app.MapBackupApi();
     }
 }

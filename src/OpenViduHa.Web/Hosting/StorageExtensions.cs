@@ -1,3 +1,4 @@
+using OpenViduHa.Core.Backup;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -41,6 +42,8 @@ public static class StorageExtensions
             sp.GetRequiredService<AuditLog>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ClusterService>>(),
             sp.GetRequiredService<IOptions<ClusterOptions>>().Value));
         builder.Services.AddSingleton<UserService>();
+        builder.Services.AddOptions<BackupOptions>().BindConfiguration(BackupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<BackupService>();
         builder.Services.AddSingleton<ApiTokenService>();
         builder.Services.AddSingleton<SessionService>();
         builder.Services.AddSingleton<DatabaseInitializer>();
