@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(nginx libnginx-mod-stream haproxy openssh-client openssh-server sudo python3 python3-cryptography util-linux chromium docker-compose sqlite3 openssl curl iproute2)
+packages=(nginx libnginx-mod-stream haproxy openssh-client openssh-server sudo python3 python3-cryptography util-linux chromium docker-compose sqlite3 postgresql openssl curl iproute2)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 # Node.js and npm come with the machine (Node 20); Debian's are the fallback where they do not.

@@ -139,6 +139,7 @@ public sealed class BackupService(IDbContextFactory<PanelDbContext> dbFactory, S
             await ReplaceAuditAsync(db, payload.Audit, ct);
             // Rows with their own ids first: an entry numbered by the database among them could take one of theirs.
             await db.SaveChangesAsync(ct);
+            await MoveIdSequencesPastAsync(db, ct);
             var counts = payload.Counts();
             audit.Add(db, actor, "panel.restored", null,
                 $"{Describe(counts)} from a backup made {payload.CreatedAt:u} by {payload.CreatedBy}; {usersReplaced} users took the backup's password, {tokensSkipped} tokens were already here",
@@ -263,6 +264,24 @@ public sealed class BackupService(IDbContextFactory<PanelDbContext> dbFactory, S
             Id = logLineId, JobId = job.Id, Seq = record.Log.Select(l => l.Seq).DefaultIfEmpty().Max() + 1, At = now,
             Text = "Interrupted: restored from a backup made while this job ran.",
         });
+    }
+
+    /// <summary>
+    /// PostgreSQL numbers rows from a sequence per table that rows stored with their own ids do not move: after them, the
+    /// next number the database hands out must come after the largest id (SQLite finds it by itself).
+    /// </summary>
+    private static async Task MoveIdSequencesPastAsync(PanelDbContext db, CancellationToken ct)
+    {
+        if (db.Database.ProviderName?.Contains("Npgsql", StringComparison.Ordinal) != true) return;
+        foreach (var type in new[] { typeof(ClusterEntity), typeof(NodeEntity), typeof(JobEntity), typeof(JobNodeEntity), typeof(JobLogLine), typeof(StatusChangeEntity), typeof(AuditEntry) })
+        {
+            var table = db.Model.FindEntityType(type)!.GetTableName()!;
+            // Table names come from the model, never from the backup.
+#pragma warning disable EF1002
+            await db.Database.ExecuteSqlRawAsync(
+                $"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'Id'), GREATEST((SELECT MAX(\"Id\") FROM \"{table}\"), 1))", ct);
+#pragma warning restore EF1002
+        }
     }
 
     /// <summary>One log in time order: the backup's entries keep their numbers, the panel's own (its setup, this sign-in) follow them.</summary>

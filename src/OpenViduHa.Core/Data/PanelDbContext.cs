@@ -1,10 +1,15 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using OpenViduHa.Core.Users;
 
 namespace OpenViduHa.Core.Data;
 
-public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : DbContext(options)
+/// <summary>
+/// The panel's database: SQLite by default (migrations in this assembly), PostgreSQL for more than one instance
+/// (migrations in OpenViduHa.Data.Postgres). One model for both; only how SQLite stores times differs.
+/// </summary>
+public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : DbContext(options), IDataProtectionKeyContext
 {
     public DbSet<ClusterEntity> Clusters => Set<ClusterEntity>();
     public DbSet<NodeEntity> Nodes => Set<NodeEntity>();
@@ -18,9 +23,13 @@ public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : D
     public DbSet<StatusChangeEntity> StatusChanges => Set<StatusChangeEntity>();
     public DbSet<PortAnswersEntity> PortAnswers => Set<PortAnswersEntity>();
 
+    /// <summary>The Data Protection key ring when it is kept in the database (PostgreSQL: shared by every instance).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
-        // SQLite cannot order or compare DateTimeOffset; store UTC ticks.
+        // SQLite cannot order or compare DateTimeOffset; store UTC ticks. PostgreSQL keeps them as timestamptz.
+        if (!Database.IsSqlite()) return;
         configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
         configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<DateTimeOffsetToBinaryConverter>();
     }
@@ -95,6 +104,7 @@ public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : D
             e.HasKey(a => a.ClusterId);
             e.HasOne<ClusterEntity>().WithOne().HasForeignKey<PortAnswersEntity>(a => a.ClusterId).OnDelete(DeleteBehavior.Cascade);
         });
+        modelBuilder.Entity<DataProtectionKey>(e => e.ToTable("DataProtectionKeys"));
         modelBuilder.Entity<AuditEntry>(e =>
         {
             e.ToTable("AuditLog");

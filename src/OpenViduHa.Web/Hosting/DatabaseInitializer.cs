@@ -19,9 +19,10 @@ public sealed class DatabaseInitializer(
     {
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
+            // Several instances starting at once on PostgreSQL: EF Core's migration lock lets one migrate, the others wait.
             await db.Database.MigrateAsync(ct);
             // WAL lets the status readers of later features run beside writers.
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+            if (db.Database.IsSqlite()) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
         // Before Hangfire's server starts: a job that was running when the panel stopped did not finish.
         await jobs.MarkInterruptedAsync(ct);

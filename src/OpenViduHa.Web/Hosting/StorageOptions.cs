@@ -2,10 +2,23 @@ using System.ComponentModel.DataAnnotations;
 
 namespace OpenViduHa.Web.Hosting;
 
+/// <summary>The panel's database engine.</summary>
+public enum StorageProvider
+{
+    /// <summary>A file in the data directory: one instance, nothing to set up (the default).</summary>
+    Sqlite,
+
+    /// <summary><c>ConnectionStrings:Panel</c>: the engine for two or more instances sharing one database.</summary>
+    Postgres,
+}
+
 /// <summary><c>Storage</c>: where the panel keeps its database, Data Protection keys and logs.</summary>
-public sealed class StorageOptions
+public sealed class StorageOptions : IValidatableObject
 {
     public const string Section = "Storage";
+    public const string ConnectionStringName = "Panel";
+
+    public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
 
     /// <summary>Relative paths are resolved against the content root (the repository root under <c>dotnet run</c>).</summary>
     [Required]
@@ -17,6 +30,19 @@ public sealed class StorageOptions
 
     /// <summary>Optional: a PKCS#12 file whose RSA key encrypts the Data Protection key ring at rest.</summary>
     public KeyEncryptionCertificateOptions KeyEncryptionCertificate { get; set; } = new();
+
+    /// <summary>The PostgreSQL connection string (<c>ConnectionStrings:Panel</c>), bound apart from this section.</summary>
+    public string? ConnectionString { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Provider == StorageProvider.Postgres && string.IsNullOrWhiteSpace(ConnectionString))
+            yield return new ValidationResult(
+                "Storage:Provider is Postgres but ConnectionStrings:Panel is empty: give the PostgreSQL connection string " +
+                "(e.g. ConnectionStrings__Panel=\"Host=db;Database=ovha;Username=ovha;Password=…\").", [nameof(ConnectionString)]);
+    }
+
+    public override string ToString() => $"Storage {{ Provider = {Provider}, DataDirectory = {DataDirectory}, ConnectionString = {(ConnectionString is null ? "none" : "***")} }}";
 }
 
 /// <summary>

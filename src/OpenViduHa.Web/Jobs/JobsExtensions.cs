@@ -1,6 +1,8 @@
 using OpenViduHa.Core.Clusters;
 using Hangfire;
 using Hangfire.Dashboard;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
 using Hangfire.Storage.SQLite;
 using Microsoft.Extensions.Options;
 using OpenViduHa.Core.Credentials;
@@ -15,20 +17,37 @@ namespace OpenViduHa.Web.Jobs;
 
 public static class JobsExtensions
 {
-    /// <summary>Hangfire on its own SQLite file in the data directory, the SSH engine and the job handlers.</summary>
+    /// <summary>Hangfire (its own SQLite file in the data directory, or the panel's PostgreSQL database), the SSH engine and the job handlers.</summary>
     public static void AddPanelJobs(this IHostApplicationBuilder builder, DataPaths paths)
     {
         builder.Services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
-        var hangfireFile = builder.Configuration["Jobs:HangfireDatabase"] is { Length: > 0 } configured
-            ? Path.GetFullPath(configured, paths.Root)
-            : Path.Combine(paths.Root, "hangfire.db");
         // Storage and activator are this host's own services, not Hangfire's process-wide defaults (JobStorage.Current,
         // JobActivator.Current): a second host in the same process (tests) must never take this host's jobs.
-        builder.Services.AddSingleton<JobStorage>(sp => new SQLiteStorage(hangfireFile, new SQLiteStorageOptions
+        var storage = StorageExtensions.Storage(builder.Configuration);
+        if (storage.Provider == StorageProvider.Postgres)
         {
-            QueuePollInterval = sp.GetRequiredService<IOptions<JobOptions>>().Value.QueuePollInterval,
-        }));
+            // In the panel's database, schema "hangfire": every instance's workers take from one queue.
+            builder.Services.AddSingleton<JobStorage>(sp =>
+            {
+                var options = new PostgreSqlStorageOptions
+                {
+                    QueuePollInterval = sp.GetRequiredService<IOptions<JobOptions>>().Value.QueuePollInterval,
+                    PrepareSchemaIfNecessary = true,
+                };
+                return new PostgreSqlStorage(new NpgsqlConnectionFactory(storage.ConnectionString!, options), options);
+            });
+        }
+        else
+        {
+            var hangfireFile = builder.Configuration["Jobs:HangfireDatabase"] is { Length: > 0 } configured
+                ? Path.GetFullPath(configured, paths.Root)
+                : Path.Combine(paths.Root, "hangfire.db");
+            builder.Services.AddSingleton<JobStorage>(sp => new SQLiteStorage(hangfireFile, new SQLiteStorageOptions
+            {
+                QueuePollInterval = sp.GetRequiredService<IOptions<JobOptions>>().Value.QueuePollInterval,
+            }));
+        }
         builder.Services.AddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         builder.Services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
