@@ -80,11 +80,25 @@ public static class InstallCommandsArtifact
             .Line("# Holds the cluster's secrets: the panel removes it once the installer has run.")
             .Line("set -euo pipefail")
             .Line()
+            .Lines(OneInstallerAtATime)
+            .Line()
             .Lines(InstallerFunction(cluster))
             .Line()
             .Lines(InvocationLines(cluster, node))
             .ToString();
     }
+
+    /// <summary>
+    /// One installer at a time on a node: an installer a job left running when its panel instance stopped (killed, its
+    /// machine gone) ends before a retry's starts, never beside it. The lock lies beside the script (the panel's root-only
+    /// folder, whose leftovers cleaning keeps <c>*.lock</c>).
+    /// </summary>
+    internal static readonly string[] OneInstallerAtATime =
+    [
+        "# One installer at a time on this node: one an interrupted job left running ends before this one starts.",
+        "exec 9>>\"${0%/*}/openvidu-install.lock\"",
+        "if ! flock -w 3600 9; then echo 'Another OpenVidu installer has been running on this node for an hour: not started.' >&2; exit 1; fi",
+    ];
 
     /// <summary>
     /// The step between the guide's <c>sh &lt;(curl …)</c> and a verifiable install: download the installer to a private

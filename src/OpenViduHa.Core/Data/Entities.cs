@@ -186,6 +186,9 @@ public sealed class JobEntity
     /// <summary>Set by the cancel call; the runner sees it between steps and through its token.</summary>
     public bool CancelRequested { get; set; }
 
+    /// <summary>The panel instance (<see cref="PanelInstanceEntity"/>) that runs it, set as it starts: when that instance stops beating, the job is interrupted.</summary>
+    public string? RunningOn { get; set; }
+
     /// <summary><see cref="Jobs.JobParameters"/> as JSON (an upgrade's target version); null when the kind takes none.</summary>
     public string? Parameters { get; set; }
 
@@ -252,4 +255,18 @@ public sealed class PortAnswersEntity
 
     /// <summary>The answers, JSON (<see cref="Status.PortResults.Saved"/>).</summary>
     public required string Cells { get; set; }
+}
+
+/// <summary>
+/// One running panel process. Every instance sharing the database beats here (<see cref="Instances.InstanceMonitor"/>);
+/// one that stopped beating is gone, and so are the jobs it ran.
+/// </summary>
+public sealed class PanelInstanceEntity
+{
+    /// <summary>Random, 16 hex digits, new at every start.</summary>
+    public required string Id { get; set; }
+
+    public required string Host { get; set; }
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset LastSeenAt { get; set; }
 }

@@ -23,6 +23,8 @@ public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : D
     public DbSet<StatusChangeEntity> StatusChanges => Set<StatusChangeEntity>();
     public DbSet<PortAnswersEntity> PortAnswers => Set<PortAnswersEntity>();
 
+    public DbSet<PanelInstanceEntity> PanelInstances => Set<PanelInstanceEntity>();
+
     /// <summary>The Data Protection key ring when it is kept in the database (PostgreSQL: shared by every instance).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
@@ -77,6 +79,7 @@ public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : D
             e.ToTable("Jobs");
             e.Property(j => j.Kind).HasConversion<string>();
             e.Property(j => j.State).HasConversion<string>();
+            e.Property(j => j.RunningOn).HasMaxLength(16);
             e.HasIndex(j => new { j.ClusterId, j.State });
             e.HasOne<ClusterEntity>().WithMany().HasForeignKey(j => j.ClusterId).OnDelete(DeleteBehavior.Cascade);
             e.HasMany(j => j.Nodes).WithOne().HasForeignKey(n => n.JobId).OnDelete(DeleteBehavior.Cascade);
@@ -105,6 +108,12 @@ public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : D
             e.HasOne<ClusterEntity>().WithOne().HasForeignKey<PortAnswersEntity>(a => a.ClusterId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<DataProtectionKey>(e => e.ToTable("DataProtectionKeys"));
+        modelBuilder.Entity<PanelInstanceEntity>(e =>
+        {
+            e.ToTable("PanelInstances");
+            e.Property(i => i.Id).HasMaxLength(16);
+            e.Property(i => i.Host).HasMaxLength(256);
+        });
         modelBuilder.Entity<AuditEntry>(e =>
         {
             e.ToTable("AuditLog");

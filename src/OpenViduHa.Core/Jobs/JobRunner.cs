@@ -47,6 +47,7 @@ public sealed class JobRunner(
     IEnumerable<IJobHandler> handlers,
     JobCancellations cancellations,
     JobNotifier notifier,
+    Instances.PanelInstance instance,
     TimeProvider clock,
     ILogger<JobRunner> logger)
 {
@@ -94,7 +95,7 @@ public sealed class JobRunner(
             // Queued -> running in one conditional statement: a cancel that got there first wins, never both.
             var now = clock.GetUtcNow();
             var started = await db.Jobs.Where(j => j.Id == jobId && j.State == JobState.Queued)
-                .ExecuteUpdateAsync(u => u.SetProperty(j => j.State, JobState.Running).SetProperty(j => j.StartedAt, now), ct);
+                .ExecuteUpdateAsync(u => u.SetProperty(j => j.State, JobState.Running).SetProperty(j => j.StartedAt, now).SetProperty(j => j.RunningOn, instance.Id), ct);
             if (started == 0)
             {
                 cancellations.Unregister(jobId);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using OpenViduHa.Core.Audit;
 using OpenViduHa.Core.Clusters;
 using OpenViduHa.Core.Data;
+using OpenViduHa.Core.Instances;
 
 namespace OpenViduHa.Core.Jobs;
 
@@ -235,23 +236,46 @@ public sealed class JobService(
         return await EnqueueAsync(job.ClusterId, job.Kind, job.NodeId, actor, job.Kind.WholeCluster() ? null : failed, jobId, ReadParameters(job.Parameters), ct);
     }
 
-    /// <summary>At start: a job that was running when the panel stopped did not finish. Mark it so, keep node states.</summary>
-    public async Task<int> MarkInterruptedAsync(CancellationToken ct = default)
+    /// <summary>
+    /// A job whose instance is gone did not finish: marked interrupted, node states kept, retry possible (from any
+    /// instance). Gone: not heard of for <paramref name="deadAfter"/>; when this instance is <see cref="PanelInstance.Alone"/>
+    /// (SQLite), any other. Two instances looking at once interrupt a job once.
+    /// </summary>
+    public async Task<int> InterruptOrphansAsync(PanelInstance self, TimeSpan deadAfter, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var running = await db.Jobs.Include(j => j.Nodes).Where(j => j.State == JobState.Running).ToListAsync(ct);
-        foreach (var job in running) await Interrupt(db, job, clock.GetUtcNow(), ct);
-        await db.SaveChangesAsync(ct);
-        if (running.Count > 0) logger.LogWarning("Marked {Count} jobs interrupted after a restart", running.Count);
-        return running.Count;
+        var now = clock.GetUtcNow();
+        var running = db.Jobs.Include(j => j.Nodes).Where(j => j.State == JobState.Running && (j.RunningOn == null || j.RunningOn != self.Id));
+        if (!self.Alone)
+        {
+            var cutoff = now - deadAfter;
+            running = running.Where(j => j.RunningOn == null || !db.PanelInstances.Any(i => i.Id == j.RunningOn && i.LastSeenAt >= cutoff));
+        }
+        var orphans = await running.ToListAsync(ct);
+        var interrupted = 0;
+        foreach (var job in orphans)
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            // Claimed by one conditional statement: another instance that got there first wins, and this one leaves it.
+            if (await db.Jobs.Where(j => j.Id == job.Id && j.State == JobState.Running).ExecuteUpdateAsync(u => u.SetProperty(j => j.State, JobState.Interrupted), ct) == 0) continue;
+            var host = self.Alone || job.RunningOn is null ? null : await db.PanelInstances.Where(i => i.Id == job.RunningOn).Select(i => i.Host).FirstOrDefaultAsync(ct);
+            await Interrupt(db, job, now, ct, self.Alone ? null : $"The panel instance that ran this job ({host ?? job.RunningOn ?? "unknown"}) stopped answering");
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+            interrupted++;
+            notifier.Publish(new JobChanged(job.Id, job.ClusterId, 0, Ended: true));
+        }
+        if (interrupted > 0) logger.LogWarning("Marked {Count} jobs interrupted: the instance that ran them stopped", interrupted);
+        return interrupted;
     }
 
     /// <summary>Ends a job that the panel's stop cut short: node states as last known, retry possible.</summary>
-    internal static async Task Interrupt(PanelDbContext db, JobEntity job, DateTimeOffset now, CancellationToken ct)
+    internal static async Task Interrupt(PanelDbContext db, JobEntity job, DateTimeOffset now, CancellationToken ct, string? why = null)
     {
+        why ??= "The panel stopped while this job ran";
         job.State = JobState.Interrupted;
         job.FinishedAt = now;
-        job.Message = "The panel stopped while this job ran. Node states are as last known; retry runs the nodes that did not finish.";
+        job.Message = $"{why}. Node states are as last known; retry runs the nodes that did not finish.";
         foreach (var node in job.Nodes.Where(n => n.State is NodeJobState.Running or NodeJobState.Pending))
         {
             node.Message = node.State == NodeJobState.Running ? $"Interrupted while running: {node.Message}" : "Interrupted before it started.";
@@ -261,7 +285,7 @@ public sealed class JobService(
         db.JobLog.Add(new JobLogLine
         {
             JobId = job.Id, Seq = (await db.JobLog.Where(l => l.JobId == job.Id).MaxAsync(l => (int?)l.Seq, ct) ?? 0) + 1,
-            At = now, Text = "Interrupted: the panel stopped while this job ran.",
+            At = now, Text = $"Interrupted: {char.ToLowerInvariant(why[0])}{why[1..]}.",
         });
     }
 

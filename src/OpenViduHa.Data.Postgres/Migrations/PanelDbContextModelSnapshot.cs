@@ -256,6 +256,10 @@ namespace OpenViduHa.Data.Postgres.Migrations
                     b.Property<int?>("RetryOfJobId")
                         .HasColumnType("integer");
 
+                    b.Property<string>("RunningOn")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -404,6 +408,28 @@ namespace OpenViduHa.Data.Postgres.Migrations
                     b.HasIndex("ClusterId", "Ordinal");
 
                     b.ToTable("Nodes", (string)null);
+                });
+
+            modelBuilder.Entity("OpenViduHa.Core.Data.PanelInstanceEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Host")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("PanelInstances", (string)null);
                 });
 
             modelBuilder.Entity("OpenViduHa.Core.Data.PortAnswersEntity", b =>

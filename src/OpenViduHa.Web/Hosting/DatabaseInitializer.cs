@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenViduHa.Core.Data;
+using OpenViduHa.Core.Instances;
 using OpenViduHa.Core.Users;
 
 namespace OpenViduHa.Web.Hosting;
@@ -13,6 +14,9 @@ public sealed class DatabaseInitializer(
     IOptions<BootstrapOptions> bootstrap,
     SetupState setup,
     OpenViduHa.Core.Jobs.JobService jobs,
+    InstanceMonitor instances,
+    PanelInstance instance,
+    IOptions<InstanceOptions> instanceOptions,
     ILogger<DatabaseInitializer> logger)
 {
     public async Task InitializeAsync(CancellationToken ct = default)
@@ -24,8 +28,10 @@ public sealed class DatabaseInitializer(
             // WAL lets the status readers of later features run beside writers.
             if (db.Database.IsSqlite()) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
-        // Before Hangfire's server starts: a job that was running when the panel stopped did not finish.
-        await jobs.MarkInterruptedAsync(ct);
+        // Before Hangfire's server starts: a job that was running when the panel stopped did not finish (with SQLite
+        // every running job; with instances sharing PostgreSQL, those of instances that stopped beating).
+        await instances.RegisterAsync(ct);
+        await jobs.InterruptOrphansAsync(instance, instanceOptions.Value.DeadAfter, ct);
 
         if (await users.AnyUserAsync(ct))
         {

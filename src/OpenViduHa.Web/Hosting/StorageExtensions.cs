@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using OpenViduHa.Core.Audit;
 using OpenViduHa.Core.Clusters;
 using OpenViduHa.Core.Data;
+using OpenViduHa.Core.Instances;
 using OpenViduHa.Core.Security;
 using OpenViduHa.Core.Users;
 using OpenViduHa.Data.Postgres;
@@ -50,6 +51,12 @@ public static class StorageExtensions
         }
 
         builder.Services.AddSingleton(TimeProvider.System);
+        // Registered before Hangfire's server: hosted services stop in reverse order, so this instance beats until its
+        // jobs have stopped.
+        builder.Services.AddSingleton(new PanelInstance { Alone = storage.Provider == StorageProvider.Sqlite });
+        builder.Services.AddOptions<InstanceOptions>().BindConfiguration(InstanceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<InstanceMonitor>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<InstanceMonitor>());
         builder.Services.AddSingleton<SecretProtector>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddOptions<ClusterOptions>().BindConfiguration(ClusterOptions.Section).ValidateDataAnnotations().ValidateOnStart();

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenViduHa.Core.Data;
+using OpenViduHa.Core.Instances;
 using OpenViduHa.Core.Jobs;
 using OpenViduHa.Core.Secrets;
 using OpenViduHa.Core.Tests.Support;
@@ -36,7 +37,9 @@ public sealed class JobRunnerTests : IDisposable
     private readonly ListLogger<JobRunner> _log = new();
 
     private JobRunner Runner(params IJobHandler[] handlers) =>
-        new(_db.Factory, _db.Clusters, _db.Protector, handlers, _cancellations, _notifier, TimeProvider.System, _log);
+        new(_db.Factory, _db.Clusters, _db.Protector, handlers, _cancellations, _notifier, Instance, TimeProvider.System, _log);
+
+    private static readonly PanelInstance Instance = new() { Alone = true };
 
     private async Task<int> QueueAsync(int clusterId, JobKind kind = JobKind.Install, Action<JobEntity>? change = null)
     {

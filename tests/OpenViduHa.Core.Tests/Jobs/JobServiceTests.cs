@@ -3,6 +3,7 @@ using Hangfire.Storage.SQLite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenViduHa.Core.Data;
+using OpenViduHa.Core.Instances;
 using OpenViduHa.Core.Jobs;
 using OpenViduHa.Core.Tests.Support;
 using OpenViduHa.Tests.Support;
@@ -513,7 +514,7 @@ public sealed class JobServiceTests : IDisposable
     }
 
     [Fact]
-    public async Task MarkInterruptedAsync_RunningJob_InterruptedNodesAsLastKnownAndOneLogLine()
+    public async Task InterruptOrphans_Alone_RunningJob_InterruptedNodesAsLastKnownAndOneLogLine()
     {
         // Arrange
         var clusterId = await _db.CreateClusterAsync(media: 1);
@@ -529,7 +530,7 @@ public sealed class JobServiceTests : IDisposable
         }
 
         // Act
-        var count = await _jobs.MarkInterruptedAsync();
+        var count = await _jobs.InterruptOrphansAsync(new PanelInstance { Alone = true }, TimeSpan.FromSeconds(30));
 
         // Assert
         Assert.Equal(1, count);
@@ -546,18 +547,52 @@ public sealed class JobServiceTests : IDisposable
         Assert.Equal([9, 10], log.Select(l => l.Seq));
         Assert.Equal("Interrupted: the panel stopped while this job ran.", log[^1].Text);
         Assert.Equal(JobState.Queued, (await JobRowAsync(queuedId)).State);
-        Assert.Contains((Microsoft.Extensions.Logging.LogLevel.Warning, "Marked 1 jobs interrupted after a restart"), _log.Entries);
+        Assert.Contains((Microsoft.Extensions.Logging.LogLevel.Warning, "Marked 1 jobs interrupted: the instance that ran them stopped"), _log.Entries);
+    }
+
+    /// <summary>Instances sharing a database: a job on an instance still beating is left alone, one on an instance gone quiet is interrupted, naming it.</summary>
+    [Fact]
+    public async Task InterruptOrphans_SharedDatabase_OnlyJobsOfInstancesGoneQuiet()
+    {
+        // Arrange
+        var now = DateTimeOffset.UtcNow;
+        var self = new PanelInstance();
+        var alive = (await _jobs.EnqueueAsync(await _db.CreateClusterAsync(name: "alive"), JobKind.Install, null, "alice")).Id!.Value;
+        var orphan = (await _jobs.EnqueueAsync(await _db.CreateClusterAsync(name: "orphan"), JobKind.Install, null, "alice")).Id!.Value;
+        var mine = (await _jobs.EnqueueAsync(await _db.CreateClusterAsync(name: "mine"), JobKind.Install, null, "alice")).Id!.Value;
+        await using (var db = _db.Open())
+        {
+            db.PanelInstances.AddRange(
+                new PanelInstanceEntity { Id = "aaaaaaaaaaaaaaaa", Host = "panel-a:100", StartedAt = now.AddMinutes(-5), LastSeenAt = now.AddSeconds(-5) },
+                new PanelInstanceEntity { Id = "bbbbbbbbbbbbbbbb", Host = "panel-b:200", StartedAt = now.AddMinutes(-5), LastSeenAt = now.AddSeconds(-50) });
+            await db.SaveChangesAsync();
+            foreach (var (jobId, on) in new[] { (alive, "aaaaaaaaaaaaaaaa"), (orphan, "bbbbbbbbbbbbbbbb"), (mine, self.Id) })
+                await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(u => u.SetProperty(j => j.State, JobState.Running).SetProperty(j => j.RunningOn, on));
+        }
+
+        // Act
+        var count = await _jobs.InterruptOrphansAsync(self, TimeSpan.FromSeconds(30));
+        var again = await _jobs.InterruptOrphansAsync(self, TimeSpan.FromSeconds(30));
+
+        // Assert
+        Assert.Equal((1, 0), (count, again));
+        Assert.Equal(JobState.Running, (await JobRowAsync(alive)).State);
+        Assert.Equal(JobState.Running, (await JobRowAsync(mine)).State);
+        var interrupted = await JobRowAsync(orphan);
+        Assert.Equal(JobState.Interrupted, interrupted.State);
+        Assert.Equal("The panel instance that ran this job (panel-b:200) stopped answering. Node states are as last known; retry runs the nodes that did not finish.", interrupted.Message);
+        Assert.Equal("Interrupted: the panel instance that ran this job (panel-b:200) stopped answering.", (await _jobs.LogAsync(orphan, after: 0))[^1].Text);
     }
 
     [Fact]
-    public async Task MarkInterruptedAsync_NothingRunning_Zero()
+    public async Task InterruptOrphans_NothingRunning_Zero()
     {
         // Arrange
         var clusterId = await _db.CreateClusterAsync();
         await _jobs.EnqueueAsync(clusterId, JobKind.Install, null, "alice");
 
         // Act
-        var count = await _jobs.MarkInterruptedAsync();
+        var count = await _jobs.InterruptOrphansAsync(new PanelInstance { Alone = true }, TimeSpan.FromSeconds(30));
 
         // Assert
         Assert.Equal(0, count);

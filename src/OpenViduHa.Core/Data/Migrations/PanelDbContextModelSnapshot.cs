@@ -240,6 +240,10 @@ namespace OpenViduHa.Core.Data.Migrations
                     b.Property<int?>("RetryOfJobId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("RunningOn")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("StartedAt")
                         .HasColumnType("INTEGER");
 
@@ -382,6 +386,28 @@ namespace OpenViduHa.Core.Data.Migrations
                     b.HasIndex("ClusterId", "Ordinal");
 
                     b.ToTable("Nodes", (string)null);
+                });
+
+            modelBuilder.Entity("OpenViduHa.Core.Data.PanelInstanceEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Host")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastSeenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("PanelInstances", (string)null);
                 });
 
             modelBuilder.Entity("OpenViduHa.Core.Data.PortAnswersEntity", b =>
