@@ -75,9 +75,13 @@ public sealed class LabPanel : IAsyncDisposable
     }
 
     /// <summary>A cluster of lab nodes (masters first), host keys pinned as an operator who checked them would.</summary>
-    public ClusterSpec Spec(string name, string version, IReadOnlyList<LabNode> masters, IReadOnlyList<LabNode> media, LabKey? key = null)
+    public ClusterSpec Spec(string name, string version, IReadOnlyList<LabNode> masters, IReadOnlyList<LabNode> media, LabKey? key = null) =>
+        Spec(Lab, name, version, masters, media, key);
+
+    /// <summary>The same for a lab without an in-process panel (panels in their own processes).</summary>
+    public static ClusterSpec Spec(Lab.Lab lab, string name, string version, IReadOnlyList<LabNode> masters, IReadOnlyList<LabNode> media, LabKey? key = null)
     {
-        key ??= Lab.Keys.Ed25519;
+        key ??= lab.Keys.Ed25519;
         NodeSpec Node(string role, LabNode n) => new()
         {
             Role = role,
@@ -97,7 +101,7 @@ public sealed class LabPanel : IAsyncDisposable
             LicenseKey = "LABLICENSE0123456789",
             Modules = ["observability", "v2compatibility", version.StartsWith("3.0", StringComparison.Ordinal) ? "app" : "openviduMeet"],
             // https, as the panel's default: the nodes trust the lab's CA, and curl takes https only.
-            InstallerBaseUrl = Lab.InstallerHttpsBaseUrl,
+            InstallerBaseUrl = lab.InstallerHttpsBaseUrl,
             Nodes = masters.Select(m => Node("master", m)).Concat(media.Select(m => Node("media", m))).ToList(),
         };
     }

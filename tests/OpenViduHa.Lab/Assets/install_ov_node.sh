@@ -52,6 +52,11 @@ lab_record_run() {
   exit "$code"
 }
 trap lab_record_run EXIT
+# A run cut short by a signal (its SSH session closed under it, a kill) is recorded too, with 128 + the signal as exit.
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 141' PIPE
+trap 'exit 143' TERM
 
 fail() {
   printf '%s\n' "$*" >&2

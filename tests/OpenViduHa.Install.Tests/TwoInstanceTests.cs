@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using OpenViduHa.Lab;
+using OpenViduHa.Tests.Shared;
+using Xunit.Abstractions;
+
+namespace OpenViduHa.Install.Tests;
+
+/// <summary>
+/// Two real panel processes on one real PostgreSQL, against the lab: what one instance was doing when it was killed is
+/// seen as interrupted by the other, and finished there.
+/// </summary>
+public sealed class TwoInstanceTests(ITestOutputHelper output)
+{
+    private static Dictionary<string, string?> Settings(string database) => new(LabPanel.FastJobs)
+    {
+        ["Storage:Provider"] = "Postgres",
+        ["ConnectionStrings:Panel"] = database,
+        // Sweeps are not shared out between instances yet: this test is about jobs.
+        ["Status:Enabled"] = "false",
+        ["Jobs:InstallTimeout"] = "00:03:00",
+    };
+
+    /// <summary>
+    /// A killed mid-install (SIGKILL, default heartbeat settings): B marks the job interrupted within 60 s, a retry on B
+    /// finishes it, and no node ever ran two installers at once (the one A left running ends before the retry's).
+    /// </summary>
+    [Fact]
+    public async Task InstanceKilledMidInstall_OtherInstanceInterruptsWithinAMinute_RetryThereFinishes_NoInstallerTwiceAtOnce()
+    {
+        await using var postgres = await PostgresServer.StartAsync();
+        var database = await postgres.CreateDatabaseAsync();
+        await using var lab = await OpenViduHa.Lab.Lab.StartAsync(new LabOptions { Nodes = 5, InstallerDelay = TimeSpan.FromSeconds(2) });
+        var nodes = lab.Nodes;
+        // A's installers on the masters outlive A by long enough for the retry to reach them: without the per-node lock
+        // the retry's would run beside them.
+        foreach (var master in nodes.Take(4)) master.SlowInstaller(TimeSpan.FromSeconds(50));
+
+        await using var a = await PanelProcess.StartAsync("a", Settings(database));
+        var apiA = a.Api();
+        var created = await apiA.PostAsJsonAsync("/api/clusters", LabPanel.Spec(lab, "two-instances", "3.8.0", nodes.Take(4).ToList(), [nodes[4]]), LabPanel.Json);
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var clusterId = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+        var started = await apiA.PostAsJsonAsync($"/api/clusters/{clusterId}/jobs", new { kind = "install" });
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var jobId = (await started.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+        // A runs it (B is not up yet): wait until the masters' installers run.
+        await WaitAsync(apiA, jobId, job => job["nodes"]!.AsArray().Count(n => n!["state"]!.GetValue<string>() == "running") >= 4, 60);
+
+        await using var b = await PanelProcess.StartAsync("b", Settings(database));
+        var apiB = b.Api();
+        Assert.Equal("running", (await JobAsync(apiB, jobId))["state"]!.GetValue<string>());
+        a.Kill();
+        var killed = Stopwatch.StartNew();
+        foreach (var master in nodes.Take(4)) master.SlowInstaller(TimeSpan.FromSeconds(1));
+
+        var interrupted = await WaitAsync(apiB, jobId, job => job["state"]!.GetValue<string>() != "running", 90);
+        killed.Stop();
+        output.WriteLine($"B marked the job interrupted {killed.Elapsed.TotalSeconds:0.0} s after A was killed");
+        Assert.Equal("interrupted", interrupted["state"]!.GetValue<string>());
+        Assert.True(killed.Elapsed < TimeSpan.FromSeconds(60), $"{killed.Elapsed.TotalSeconds:0.0} s");
+        Assert.Contains("stopped answering", interrupted["message"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var retry = await apiB.PostAsync($"/api/jobs/{jobId}/retry", null);
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        var retried = await WaitAsync(apiB, (await retry.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>(),
+            job => job["state"]!.GetValue<string>() is not ("queued" or "running"), 180);
+        Assert.True(retried["state"]!.GetValue<string>() == "succeeded", retried.ToJsonString());
+        Assert.All(nodes, n => Assert.True(n.ServiceActive, $"{n.Name}: openvidu not running after the retry"));
+
+        foreach (var node in nodes)
+        {
+            var runs = node.InstallerRunTimes.OrderBy(r => r.Started).ToList();
+            output.WriteLine($"{node.Name}: {string.Join(", ", runs.Select(r => $"{r.Started:HH:mm:ss.f}-{r.Ended:HH:mm:ss.f}"))}");
+            // Each master ran A's installer (cut short or finished on its own) and then the retry's.
+            if (node != nodes[4]) Assert.True(runs.Count >= 2, $"{node.Name} ran {runs.Count} installer(s)");
+            for (var i = 1; i < runs.Count; i++)
+                Assert.True(runs[i].Started >= runs[i - 1].Ended, $"{node.Name} ran two installers at once: {runs[i - 1]} and {runs[i]}");
+        }
+    }
+
+    private static async Task<JsonObject> JobAsync(HttpClient api, int jobId) => (await api.GetFromJsonAsync<JsonObject>($"/api/jobs/{jobId}"))!;
+
+    private static async Task<JsonObject> WaitAsync(HttpClient api, int jobId, Func<JsonObject, bool> until, int seconds)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            var job = await JobAsync(api, jobId);
+            if (until(job)) return job;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Job {jobId} after {seconds} s: {job.ToJsonString()}");
+            await Task.Delay(200);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+
+namespace OpenViduHa.Tests.Shared;
+
+/// <summary>
+/// The panel as an operator runs it: its own process (<c>dotnet OpenViduHa.Web.dll</c> from the Web project's build
+/// output, the repository as content root), configured through the environment, on a free loopback port. Unlike the
+/// in-process hosts it can be killed with SIGKILL, as a crashed machine would stop it.
+/// </summary>
+public sealed class PanelProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private PanelProcess(Process process, Uri baseAddress, string dataDirectory, string name)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+        DataDirectory = dataDirectory;
+        Name = name;
+    }
+
+    public string Name { get; }
+    public Uri BaseAddress { get; }
+    public string DataDirectory { get; }
+
+    /// <summary>What the process wrote to stdout and stderr so far (its console log).</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output) return _output.ToString();
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Starts a panel with the bootstrap administrator and token of <see cref="PanelFactory"/>, and <paramref name="settings"/> (configuration keys, <c>:</c> separated).</summary>
+    public static async Task<PanelProcess> StartAsync(string name, IReadOnlyDictionary<string, string?> settings)
+    {
+        var testBin = Path.GetDirectoryName(typeof(PanelProcess).Assembly.Location)!;
+        var configuration = testBin.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var dll = Path.Combine(RepoRoot.Path, "src", "OpenViduHa.Web", "bin", configuration, "net10.0", "OpenViduHa.Web.dll");
+        if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing: build the solution first (test.sh does).");
+        var port = FreePort();
+        var data = Directory.CreateTempSubdirectory($"ovha-{name}-").FullName;
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = RepoRoot.Path,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        var environment = new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Urls"] = $"http://127.0.0.1:{port}",
+            ["Storage:DataDirectory"] = data,
+            ["Bootstrap:AdminUser"] = PanelFactory.AdminUser,
+            ["Bootstrap:AdminPassword"] = PanelFactory.AdminPassword,
+            ["Bootstrap:ApiToken"] = PanelFactory.ApiToken,
+        };
+        foreach (var (key, value) in settings) environment[key] = value;
+        foreach (var (key, value) in environment) start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+
+        var process = new Process { StartInfo = start };
+        var panel = new PanelProcess(process, new Uri($"http://127.0.0.1:{port}/"), data, name);
+        process.OutputDataReceived += (_, e) => panel.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => panel.Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var probe = new HttpClient { BaseAddress = panel.BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"Panel {name} exited with {process.ExitCode} while starting:\n{panel.Output}");
+            try
+            {
+                if ((await probe.GetAsync("healthz")).StatusCode == HttpStatusCode.OK) return panel;
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Busy starting.
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Panel {name} did not answer /healthz within 90 s:\n{panel.Output}");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>A client of its API with the bootstrap token.</summary>
+    public HttpClient Api()
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", PanelFactory.ApiToken);
+        return client;
+    }
+
+    /// <summary>SIGKILL: no shutdown, no goodbye; its SSH connections drop with it.</summary>
+    public void Kill()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A log file closing late: the temp folder goes with the machine's cleaning.
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_output) _output.Append(line).Append('\n');
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
