@@ -13,6 +13,11 @@ namespace OpenViduHa.Tests.Shared;
 /// </summary>
 public sealed class PanelProcess : IAsyncDisposable
 {
+    /// <summary>The bootstrap administrator and token every panel process starts with (the first one to start creates them).</summary>
+    public const string AdminUser = "admin";
+    public const string AdminPassword = "a-long-admin-password-1";
+    public const string ApiToken = "ovha_bootstrap_0123456789abcdef0123456789abcdef";
+
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
@@ -39,7 +44,7 @@ public sealed class PanelProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>Starts a panel with the bootstrap administrator and token of <see cref="PanelFactory"/>, and <paramref name="settings"/> (configuration keys, <c>:</c> separated).</summary>
+    /// <summary>Starts a panel with the bootstrap administrator and token above, and <paramref name="settings"/> (configuration keys, <c>:</c> separated).</summary>
     public static async Task<PanelProcess> StartAsync(string name, IReadOnlyDictionary<string, string?> settings)
     {
         var testBin = Path.GetDirectoryName(typeof(PanelProcess).Assembly.Location)!;
@@ -61,9 +66,9 @@ public sealed class PanelProcess : IAsyncDisposable
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Urls"] = $"http://127.0.0.1:{port}",
             ["Storage:DataDirectory"] = data,
-            ["Bootstrap:AdminUser"] = PanelFactory.AdminUser,
-            ["Bootstrap:AdminPassword"] = PanelFactory.AdminPassword,
-            ["Bootstrap:ApiToken"] = PanelFactory.ApiToken,
+            ["Bootstrap:AdminUser"] = AdminUser,
+            ["Bootstrap:AdminPassword"] = AdminPassword,
+            ["Bootstrap:ApiToken"] = ApiToken,
         };
         foreach (var (key, value) in settings) environment[key] = value;
         foreach (var (key, value) in environment) start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
@@ -102,7 +107,7 @@ public sealed class PanelProcess : IAsyncDisposable
     public HttpClient Api()
     {
         var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", PanelFactory.ApiToken);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiToken);
         return client;
     }
 

@@ -57,6 +57,9 @@ public static class StorageExtensions
         builder.Services.AddOptions<InstanceOptions>().BindConfiguration(InstanceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<InstanceMonitor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<InstanceMonitor>());
+        if (storage.Provider == StorageProvider.Postgres)
+            builder.Services.AddHostedService(sp => new InstanceEvents(storage, sp.GetRequiredService<OpenViduHa.Core.Jobs.JobNotifier>(),
+                sp.GetRequiredService<PanelInstance>(), sp.GetRequiredService<ILogger<InstanceEvents>>()));
         builder.Services.AddSingleton<SecretProtector>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddOptions<ClusterOptions>().BindConfiguration(ClusterOptions.Section).ValidateDataAnnotations().ValidateOnStart();

@@ -53,11 +53,18 @@ public static class JobsExtensions
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings());
-        builder.Services.AddHangfireServer(o =>
+        // Jobs:Workers 0: an instance that serves pages and the API and queues jobs, but runs none (with PostgreSQL, the
+        // other instances run them).
+        var workers = builder.Configuration.GetValue("Jobs:Workers", 8);
+        if (workers < 0) throw new OptionsValidationException("Jobs", typeof(JobOptions), ["Jobs:Workers must be 0 (run no job here) or more."]);
+        if (workers > 0)
         {
-            o.WorkerCount = builder.Configuration.GetValue("Jobs:Workers", 8);
-            o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
-        });
+            builder.Services.AddHangfireServer(o =>
+            {
+                o.WorkerCount = workers;
+                o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+            });
+        }
 
         builder.Services.AddSingleton<ISshConnector, SshNetConnector>();
         builder.Services.AddSingleton<JobNotifier>();
