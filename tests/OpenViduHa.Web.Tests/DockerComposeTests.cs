@@ -30,6 +30,39 @@ public sealed class DockerComposeTests
     }
 
     /// <summary>
+    /// The "ha" profile: PostgreSQL, two panel instances on it and HAProxy in front on the loopback port, whose config
+    /// HAProxy itself accepts and which keeps a browser on one instance (an inserted cookie) while that one is healthy.
+    /// </summary>
+    [Fact]
+    public async Task HaProfile_TwoInstancesOnPostgres_BehindAStickyHaproxy()
+    {
+        var psi = new ProcessStartInfo("docker-compose", ["-f", Path.Combine(RepoRoot.Path, "docker-compose.yml"), "--profile", "ha", "config"])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoRoot.Path,
+        };
+        psi.Environment["PANEL_DB_PASSWORD"] = "db-password-from-env";
+        using var process = Process.Start(psi)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var errors = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, errors);
+
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(output, "ConnectionStrings__Panel: Host=postgres;Database=ovha;Username=ovha;Password=db-password-from-env"));
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(output, "Storage__Provider: Postgres"));
+        Assert.Contains("POSTGRES_PASSWORD: db-password-from-env", output, StringComparison.Ordinal);
+        Assert.Contains("haproxy-ha.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro", output, StringComparison.Ordinal);
+
+        var config = Path.Combine(RepoRoot.Path, "deploy", "haproxy-ha.cfg");
+        var check = await OpenViduHa.Tests.Support.ProcessRunner.RunAsync("haproxy", ["-c", "-f", config]);
+        Assert.True(check.ExitCode == 0, check.ToString());
+        var text = await File.ReadAllTextAsync(config);
+        Assert.Contains("cookie ovha_instance insert indirect nocache httponly", text, StringComparison.Ordinal);
+        Assert.Contains("server panel-a panel-a:8080 check cookie a", text, StringComparison.Ordinal);
+        Assert.Contains("server panel-b panel-b:8080 check cookie b", text, StringComparison.Ordinal);
+        Assert.Contains("option httpchk GET /healthz", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// The image (not built here) runs the panel as the aspnet image's unprivileged user, which owns the data directory;
     /// nothing after the switch needs root.
     /// </summary>
