@@ -95,3 +95,108 @@ public sealed class TwoInstanceTests(ITestOutputHelper output)
         }
     }
 }
+
+/// <summary>
+/// Status with two real panel processes on one PostgreSQL: each installed cluster is swept by exactly one instance (only
+/// it holds SSH connections to that cluster's nodes, counted with <c>ss</c>), both instances show the same picture, and
+/// when one is killed the other takes its cluster over within two status intervals.
+/// </summary>
+public sealed class TwoInstanceStatusTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    [Fact]
+    public async Task EachClusterSweptByOneInstance_ThenTheSurvivorTakesOverWithinTwoIntervals()
+    {
+        await using var postgres = await PostgresServer.StartAsync();
+        var database = await postgres.CreateDatabaseAsync();
+        await using var lab = await OpenViduHa.Lab.Lab.StartAsync(new LabOptions { Nodes = 10 });
+        var settings = new Dictionary<string, string?>(LabPanel.FastJobs)
+        {
+            ["Storage:Provider"] = "Postgres",
+            ["ConnectionStrings:Panel"] = database,
+            ["Status:Interval"] = Interval.ToString(),
+            ["Instances:HeartbeatInterval"] = "00:00:01",
+            ["Instances:DeadAfter"] = "00:00:03",
+        };
+        await using var a = await PanelProcess.StartAsync("a", settings);
+        await using var b = await PanelProcess.StartAsync("b", settings);
+        var nodes = lab.Nodes;
+        var clusters = new List<(int Id, IReadOnlyList<LabNode> Nodes)>();
+        foreach (var (name, part) in new[] { ("first", nodes.Take(5).ToList()), ("second", nodes.Skip(5).ToList()) })
+        {
+            var created = await a.Api().PostAsJsonAsync("/api/clusters", LabPanel.Spec(lab, name, "3.8.0", part.Take(4).ToList(), [part[4]]), LabPanel.Json);
+            Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+            var id = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+            var job = await a.Api().PostAsJsonAsync($"/api/clusters/{id}/jobs", new { kind = "install" });
+            var jobId = (await job.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+            await WaitAsync(() => JobStateAsync(a, jobId), s => s == "succeeded", TimeSpan.FromSeconds(120));
+            clusters.Add((id, part));
+        }
+
+        // Both instances up: every cluster healthy on both, each swept by exactly one instance, one cluster each.
+        foreach (var (id, _) in clusters)
+            foreach (var panel in new[] { a, b })
+                await WaitAsync(() => HealthAsync(panel, id), h => h == "healthy", TimeSpan.FromSeconds(60));
+        await Task.Delay(Interval * 2);
+        var sweeper = new Dictionary<int, PanelProcess>();
+        foreach (var (id, part) in clusters)
+        {
+            var fromA = await ConnectionsAsync(a, part);
+            var fromB = await ConnectionsAsync(b, part);
+            output.WriteLine($"cluster {id}: {fromA} SSH connections from A, {fromB} from B");
+            Assert.True((fromA == 5 && fromB == 0) || (fromA == 0 && fromB == 5), $"cluster {id}: {fromA} connections from A, {fromB} from B");
+            sweeper[id] = fromA == 5 ? a : b;
+            // Both show the picture the sweeping instance took.
+            Assert.Equal(await CheckedAtAsync(sweeper[id], id), await CheckedAtAsync(sweeper[id] == a ? b : a, id), TimeSpan.FromSeconds(6));
+        }
+        Assert.NotEqual(sweeper[clusters[0].Id], sweeper[clusters[1].Id]);
+
+        // A killed: B takes A's cluster over (leases, then a sweep over B's own connections) within two intervals.
+        var orphaned = clusters.First(c => sweeper[c.Id] == a);
+        a.Kill();
+        var killedAt = DateTimeOffset.UtcNow;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await WaitAsync(() => CheckedAtAsync(b, orphaned.Id), at => at > killedAt, TimeSpan.FromSeconds(30));
+        var tookOver = clock.Elapsed;
+        output.WriteLine($"B swept A's cluster {tookOver.TotalSeconds:0.0} s after A was killed (interval {Interval.TotalSeconds} s)");
+        Assert.True(tookOver <= Interval * 2, $"{tookOver.TotalSeconds:0.0} s");
+        Assert.Equal(5, await ConnectionsAsync(b, orphaned.Nodes));
+        Assert.Equal("healthy", await HealthAsync(b, orphaned.Id));
+    }
+
+    private static async Task<string?> JobStateAsync(PanelProcess panel, int jobId) =>
+        (await panel.Api().GetFromJsonAsync<JsonObject>($"/api/jobs/{jobId}"))!["state"]!.GetValue<string>();
+
+    private static async Task<string?> HealthAsync(PanelProcess panel, int clusterId) =>
+        (await panel.Api().GetFromJsonAsync<JsonObject>($"/api/clusters/{clusterId}/status"))!["health"]?.GetValue<string>();
+
+    private static async Task<DateTimeOffset> CheckedAtAsync(PanelProcess panel, int clusterId) =>
+        (await panel.Api().GetFromJsonAsync<JsonObject>($"/api/clusters/{clusterId}/status"))!["checkedAt"]!.GetValue<DateTimeOffset>();
+
+    /// <summary>Established TCP connections from the panel process to the nodes' sshd, as the kernel lists them (<c>ss -tnp</c>).</summary>
+    private static async Task<int> ConnectionsAsync(PanelProcess panel, IReadOnlyList<LabNode> nodes)
+    {
+        var ss = await ProcessRunner.RunAsync("ss", ["-tnpH", "state", "established"]);
+        Assert.True(ss.ExitCode == 0, ss.ToString());
+        var peers = nodes.Select(n => $"{n.Address}:{n.Port}").ToHashSet();
+        return ss.StdOut.Split('\n').Count(line =>
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            // .NET's sockets are dual-mode: the peer shows as [::ffff:127.1.0.5]:22.
+            return fields.Length >= 5 && peers.Contains(fields[3].Replace("[::ffff:", "", StringComparison.Ordinal).Replace("]", "", StringComparison.Ordinal))
+                && line.Contains($"pid={panel.ProcessId},", StringComparison.Ordinal);
+        });
+    }
+
+    private static async Task WaitAsync<T>(Func<Task<T>> read, Func<T, bool> until, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        T last;
+        while (!until(last = await read()))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Still {last} after {within.TotalSeconds} s.");
+            await Task.Delay(200);
+        }
+    }
+}

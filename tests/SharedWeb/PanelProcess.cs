@@ -44,6 +44,8 @@ public sealed class PanelProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ProcessId => _process.Id;
+
     /// <summary>Starts a panel with the bootstrap administrator and token above, and <paramref name="settings"/> (configuration keys, <c>:</c> separated).</summary>
     public static async Task<PanelProcess> StartAsync(string name, IReadOnlyDictionary<string, string?> settings)
     {

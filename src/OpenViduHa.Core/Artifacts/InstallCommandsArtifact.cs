@@ -90,13 +90,14 @@ public static class InstallCommandsArtifact
 
     /// <summary>
     /// One installer at a time on a node: an installer a job left running when its panel instance stopped (killed, its
-    /// machine gone) ends before a retry's starts, never beside it. The lock lies beside the script (the panel's root-only
-    /// folder, whose leftovers cleaning keeps <c>*.lock</c>).
+    /// machine gone) ends before a retry's starts, never beside it. The lock is an empty file where Debian keeps lock
+    /// files (<c>/run/lock</c>, a tmpfs), apart from the panel's folder of secret files.
     /// </summary>
     internal static readonly string[] OneInstallerAtATime =
     [
         "# One installer at a time on this node: one an interrupted job left running ends before this one starts.",
-        "exec 9>>\"${0%/*}/openvidu-install.lock\"",
+        "mkdir -p /run/lock",
+        "exec 9>>/run/lock/ovha-openvidu-install.lock",
         "if ! flock -w 3600 9; then echo 'Another OpenVidu installer has been running on this node for an hour: not started.' >&2; exit 1; fi",
     ];
 

@@ -269,4 +269,32 @@ public sealed class PanelInstanceEntity
     public required string Host { get; set; }
     public DateTimeOffset StartedAt { get; set; }
     public DateTimeOffset LastSeenAt { get; set; }
+
+    /// <summary>Whether it sweeps clusters (<c>Status:Enabled</c>): the clusters are shared out among these.</summary>
+    public bool Sweeps { get; set; }
+}
+
+/// <summary>
+/// Which instance sweeps a cluster (<see cref="Status.SweepOwnership"/>): held while renewed before
+/// <see cref="ExpiresAt"/>, taken by another instance once it passed. One row per cluster that has an owner.
+/// </summary>
+public sealed class SweepLeaseEntity
+{
+    public int ClusterId { get; set; }
+
+    /// <summary>The <see cref="PanelInstanceEntity.Id"/> that holds it.</summary>
+    public required string Owner { get; set; }
+
+    public DateTimeOffset ExpiresAt { get; set; }
+}
+
+/// <summary>The latest status of a cluster as its sweeping instance published it, for the other instances' pages and API.</summary>
+public sealed class StatusSnapshotEntity
+{
+    public int ClusterId { get; set; }
+    public required string Owner { get; set; }
+    public DateTimeOffset SweptAt { get; set; }
+
+    /// <summary><see cref="Status.ClusterStatus"/> as JSON (no secret: what the status API shows).</summary>
+    public required string Json { get; set; }
 }

@@ -24,6 +24,8 @@ public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : D
     public DbSet<PortAnswersEntity> PortAnswers => Set<PortAnswersEntity>();
 
     public DbSet<PanelInstanceEntity> PanelInstances => Set<PanelInstanceEntity>();
+    public DbSet<SweepLeaseEntity> SweepLeases => Set<SweepLeaseEntity>();
+    public DbSet<StatusSnapshotEntity> StatusSnapshots => Set<StatusSnapshotEntity>();
 
     /// <summary>The Data Protection key ring when it is kept in the database (PostgreSQL: shared by every instance).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -113,6 +115,20 @@ public sealed class PanelDbContext(DbContextOptions<PanelDbContext> options) : D
             e.ToTable("PanelInstances");
             e.Property(i => i.Id).HasMaxLength(16);
             e.Property(i => i.Host).HasMaxLength(256);
+        });
+        modelBuilder.Entity<SweepLeaseEntity>(e =>
+        {
+            e.ToTable("SweepLeases");
+            e.HasKey(l => l.ClusterId);
+            e.Property(l => l.Owner).HasMaxLength(16);
+            e.HasOne<ClusterEntity>().WithOne().HasForeignKey<SweepLeaseEntity>(l => l.ClusterId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<StatusSnapshotEntity>(e =>
+        {
+            e.ToTable("StatusSnapshots");
+            e.HasKey(l => l.ClusterId);
+            e.Property(l => l.Owner).HasMaxLength(16);
+            e.HasOne<ClusterEntity>().WithOne().HasForeignKey<StatusSnapshotEntity>(l => l.ClusterId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<AuditEntry>(e =>
         {

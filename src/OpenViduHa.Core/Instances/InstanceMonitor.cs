@@ -18,6 +18,7 @@ public sealed class InstanceMonitor(
     JobService jobs,
     JobCancellations cancellations,
     IOptions<InstanceOptions> options,
+    IOptions<Status.StatusOptions> status,
     TimeProvider clock,
     ILogger<InstanceMonitor> logger) : BackgroundService
 {
@@ -26,7 +27,7 @@ public sealed class InstanceMonitor(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow();
-        db.PanelInstances.Add(new PanelInstanceEntity { Id = instance.Id, Host = instance.Host, StartedAt = now, LastSeenAt = now });
+        db.PanelInstances.Add(new PanelInstanceEntity { Id = instance.Id, Host = instance.Host, StartedAt = now, LastSeenAt = now, Sweeps = status.Value.Enabled });
         // Rows of instances gone for a day tell nobody anything any more.
         await db.PanelInstances.Where(i => i.LastSeenAt < now.AddDays(-1)).ExecuteDeleteAsync(ct);
         await db.SaveChangesAsync(ct);
@@ -60,7 +61,7 @@ public sealed class InstanceMonitor(
         {
             var now = clock.GetUtcNow();
             if (await db.PanelInstances.Where(i => i.Id == instance.Id).ExecuteUpdateAsync(u => u.SetProperty(i => i.LastSeenAt, now), ct) == 0)
-                db.PanelInstances.Add(new PanelInstanceEntity { Id = instance.Id, Host = instance.Host, StartedAt = now, LastSeenAt = now });
+                db.PanelInstances.Add(new PanelInstanceEntity { Id = instance.Id, Host = instance.Host, StartedAt = now, LastSeenAt = now, Sweeps = status.Value.Enabled });
             await db.SaveChangesAsync(ct);
             foreach (var jobId in await db.Jobs.Where(j => j.RunningOn == instance.Id && j.State == JobState.Running && j.CancelRequested).Select(j => j.Id).ToListAsync(ct))
                 cancellations.Cancel(jobId);

@@ -31,6 +31,8 @@ public sealed class StatusCollector : IAsyncDisposable
     private readonly PanelChecks _panelChecks;
     private readonly StatusHistory _history;
     private readonly PortAnswersStore _portAnswers;
+    private readonly SweepOwnership _ownership;
+    private readonly StatusSharing _sharing;
     private readonly SemaphoreSlim _nodeSlots;
     private readonly ConcurrentDictionary<int, SemaphoreSlim> _clusterGates = new();
     private readonly ConcurrentDictionary<int, IReadOnlyDictionary<string, int>> _restarts = new();
@@ -46,10 +48,14 @@ public sealed class StatusCollector : IAsyncDisposable
         SecretProtector protector,
         StatusConnections connections,
         StatusStore store,
+        SweepOwnership ownership,
+        StatusSharing sharing,
         IOptions<StatusOptions> options,
         TimeProvider clock,
         ILogger<StatusCollector> logger)
     {
+        _ownership = ownership;
+        _sharing = sharing;
         _dbFactory = dbFactory;
         _clusters = clusters;
         _protector = protector;
@@ -72,7 +78,10 @@ public sealed class StatusCollector : IAsyncDisposable
 
     public StatusConnections Connections => _connections;
 
-    /// <summary>Every cluster with an installed node, in parallel; connections of nodes no longer watched are closed.</summary>
+    /// <summary>
+    /// Every cluster with an installed node that this instance sweeps (all of them when alone), in parallel; connections of
+    /// nodes no longer watched here are closed.
+    /// </summary>
     public async Task SweepAllAsync(CancellationToken ct)
     {
         List<int> ids;
@@ -81,12 +90,12 @@ public sealed class StatusCollector : IAsyncDisposable
         {
             var nodes = await db.Nodes.AsNoTracking().Where(n => n.InstalledAt != null).Select(n => new { n.Id, n.ClusterId }).ToListAsync(ct);
             ids = nodes.Select(n => n.ClusterId).Distinct().ToList();
-            watched = nodes.Select(n => n.Id).ToHashSet();
+            watched = nodes.Where(n => _ownership.Owns(n.ClusterId)).Select(n => n.Id).ToHashSet();
         }
         await _connections.RetainAsync(watched);
         // A deleted cluster, or one with no installed node left, leaves the live picture (and the metrics).
         foreach (var gone in _store.All.Select(c => c.ClusterId).Where(c => !ids.Contains(c)).ToList()) _store.Remove(gone);
-        await Task.WhenAll(ids.Select(async id =>
+        await Task.WhenAll(ids.Where(_ownership.Owns).Select(async id =>
         {
             try { await SweepClusterAsync(id, force: false, allPorts: false, ct); }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
@@ -111,6 +120,22 @@ public sealed class StatusCollector : IAsyncDisposable
         {
             gate.Release();
         }
+    }
+
+    /// <summary>
+    /// An operator's refresh: swept here when this instance sweeps the cluster; otherwise the instance that does is asked
+    /// and its fresh picture awaited, and when none answers (it is gone) this instance takes the cluster and sweeps it.
+    /// </summary>
+    public async Task<ClusterStatus?> RefreshAsync(int clusterId, bool allPorts, bool force, CancellationToken ct)
+    {
+        if (!_ownership.Owns(clusterId))
+        {
+            if (await _ownership.OwnerAsync(clusterId, ct) is not null
+                && await _sharing.AskOwnerAsync(clusterId, allPorts, _options.ConnectTimeout + _options.ProbeTimeout + _options.PortTimeout, ct) is { } fresh)
+                return fresh;
+            if (!await _ownership.TakeAsync(clusterId, ct)) return _store.Latest(clusterId);
+        }
+        return await SweepClusterAsync(clusterId, force, allPorts, ct);
     }
 
     /// <summary>Recent verdict changes of a cluster's nodes (and of the cluster, NodeId null), newest first.</summary>
@@ -255,6 +280,7 @@ public sealed class StatusCollector : IAsyncDisposable
         await _history.RecordAsync(status, outcomes.Where(o => o.Value.Presented is not null).ToDictionary(o => o.Key, o => o.Value.Presented!), ct);
         Interlocked.Increment(ref _sweeps);
         _store.Update(status);
+        await _sharing.PublishAsync(status, ct);
         return status;
     }
 

@@ -427,6 +427,9 @@ namespace OpenViduHa.Data.Postgres.Migrations
                     b.Property<DateTimeOffset>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<bool>("Sweeps")
+                        .HasColumnType("boolean");
+
                     b.HasKey("Id");
 
                     b.ToTable("PanelInstances", (string)null);
@@ -521,6 +524,46 @@ namespace OpenViduHa.Data.Postgres.Migrations
                     b.HasIndex("ClusterId", "NodeId", "Id");
 
                     b.ToTable("StatusChanges", (string)null);
+                });
+
+            modelBuilder.Entity("OpenViduHa.Core.Data.StatusSnapshotEntity", b =>
+                {
+                    b.Property<int>("ClusterId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTimeOffset>("SweptAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("ClusterId");
+
+                    b.ToTable("StatusSnapshots", (string)null);
+                });
+
+            modelBuilder.Entity("OpenViduHa.Core.Data.SweepLeaseEntity", b =>
+                {
+                    b.Property<int>("ClusterId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("ClusterId");
+
+                    b.ToTable("SweepLeases", (string)null);
                 });
 
             modelBuilder.Entity("OpenViduHa.Core.Data.UserEntity", b =>
@@ -633,6 +676,24 @@ namespace OpenViduHa.Data.Postgres.Migrations
                     b.HasOne("OpenViduHa.Core.Data.ClusterEntity", null)
                         .WithMany()
                         .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpenViduHa.Core.Data.StatusSnapshotEntity", b =>
+                {
+                    b.HasOne("OpenViduHa.Core.Data.ClusterEntity", null)
+                        .WithOne()
+                        .HasForeignKey("OpenViduHa.Core.Data.StatusSnapshotEntity", "ClusterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpenViduHa.Core.Data.SweepLeaseEntity", b =>
+                {
+                    b.HasOne("OpenViduHa.Core.Data.ClusterEntity", null)
+                        .WithOne()
+                        .HasForeignKey("OpenViduHa.Core.Data.SweepLeaseEntity", "ClusterId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

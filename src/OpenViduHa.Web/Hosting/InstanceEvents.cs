@@ -4,17 +4,19 @@ using System.Threading.Channels;
 using Npgsql;
 using OpenViduHa.Core.Instances;
 using OpenViduHa.Core.Jobs;
+using OpenViduHa.Core.Status;
 
 namespace OpenViduHa.Web.Hosting;
 
 /// <summary>
 /// The channel between instances sharing PostgreSQL, on PostgreSQL's own <c>LISTEN/NOTIFY</c> (no broker to run): job
-/// changes published on one instance reach the views open on every other. Messages carry ids only (what changed, never
+/// changes published on one instance reach the views open on every other, and so do new status pictures of the clusters
+/// an instance sweeps (<see cref="StatusSharing"/>). Messages carry ids only (what changed, never
 /// a value); views read the rest from the database. Sent in batches (one NOTIFY holds many changes, up to PostgreSQL's
 /// 8000-byte payload), so a job logging fast does not become a query per line. A dropped listening connection is
 /// opened again; changes sent meanwhile are missed, and views catch up at the job's next change.
 /// </summary>
-public sealed class InstanceEvents(StorageOptions storage, JobNotifier jobs, PanelInstance instance, ILogger<InstanceEvents> logger) : BackgroundService
+public sealed class InstanceEvents(StorageOptions storage, JobNotifier jobs, StatusSharing status, PanelInstance instance, ILogger<InstanceEvents> logger) : BackgroundService
 {
     public const string Channel = "ovha_events";
     private const int MaxPayload = 7000;
@@ -28,12 +30,14 @@ public sealed class InstanceEvents(StorageOptions storage, JobNotifier jobs, Pan
         _source = NpgsqlDataSource.Create(storage.ConnectionString!);
         jobs.Relay = change => _outgoing.Writer.TryWrite(string.Create(CultureInfo.InvariantCulture,
             $"j {change.JobId} {change.ClusterId} {change.LastSeq} {(change.Ended ? 1 : 0)}"));
+        status.Relay = message => _outgoing.Writer.TryWrite(message);
         return base.StartAsync(cancellationToken);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         jobs.Relay = null;
+        status.Relay = null;
         _outgoing.Writer.TryComplete();
         await base.StopAsync(cancellationToken);
         if (_source is not null) await _source.DisposeAsync();
@@ -93,13 +97,21 @@ public sealed class InstanceEvents(StorageOptions storage, JobNotifier jobs, Pan
         }
     }
 
-    /// <summary><c>origin;j job cluster seq ended;…</c>: this instance's own messages come back too, and are skipped.</summary>
+    /// <summary>
+    /// <c>origin;j job cluster seq ended;s cluster;r cluster ports;…</c>: job changes, a cluster's new status picture, a
+    /// refresh asked of the cluster's sweeping instance. This instance's own messages come back too, and are skipped.
+    /// </summary>
     private void Receive(string payload)
     {
         var parts = payload.Split(';');
         if (parts[0] == instance.Id) return;
         foreach (var part in parts.Skip(1))
         {
+            if (part.StartsWith("s ", StringComparison.Ordinal) || part.StartsWith("r ", StringComparison.Ordinal))
+            {
+                _ = status.ReceiveAsync(part);
+                continue;
+            }
             var f = part.Split(' ');
             if (f is ["j", var job, var cluster, var seq, var ended]
                 && int.TryParse(job, CultureInfo.InvariantCulture, out var jobId)

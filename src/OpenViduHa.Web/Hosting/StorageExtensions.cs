@@ -59,7 +59,7 @@ public static class StorageExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<InstanceMonitor>());
         if (storage.Provider == StorageProvider.Postgres)
             builder.Services.AddHostedService(sp => new InstanceEvents(storage, sp.GetRequiredService<OpenViduHa.Core.Jobs.JobNotifier>(),
-                sp.GetRequiredService<PanelInstance>(), sp.GetRequiredService<ILogger<InstanceEvents>>()));
+                sp.GetRequiredService<OpenViduHa.Core.Status.StatusSharing>(), sp.GetRequiredService<PanelInstance>(), sp.GetRequiredService<ILogger<InstanceEvents>>()));
         builder.Services.AddSingleton<SecretProtector>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddOptions<ClusterOptions>().BindConfiguration(ClusterOptions.Section).ValidateDataAnnotations().ValidateOnStart();

@@ -51,7 +51,7 @@ public static class StatusEndpoints
         group.MapGet("/", async Task<IResult> (int id, StatusStore store, StatusCollector collector, CancellationToken ct) =>
             {
                 // Before the first scheduled sweep (just started, or sweeps off), asking is a sweep.
-                var status = store.Latest(id) ?? await collector.SweepClusterAsync(id, force: false, allPorts: false, ct);
+                var status = store.Latest(id) ?? await collector.RefreshAsync(id, allPorts: false, force: false, ct);
                 return status is null ? ClusterEndpoints.NotFound(id) : TypedResults.Ok(ToDto(status));
             })
             .Produces<StatusDto>()
@@ -60,7 +60,7 @@ public static class StatusEndpoints
             .WithDescription("The latest sweep's picture: cluster health and reason, every node's reachability, service, containers and port checks.");
 
         group.MapPost("/refresh", async Task<IResult> (int id, bool? ports, StatusCollector collector, CancellationToken ct) =>
-                await collector.SweepClusterAsync(id, force: true, allPorts: ports == true, ct) is { } status ? TypedResults.Ok(ToDto(status)) : ClusterEndpoints.NotFound(id))
+                await collector.RefreshAsync(id, allPorts: ports == true, force: true, ct) is { } status ? TypedResults.Ok(ToDto(status)) : ClusterEndpoints.NotFound(id))
             .Produces<StatusDto>()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireScope(TokenScope.Operate)

@@ -10,6 +10,8 @@ public static class StatusExtensions
         builder.Services.AddOptions<StatusOptions>().BindConfiguration(StatusOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<StatusStore>();
         builder.Services.AddSingleton<StatusConnections>();
+        builder.Services.AddSingleton<SweepOwnership>();
+        builder.Services.AddSingleton<StatusSharing>();
         builder.Services.AddSingleton<StatusCollector>();
         builder.Services.AddHostedService<StatusService>();
     }

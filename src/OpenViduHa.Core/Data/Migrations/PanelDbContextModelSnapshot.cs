@@ -405,6 +405,9 @@ namespace OpenViduHa.Core.Data.Migrations
                     b.Property<long>("StartedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("Sweeps")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.ToTable("PanelInstances", (string)null);
@@ -497,6 +500,46 @@ namespace OpenViduHa.Core.Data.Migrations
                     b.HasIndex("ClusterId", "NodeId", "Id");
 
                     b.ToTable("StatusChanges", (string)null);
+                });
+
+            modelBuilder.Entity("OpenViduHa.Core.Data.StatusSnapshotEntity", b =>
+                {
+                    b.Property<int>("ClusterId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("SweptAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ClusterId");
+
+                    b.ToTable("StatusSnapshots", (string)null);
+                });
+
+            modelBuilder.Entity("OpenViduHa.Core.Data.SweepLeaseEntity", b =>
+                {
+                    b.Property<int>("ClusterId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ClusterId");
+
+                    b.ToTable("SweepLeases", (string)null);
                 });
 
             modelBuilder.Entity("OpenViduHa.Core.Data.UserEntity", b =>
@@ -607,6 +650,24 @@ namespace OpenViduHa.Core.Data.Migrations
                     b.HasOne("OpenViduHa.Core.Data.ClusterEntity", null)
                         .WithMany()
                         .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpenViduHa.Core.Data.StatusSnapshotEntity", b =>
+                {
+                    b.HasOne("OpenViduHa.Core.Data.ClusterEntity", null)
+                        .WithOne()
+                        .HasForeignKey("OpenViduHa.Core.Data.StatusSnapshotEntity", "ClusterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpenViduHa.Core.Data.SweepLeaseEntity", b =>
+                {
+                    b.HasOne("OpenViduHa.Core.Data.ClusterEntity", null)
+                        .WithOne()
+                        .HasForeignKey("OpenViduHa.Core.Data.SweepLeaseEntity", "ClusterId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -112,7 +112,7 @@ public sealed partial class ClusterStatusView : IDisposable
         StateHasChanged();
         try
         {
-            var status = await Collector.SweepClusterAsync(ClusterId, force, allPorts, _stop.Token);
+            var status = await Collector.RefreshAsync(ClusterId, allPorts, force, _stop.Token);
             if (status is null) Snackbar.Add("The cluster no longer exists.", Severity.Warning);
             else await OnStatusAsync(status);
         }
