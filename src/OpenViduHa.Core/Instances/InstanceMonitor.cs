@@ -66,6 +66,7 @@ public sealed class InstanceMonitor(
             foreach (var jobId in await db.Jobs.Where(j => j.RunningOn == instance.Id && j.State == JobState.Running && j.CancelRequested).Select(j => j.Id).ToListAsync(ct))
                 cancellations.Cancel(jobId);
         }
-        await jobs.InterruptOrphansAsync(instance, options.Value.DeadAfter, ct);
+        // Alone (SQLite), what another instance id left running was interrupted at start; nobody else can start jobs.
+        if (!instance.Alone) await jobs.InterruptOrphansAsync(instance, options.Value.DeadAfter, ct);
     }
 }
