@@ -152,6 +152,16 @@ public sealed class TwoInstanceStatusTests(ITestOutputHelper output)
         }
         Assert.NotEqual(sweeper[clusters[0].Id], sweeper[clusters[1].Id]);
 
+        // A refresh asked on the instance that does not sweep a cluster: the sweeping one is asked and its fresh picture
+        // comes back, and the asking instance still opens no connection to that cluster's nodes.
+        var (askedId, askedNodes) = clusters[0];
+        var other = sweeper[askedId] == a ? b : a;
+        var asked = DateTimeOffset.UtcNow;
+        var refreshed = await other.Api().PostAsync($"/api/clusters/{askedId}/status/refresh", null);
+        Assert.True(refreshed.IsSuccessStatusCode, await refreshed.Content.ReadAsStringAsync());
+        Assert.True((await refreshed.Content.ReadFromJsonAsync<JsonObject>())!["checkedAt"]!.GetValue<DateTimeOffset>() >= asked.AddSeconds(-1));
+        Assert.Equal(0, await ConnectionsAsync(other, askedNodes));
+
         // A killed: B takes A's cluster over (leases, then a sweep over B's own connections) within two intervals.
         var orphaned = clusters.First(c => sweeper[c.Id] == a);
         a.Kill();
