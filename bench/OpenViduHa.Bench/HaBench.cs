@@ -93,7 +93,8 @@ internal static class HaBench
             before = panels.Select(p => CpuSeconds(p.ProcessId)).ToArray();
             await Task.Delay(steady);
             var sweepCpu = panels.Select((p, i) => (CpuSeconds(p.ProcessId) - before[i]) * 60 / steady.TotalSeconds).ToArray();
-            var swept = panels.Select(p => Connections(p.ProcessId, lab.Nodes) / perCluster).ToArray();
+            var peers = lab.Nodes.Select(n => $"{n.Address}:{n.Port}").ToHashSet();
+            var swept = panels.Select(p => p.ConnectionsTo(peers) / perCluster).ToArray();
             return (installWall, installCpu, sweepCpu, swept);
         }
         finally
@@ -109,21 +110,5 @@ internal static class HaBench
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         var ticks = CpuFields.Sum(i => long.Parse(fields[i], CultureInfo.InvariantCulture));
         return ticks / 100.0;
-    }
-
-    /// <summary>Established connections from the process to the nodes' sshd (<c>ss</c>): one kept status connection per swept node.</summary>
-    private static int Connections(int pid, IReadOnlyList<LabNode> nodes)
-    {
-        var peers = nodes.Select(n => $"{n.Address}:{n.Port}").ToHashSet();
-        var start = new ProcessStartInfo("ss", ["-tnpH", "state", "established"]) { RedirectStandardOutput = true };
-        using var ss = Process.Start(start)!;
-        var output = ss.StandardOutput.ReadToEnd();
-        ss.WaitForExit();
-        return output.Split('\n').Count(line =>
-        {
-            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            return f.Length >= 5 && peers.Contains(f[3].Replace("[::ffff:", "", StringComparison.Ordinal).Replace("]", "", StringComparison.Ordinal))
-                && line.Contains($"pid={pid},", StringComparison.Ordinal);
-        });
     }
 }

@@ -184,20 +184,9 @@ public sealed class TwoInstanceStatusTests(ITestOutputHelper output)
     private static async Task<DateTimeOffset> CheckedAtAsync(PanelProcess panel, int clusterId) =>
         (await panel.Api().GetFromJsonAsync<JsonObject>($"/api/clusters/{clusterId}/status"))!["checkedAt"]!.GetValue<DateTimeOffset>();
 
-    /// <summary>Established TCP connections from the panel process to the nodes' sshd, as the kernel lists them (<c>ss -tnp</c>).</summary>
-    private static async Task<int> ConnectionsAsync(PanelProcess panel, IReadOnlyList<LabNode> nodes)
-    {
-        var ss = await ProcessRunner.RunAsync("ss", ["-tnpH", "state", "established"]);
-        Assert.True(ss.ExitCode == 0, ss.ToString());
-        var peers = nodes.Select(n => $"{n.Address}:{n.Port}").ToHashSet();
-        return ss.StdOut.Split('\n').Count(line =>
-        {
-            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            // .NET's sockets are dual-mode: the peer shows as [::ffff:127.1.0.5]:22.
-            return fields.Length >= 5 && peers.Contains(fields[3].Replace("[::ffff:", "", StringComparison.Ordinal).Replace("]", "", StringComparison.Ordinal))
-                && line.Contains($"pid={panel.ProcessId},", StringComparison.Ordinal);
-        });
-    }
+    /// <summary>The panel process's established connections to the nodes' sshd: one kept status connection per node it sweeps.</summary>
+    private static Task<int> ConnectionsAsync(PanelProcess panel, IReadOnlyList<LabNode> nodes) =>
+        Task.FromResult(panel.ConnectionsTo(nodes.Select(n => $"{n.Address}:{n.Port}").ToHashSet()));
 
     private static async Task WaitAsync<T>(Func<Task<T>> read, Func<T, bool> until, TimeSpan within)
     {

@@ -113,6 +113,26 @@ public sealed class PanelProcess : IAsyncDisposable
         return client;
     }
 
+    /// <summary>
+    /// Established TCP connections from this process to any of <paramref name="peers"/> (<c>address:port</c>), as the
+    /// kernel lists them (<c>ss -tnp</c>): e.g. its kept SSH status connections to a cluster's nodes.
+    /// </summary>
+    public int ConnectionsTo(IReadOnlyCollection<string> peers)
+    {
+        var start = new ProcessStartInfo("ss", ["-tnpH", "state", "established"]) { RedirectStandardOutput = true, UseShellExecute = false };
+        using var ss = Process.Start(start)!;
+        var output = ss.StandardOutput.ReadToEnd();
+        ss.WaitForExit();
+        if (ss.ExitCode != 0) throw new InvalidOperationException($"ss exited with {ss.ExitCode} (iproute2 missing?)");
+        return output.Split('\n').Count(line =>
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            // .NET's sockets are dual-mode: the peer shows as [::ffff:127.1.0.5]:22.
+            return fields.Length >= 5 && peers.Contains(fields[3].Replace("[::ffff:", "", StringComparison.Ordinal).Replace("]", "", StringComparison.Ordinal))
+                && line.Contains($"pid={ProcessId},", StringComparison.Ordinal);
+        });
+    }
+
     /// <summary>SIGKILL: no shutdown, no goodbye; its SSH connections drop with it.</summary>
     public void Kill()
     {

@@ -253,12 +253,7 @@ public sealed class BackupService(IDbContextFactory<PanelDbContext> dbFactory, S
         job.State = JobState.Interrupted;
         job.FinishedAt = now;
         job.Message = $"The backup was made while this job was {(was == JobState.Queued ? "queued" : "running")}. Node states are as they were then; retry runs the nodes that did not finish.";
-        foreach (var node in job.Nodes.Where(n => n.State is NodeJobState.Running or NodeJobState.Pending))
-        {
-            node.Message = node.State == NodeJobState.Running ? $"Interrupted while running: {node.Message}" : "Interrupted before it started.";
-            node.State = NodeJobState.Interrupted;
-            node.UpdatedAt = now;
-        }
+        JobService.InterruptNodes(job, now);
         db.JobLog.Add(new JobLogLine
         {
             Id = logLineId, JobId = job.Id, Seq = record.Log.Select(l => l.Seq).DefaultIfEmpty().Max() + 1, At = now,

@@ -276,17 +276,23 @@ public sealed class JobService(
         job.State = JobState.Interrupted;
         job.FinishedAt = now;
         job.Message = $"{why}. Node states are as last known; retry runs the nodes that did not finish.";
+        InterruptNodes(job, now);
+        db.JobLog.Add(new JobLogLine
+        {
+            JobId = job.Id, Seq = (await db.JobLog.Where(l => l.JobId == job.Id).MaxAsync(l => (int?)l.Seq, ct) ?? 0) + 1,
+            At = now, Text = $"Interrupted: {char.ToLowerInvariant(why[0])}{why[1..]}.",
+        });
+    }
+
+    /// <summary>A cut-short job's nodes that had not finished: interrupted, with what they were doing.</summary>
+    internal static void InterruptNodes(JobEntity job, DateTimeOffset now)
+    {
         foreach (var node in job.Nodes.Where(n => n.State is NodeJobState.Running or NodeJobState.Pending))
         {
             node.Message = node.State == NodeJobState.Running ? $"Interrupted while running: {node.Message}" : "Interrupted before it started.";
             node.State = NodeJobState.Interrupted;
             node.UpdatedAt = now;
         }
-        db.JobLog.Add(new JobLogLine
-        {
-            JobId = job.Id, Seq = (await db.JobLog.Where(l => l.JobId == job.Id).MaxAsync(l => (int?)l.Seq, ct) ?? 0) + 1,
-            At = now, Text = $"Interrupted: {char.ToLowerInvariant(why[0])}{why[1..]}.",
-        });
     }
 
     private static Outcome NoJob(int jobId) => Outcome.NotFound($"There is no job {jobId}.");
