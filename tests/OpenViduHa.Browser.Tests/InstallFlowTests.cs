@@ -63,6 +63,8 @@ public sealed class InstallFlowTests : IAsyncLifetime
         var lateJobs = new JobsTab(late);
         await Expect(lateJobs.SelectedState).ToHaveTextAsync("succeeded");
         await Expect(lateJobs.LogCount).ToHaveTextAsync($"{total:N0} lines");
+        // The count comes with the lines; the rows in view are drawn a moment later (the log's own script).
+        await Expect(lateJobs.LogLine(total)).ToBeVisibleAsync();
         var lateSeqs = await lateJobs.SeqsAsync();
         Assert.Equal(Enumerable.Range(lateSeqs[0], lateSeqs.Count), lateSeqs);
         Assert.Equal(total, lateSeqs[^1]);
