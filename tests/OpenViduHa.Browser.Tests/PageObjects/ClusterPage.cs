@@ -42,7 +42,7 @@ public sealed class ClusterPage(IPage page)
         await Assertions.Expect(confirm).ToBeDisabledAsync();
         await typed.FillAsync(name);
         await confirm.ClickAsync();
-        await page.WaitForURLAsync("**/clusters");
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex(@"/clusters$")); // client-side routing: poll the address
     }
 
     /// <summary>The delete dialog's "Download credentials.env first" link: the file's name and text (the dialog stays open).</summary>

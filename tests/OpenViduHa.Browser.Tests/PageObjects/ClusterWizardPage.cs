@@ -64,9 +64,12 @@ public sealed class ClusterWizardPage(IPage page)
         await Submit.ClickAsync();
         try
         {
-            await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex(@"/clusters/\d+$"), new() { Timeout = 60_000 });
+            // The page moves there by client-side routing (history.pushState): poll the address, do not wait for a
+            // navigation event, which can pass between reading the frame's URL and listening (CI once saw the page
+            // at /clusters/1 while the wait went on).
+            await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex(@"/clusters/\d+$"), new() { Timeout = 60_000 });
         }
-        catch (TimeoutException e)
+        catch (PlaywrightException e)
         {
             var shown = await page.EvaluateAsync<string>(
                 "() => JSON.stringify({ url: location.href, summary: document.querySelector('[data-testid=validation-summary]')?.innerText, " +
