@@ -29,11 +29,16 @@ public sealed class JobOptions
     public bool PreferPostQuantumKeyExchange { get; set; }
 
     /// <summary>
-    /// How often each Hangfire worker looks for a queued job in its SQLite queue: the longest a queued job waits to start.
-    /// Every worker queries the database at this rate for as long as the panel runs, jobs or none.
+    /// How often each Hangfire worker looks for a queued job. SQLite: the longest a queued job waits to start (default
+    /// 1 s); every worker queries the file at this rate for as long as the panel runs, jobs or none. PostgreSQL: a queued
+    /// job wakes the workers of every instance at once (<c>NOTIFY</c>), so this is only the safety net for a missed
+    /// notification (default 15 s).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
-    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan? QueuePollInterval { get; set; }
+
+    /// <summary><see cref="QueuePollInterval"/> as set, or the default for the storage: 1 s polled (SQLite), 15 s behind notifications (PostgreSQL).</summary>
+    public TimeSpan QueuePollIntervalFor(bool notified) => QueuePollInterval ?? (notified ? TimeSpan.FromSeconds(15) : TimeSpan.FromSeconds(1));
 
     /// <summary>Free disk an upgrade wants under /opt/openvidu on every node before it stops anything (the new images).</summary>
     [Range(0, 10_000)]

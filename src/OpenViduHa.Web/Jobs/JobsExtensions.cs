@@ -27,12 +27,15 @@ public static class JobsExtensions
         var storage = StorageExtensions.Storage(builder.Configuration);
         if (storage.Provider == StorageProvider.Postgres)
         {
-            // In the panel's database, schema "hangfire": every instance's workers take from one queue.
+            // In the panel's database, schema "hangfire": every instance's workers take from one queue. A queued job is
+            // announced (NOTIFY new_job) and the idle workers of every instance, each listening, look at once: the poll
+            // is only the safety net, so it can be slow, and an instance at rest queries little.
             builder.Services.AddSingleton<JobStorage>(sp =>
             {
                 var options = new PostgreSqlStorageOptions
                 {
-                    QueuePollInterval = sp.GetRequiredService<IOptions<JobOptions>>().Value.QueuePollInterval,
+                    QueuePollInterval = sp.GetRequiredService<IOptions<JobOptions>>().Value.QueuePollIntervalFor(notified: true),
+                    EnableLongPolling = true,
                     PrepareSchemaIfNecessary = true,
                 };
                 return new PostgreSqlStorage(new NpgsqlConnectionFactory(storage.ConnectionString!, options), options);
@@ -45,7 +48,7 @@ public static class JobsExtensions
                 : Path.Combine(paths.Root, "hangfire.db");
             builder.Services.AddSingleton<JobStorage>(sp => new SQLiteStorage(hangfireFile, new SQLiteStorageOptions
             {
-                QueuePollInterval = sp.GetRequiredService<IOptions<JobOptions>>().Value.QueuePollInterval,
+                QueuePollInterval = sp.GetRequiredService<IOptions<JobOptions>>().Value.QueuePollIntervalFor(notified: false),
             }));
         }
         builder.Services.AddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
@@ -62,7 +65,6 @@ public static class JobsExtensions
             builder.Services.AddHangfireServer(o =>
             {
                 o.WorkerCount = workers;
-                o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
             });
         }
 
