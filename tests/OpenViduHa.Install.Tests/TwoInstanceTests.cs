@@ -81,6 +81,45 @@ public sealed class TwoInstanceTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// A cancel asked on B for the install A runs reaches A over the instances' channel at once: the heartbeats here are
+    /// two minutes apart, so the fallback (A reading the cancel at its next beat) cannot be what ends the job in time.
+    /// </summary>
+    [Fact]
+    public async Task CancelAskedOnTheOtherInstance_ReachesTheRunningJobAtOnce()
+    {
+        await using var postgres = await PostgresServer.StartAsync();
+        var database = await postgres.CreateDatabaseAsync();
+        await using var lab = await OpenViduHa.Lab.Lab.StartAsync(new LabOptions { Nodes = 5, InstallerDelay = TimeSpan.FromSeconds(30) });
+        var nodes = lab.Nodes;
+        var slowBeats = new Dictionary<string, string?>(Settings(database))
+        {
+            ["Instances:HeartbeatInterval"] = "00:02:00",
+            ["Instances:DeadAfter"] = "00:10:00",
+        };
+        await using var a = await PanelProcess.StartAsync("a", slowBeats);
+        // B runs no job: what it queues, A runs.
+        await using var b = await PanelProcess.StartAsync("b", new Dictionary<string, string?>(slowBeats) { ["Jobs:Workers"] = "0" });
+        var apiB = b.Api();
+        var created = await apiB.PostAsJsonAsync("/api/clusters", LabPanel.Spec(lab, "cancel-across", "3.8.0", nodes.Take(4).ToList(), [nodes[4]]), LabPanel.Json);
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var clusterId = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+        var started = await apiB.PostAsJsonAsync($"/api/clusters/{clusterId}/jobs", new { kind = "install" });
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var jobId = (await started.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+        await WaitAsync(apiB, jobId, job => job["nodes"]!.AsArray().Count(n => n!["message"]?.GetValue<string>() == "Running the installer") >= 4, 60);
+
+        var cancelledAt = Stopwatch.StartNew();
+        Assert.Equal(HttpStatusCode.Accepted, (await apiB.PostAsync($"/api/jobs/{jobId}/cancel", null)).StatusCode);
+        var job = await WaitAsync(apiB, jobId, j => j["state"]!.GetValue<string>() != "running", 30);
+        cancelledAt.Stop();
+        output.WriteLine($"The job on A ended {cancelledAt.Elapsed.TotalSeconds:0.0} s after the cancel on B");
+        Assert.Equal("cancelled", job["state"]!.GetValue<string>());
+        Assert.All(job["nodes"]!.AsArray(), n => Assert.Equal("cancelled", n!["state"]!.GetValue<string>()));
+        Assert.True(cancelledAt.Elapsed < TimeSpan.FromSeconds(15), $"{cancelledAt.Elapsed.TotalSeconds:0.0} s");
+        Assert.Contains($"Job {jobId} cancelled from another instance", a.Output, StringComparison.Ordinal);
+    }
+
     private static async Task<JsonObject> JobAsync(HttpClient api, int jobId) => (await api.GetFromJsonAsync<JsonObject>($"/api/jobs/{jobId}"))!;
 
     private static async Task<JsonObject> WaitAsync(HttpClient api, int jobId, Func<JsonObject, bool> until, int seconds)

@@ -10,7 +10,7 @@ namespace OpenViduHa.Core.Instances;
 /// <summary>
 /// Keeps this instance's row in <c>PanelInstances</c> fresh, and on every beat: marks interrupted the running jobs of
 /// instances that stopped beating (a killed process never says goodbye), and passes on cancels asked on another
-/// instance for jobs running here.
+/// instance for jobs running here (they come at once over the instances' channel; this is for one it missed).
 /// </summary>
 public sealed class InstanceMonitor(
     IDbContextFactory<PanelDbContext> dbFactory,
@@ -64,7 +64,7 @@ public sealed class InstanceMonitor(
                 db.PanelInstances.Add(new PanelInstanceEntity { Id = instance.Id, Host = instance.Host, StartedAt = now, LastSeenAt = now, Sweeps = status.Value.Enabled });
             await db.SaveChangesAsync(ct);
             foreach (var jobId in await db.Jobs.Where(j => j.RunningOn == instance.Id && j.State == JobState.Running && j.CancelRequested).Select(j => j.Id).ToListAsync(ct))
-                cancellations.Cancel(jobId);
+                cancellations.CancelHere(jobId);
         }
         // Alone (SQLite), what another instance id left running was interrupted at start; nobody else can start jobs.
         if (!instance.Alone) await jobs.InterruptOrphansAsync(instance, options.Value.DeadAfter, ct);

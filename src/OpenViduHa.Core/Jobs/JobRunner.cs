@@ -129,7 +129,7 @@ public sealed class JobRunner(
         var lastSeq = await LastSeqAsync(jobId);
         var context = new JobContext(jobId, clusterId, dbFactory, notifier, clock, secrets, lastSeq, cancellation.Token, ct);
         var run = new JobRun(context, kind, cluster, scopeIds.Select(id => allNodes.First(n => n.Id == id)).ToList(), allNodes) { Parameters = parameters };
-        if (await CancelRequestedAsync(jobId)) cancellations.Cancel(jobId);
+        if (await CancelRequestedAsync(jobId)) cancellations.CancelHere(jobId);
 
         string? failure = null;
         logger.LogInformation("Job {JobId} {JobKind} started on {NodeCount} node(s) of cluster {ClusterName} (OpenVidu {Version})",

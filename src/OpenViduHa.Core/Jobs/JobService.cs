@@ -217,7 +217,8 @@ public sealed class JobService(
         }
         audit.Add(db, actor, "job.cancel", $"job {jobId}");
         await db.SaveChangesAsync(ct);
-        cancellations.Cancel(jobId);
+        // Running: here, or on the instance that runs it.
+        if (cancelledBeforeStart == 0) cancellations.Cancel(jobId);
         notifier.Publish(new JobChanged(jobId, job.ClusterId, 0, Ended: cancelledBeforeStart > 0));
         return Outcome.Ok(jobId);
     }
@@ -315,9 +316,15 @@ public sealed class JobService(
     }
 }
 
-/// <summary>Cancellation sources of the jobs running in this process.</summary>
+/// <summary>
+/// Cancellation sources of the jobs running in this process. A cancel for a job that runs elsewhere goes to
+/// <see cref="Relay"/> (with PostgreSQL, the channel to the other instances); the instance that runs it cancels at once.
+/// </summary>
 public sealed class JobCancellations
 {
+    /// <summary>Where a cancel for a job not running here is passed on (null: one instance, nowhere).</summary>
+    public Action<int>? Relay { get; set; }
+
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, CancellationTokenSource> _sources = new();
 
     public CancellationTokenSource Register(int jobId, CancellationToken outer)
@@ -332,11 +339,17 @@ public sealed class JobCancellations
         if (_sources.TryRemove(jobId, out var source)) source.Dispose();
     }
 
+    /// <summary>Cancels the job if it runs here, or asks the other instances.</summary>
     public void Cancel(int jobId)
     {
-        if (_sources.TryGetValue(jobId, out var source))
-        {
-            try { source.Cancel(); } catch (ObjectDisposedException) { }
-        }
+        if (!CancelHere(jobId)) Relay?.Invoke(jobId);
+    }
+
+    /// <summary>Cancels the job if it runs in this process; false if it does not.</summary>
+    public bool CancelHere(int jobId)
+    {
+        if (!_sources.TryGetValue(jobId, out var source)) return false;
+        try { source.Cancel(); } catch (ObjectDisposedException) { }
+        return true;
     }
 }

@@ -16,7 +16,8 @@ namespace OpenViduHa.Web.Hosting;
 /// 8000-byte payload), so a job logging fast does not become a query per line. A dropped listening connection is
 /// opened again; changes sent meanwhile are missed, and views catch up at the job's next change.
 /// </summary>
-public sealed class InstanceEvents(StorageOptions storage, JobNotifier jobs, StatusSharing status, PanelInstance instance, ILogger<InstanceEvents> logger) : BackgroundService
+public sealed class InstanceEvents(StorageOptions storage, JobNotifier jobs, JobCancellations cancellations, StatusSharing status, PanelInstance instance,
+    ILogger<InstanceEvents> logger) : BackgroundService
 {
     public const string Channel = "ovha_events";
     private const int MaxPayload = 7000;
@@ -31,6 +32,7 @@ public sealed class InstanceEvents(StorageOptions storage, JobNotifier jobs, Sta
         jobs.Relay = change => _outgoing.Writer.TryWrite(string.Create(CultureInfo.InvariantCulture,
             $"j {change.JobId} {change.ClusterId} {change.LastSeq} {(change.Ended ? 1 : 0)}"));
         status.Relay = message => _outgoing.Writer.TryWrite(message);
+        cancellations.Relay = jobId => _outgoing.Writer.TryWrite(string.Create(CultureInfo.InvariantCulture, $"c {jobId}"));
         return base.StartAsync(cancellationToken);
     }
 
@@ -38,6 +40,7 @@ public sealed class InstanceEvents(StorageOptions storage, JobNotifier jobs, Sta
     {
         jobs.Relay = null;
         status.Relay = null;
+        cancellations.Relay = null;
         _outgoing.Writer.TryComplete();
         await base.StopAsync(cancellationToken);
         if (_source is not null) await _source.DisposeAsync();
@@ -98,8 +101,9 @@ public sealed class InstanceEvents(StorageOptions storage, JobNotifier jobs, Sta
     }
 
     /// <summary>
-    /// <c>origin;j job cluster seq ended;s cluster;r cluster ports;…</c>: job changes, a cluster's new status picture, a
-    /// refresh asked of the cluster's sweeping instance. This instance's own messages come back too, and are skipped.
+    /// <c>origin;j job cluster seq ended;c job;s cluster;r cluster ports;…</c>: job changes, a cancel for a job running
+    /// wherever it runs, a cluster's new status picture, a refresh asked of the cluster's sweeping instance. This
+    /// instance's own messages come back too, and are skipped.
     /// </summary>
     private void Receive(string payload)
     {
@@ -113,6 +117,11 @@ public sealed class InstanceEvents(StorageOptions storage, JobNotifier jobs, Sta
                 continue;
             }
             var f = part.Split(' ');
+            if (f is ["c", var cancelled] && int.TryParse(cancelled, CultureInfo.InvariantCulture, out var cancelledId))
+            {
+                if (cancellations.CancelHere(cancelledId)) logger.LogInformation("Job {JobId} cancelled from another instance", cancelledId);
+                continue;
+            }
             if (f is ["j", var job, var cluster, var seq, var ended]
                 && int.TryParse(job, CultureInfo.InvariantCulture, out var jobId)
                 && int.TryParse(cluster, CultureInfo.InvariantCulture, out var clusterId)

@@ -58,8 +58,7 @@ public static class StorageExtensions
         builder.Services.AddSingleton<InstanceMonitor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<InstanceMonitor>());
         if (storage.Provider == StorageProvider.Postgres)
-            builder.Services.AddHostedService(sp => new InstanceEvents(storage, sp.GetRequiredService<OpenViduHa.Core.Jobs.JobNotifier>(),
-                sp.GetRequiredService<OpenViduHa.Core.Status.StatusSharing>(), sp.GetRequiredService<PanelInstance>(), sp.GetRequiredService<ILogger<InstanceEvents>>()));
+            builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<InstanceEvents>(sp, storage));
         builder.Services.AddSingleton<SecretProtector>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddOptions<ClusterOptions>().BindConfiguration(ClusterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
