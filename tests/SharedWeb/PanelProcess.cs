@@ -164,7 +164,8 @@ public sealed class PanelProcess : IAsyncDisposable
         lock (_output) _output.Append(line).Append('\n');
     }
 
-    private static int FreePort()
+    /// <summary>A loopback TCP port nobody listens on now.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
