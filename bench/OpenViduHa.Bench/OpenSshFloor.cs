@@ -10,14 +10,17 @@ internal sealed class InvalidMeasurementException(string message) : Exception(me
 /// <summary>
 /// The practical floor: OpenSSH's client with warm multiplexed connections (ControlMaster/ControlPersist), every node
 /// at once, each running the panel's probe script exactly as the panel sends it (<c>bash -c '&lt;script&gt;'</c>).
+/// Not <paramref name="multiplexed"/>: the cold floor, every round a new connection per node (key exchange,
+/// authentication, session), what a restarted panel's first sweep has to do too.
 /// </summary>
-internal sealed class OpenSshFloor(string workDirectory, string name, string knownHostsPath, string keyPath, IReadOnlyList<ProbeNode> nodes) : IAsyncDisposable
+internal sealed class OpenSshFloor(string workDirectory, string name, string knownHostsPath, string keyPath, IReadOnlyList<ProbeNode> nodes, bool multiplexed = true)
+    : IAsyncDisposable
 {
     private readonly string _controlDirectory = Directory.CreateDirectory(Path.Combine(workDirectory, name), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute).FullName;
 
     private IEnumerable<string> Options() =>
     [
-        "-o", "ControlMaster=auto", "-o", $"ControlPath={_controlDirectory}/%h", "-o", "ControlPersist=600",
+        .. multiplexed ? ["-o", "ControlMaster=auto", "-o", $"ControlPath={_controlDirectory}/%h", "-o", "ControlPersist=600"] : new[] { "-o", "ControlMaster=no", "-o", "ControlPath=none" },
         "-o", "BatchMode=yes", "-o", $"UserKnownHostsFile={knownHostsPath}", "-o", "GlobalKnownHostsFile=/dev/null",
         "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", "-i", keyPath,
     ];
@@ -26,6 +29,7 @@ internal sealed class OpenSshFloor(string workDirectory, string name, string kno
     public async Task WarmUpAsync()
     {
         await RoundAsync();
+        if (!multiplexed) return;
         var missing = nodes.Where(n => !File.Exists(Path.Combine(_controlDirectory, n.Address))).Select(n => n.Name).ToList();
         if (missing.Count > 0) throw new InvalidMeasurementException($"openssh: no control master for {string.Join(", ", missing)} after the warm-up");
     }

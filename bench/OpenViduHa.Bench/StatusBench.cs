@@ -51,9 +51,11 @@ internal static class StatusBench
     /// <param name="WarmAllPorts">Warm sweeps with <c>?ports=true</c>: every port check, every sweep (the sweep before the tier, issue 10).</param>
     /// <param name="Floor">OpenSSH running the full probe (every port check): the like-for-like floor of <paramref name="WarmAllPorts"/>.</param>
     /// <param name="FloorLight">OpenSSH running the probe without port checks: the floor of <paramref name="Warm"/>.</param>
+    /// <param name="FloorCold">The same on a new connection per node every round: the floor of <paramref name="Cold"/>.</param>
     private sealed record SizeResult(
         int Nodes, string LoadAtStart, string LoadAtEnd,
-        List<SweepSample> Cold, List<SweepSample> Warm, List<SweepSample> WarmAllPorts, List<ToolSample> Floor, List<ToolSample> FloorLight, List<ToolSample> Ansible);
+        List<SweepSample> Cold, List<SweepSample> Warm, List<SweepSample> WarmAllPorts, List<ToolSample> Floor, List<ToolSample> FloorLight,
+        List<ToolSample> FloorCold, List<ToolSample> Ansible);
 
     /// <summary><c>--profile</c>: after the warm-ups, only warm panel sweeps (<c>--runs</c> of them), for a profiler attached from outside.</summary>
     private static bool Profile;
@@ -180,13 +182,20 @@ internal static class StatusBench
                 floor.Add(await ToolAsync(openssh.RoundAsync));
             }
 
+            // The cold floor: OpenSSH with a new connection per node each round (no control master), as many rounds as cold
+            // panel sweeps, after one not timed.
+            var opensshCold = new OpenSshFloor(work.FullName, "cold", lab.KnownHostsPath, lab.Keys.Ed25519.Path, light, multiplexed: false);
+            await opensshCold.WarmUpAsync();
+            var floorCold = new List<ToolSample>();
+            for (var i = 0; i < coldRuns; i++) floorCold.Add(await ToolAsync(opensshCold.RoundAsync));
+
             var ansible = new List<ToolSample>();
             if (ansibleRuns > 0)
             {
                 var runner = new AnsibleRunner(work.FullName, lab.KnownHostsPath, lab.Keys.Ed25519.Path, nodes);
                 for (var i = 0; i < ansibleRuns; i++) ansible.Add(await ToolAsync(runner.RunAsync));
             }
-            return new SizeResult(size, loadAtStart, LoadAverage(), cold, warm, warmAll, floor, floorLight, ansible);
+            return new SizeResult(size, loadAtStart, LoadAverage(), cold, warm, warmAll, floor, floorLight, floorCold, ansible);
         }
         finally
         {
@@ -356,6 +365,7 @@ internal static class StatusBench
         PanelRow("panel warm (all ports)", r.WarmAllPorts);
         ToolRow("openssh floor (all ports)", r.Floor);
         ToolRow("openssh floor (no ports)", r.FloorLight);
+        ToolRow("openssh cold (no ports)", r.FloorCold);
         for (var i = 0; i < r.Ansible.Count; i++)
             Console.WriteLine($"{$"ansible run {i + 1}",-26} {r.Ansible[i].Seconds,8:0.000} {"",7} {"",7} {1,2} {r.Ansible[i].Cpu,9:0.00}");
 
@@ -377,7 +387,9 @@ internal static class StatusBench
         if (r.Ansible.Count > 0)
             Console.WriteLine($"ansible / warm (all ports) = {r.Ansible.Min(x => x.Seconds) / warmAll:0.0} with the fastest ansible run, {r.Ansible.Max(x => x.Seconds) / warmAll:0.0} with the slowest;" +
                               $" / warm (tiered) = {r.Ansible.Min(x => x.Seconds) / warm:0.0}  (target: >= 6)");
+        var floorCold = Median(r.FloorCold.Select(x => x.Seconds));
         Console.WriteLine($"cold / warm (all ports) = {cold / warmAll:0.00}   cold / warm (tiered) = {cold / warm:0.00}  (target: <= 1.5)");
+        Console.WriteLine($"openssh: cold / warm (no ports) = {floorCold / floorLight:0.00}   panel cold / openssh cold = {cold / floorCold:0.00}");
         Console.WriteLine($"panel CPU per node per warm sweep: tiered {1000 * Median(r.Warm.Select(s => s.Cpu)) / r.Nodes:0.00} ms, all ports {1000 * Median(r.WarmAllPorts.Select(s => s.Cpu)) / r.Nodes:0.00} ms, " +
                           $"cold {1000 * Median(r.Cold.Select(s => s.Cpu)) / r.Nodes:0.00} ms  (target: <= 2)");
 
@@ -411,7 +423,7 @@ internal static class StatusBench
     {
         Console.WriteLine();
         Console.WriteLine("== summary: medians in seconds (ansible: its fastest run; all ports = every port check, like the floor and ansible) ==");
-        Console.WriteLine($"{"nodes",6} {"cold",7} {"warm",7} {"warm all",8} {"floor",7} {"floor np",8} {"ansible",8} {"all/floor",9} {"ans/all",7} {"cold/all",8} {"CPU ms/node",11} {"master ms",9} {"master procs",12} {"peak MB",8}");
+        Console.WriteLine($"{"nodes",6} {"cold",7} {"warm",7} {"warm all",8} {"floor",7} {"floor np",8} {"ssh cold",8} {"ansible",8} {"all/floor",9} {"ans/all",7} {"cold/all",8} {"cold/ssh",8} {"CPU ms/node",11} {"master ms",9} {"master procs",12} {"peak MB",8}");
         foreach (var r in results)
         {
             var warm = Median(r.Warm.Select(s => s.Seconds));
@@ -420,8 +432,8 @@ internal static class StatusBench
             var floor = Median(r.Floor.Select(s => s.Seconds));
             var ansible = r.Ansible.Count > 0 ? r.Ansible.Min(x => x.Seconds) : double.NaN;
             string Master(List<SweepSample> x, Func<NodeCost.Sample, double> f) => Median(x.Select(s => s.Masters.Average(f))).ToString("0.#", CultureInfo.InvariantCulture);
-            Console.WriteLine($"{r.Nodes,6} {cold,7:0.000} {warm,7:0.000} {warmAll,8:0.000} {floor,7:0.000} {Median(r.FloorLight.Select(s => s.Seconds)),8:0.000} {ansible,8:0.000} " +
-                              $"{warmAll / floor,9:0.00} {ansible / warmAll,7:0.0} {cold / warmAll,8:0.00} " +
+            Console.WriteLine($"{r.Nodes,6} {cold,7:0.000} {warm,7:0.000} {warmAll,8:0.000} {floor,7:0.000} {Median(r.FloorLight.Select(s => s.Seconds)),8:0.000} {Median(r.FloorCold.Select(s => s.Seconds)),8:0.000} {ansible,8:0.000} " +
+                              $"{warmAll / floor,9:0.00} {ansible / warmAll,7:0.0} {cold / warmAll,8:0.00} {cold / Median(r.FloorCold.Select(s => s.Seconds)),8:0.00} " +
                               $"{$"{1000 * Median(r.Warm.Select(s => s.Cpu)) / r.Nodes:0.00}/{1000 * Median(r.WarmAllPorts.Select(s => s.Cpu)) / r.Nodes:0.00}",11} " +
                               $"{Master(r.Warm, m => 1000 * m.CpuSeconds) + "/" + Master(r.WarmAllPorts, m => 1000 * m.CpuSeconds),9} " +
                               $"{Master(r.Warm, m => m.Processes) + "/" + Master(r.WarmAllPorts, m => m.Processes),12} " +
