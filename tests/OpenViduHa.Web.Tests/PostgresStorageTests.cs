@@ -24,7 +24,7 @@ public sealed class PostgresFixture : IAsyncLifetime
 /// Data Protection key ring there that every instance shares, so a second panel on the same database reads the secrets
 /// the first stored.
 /// </summary>
-public sealed class PostgresStorageTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
+public sealed class PostgresStorageTests(PostgresFixture postgres, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<PostgresFixture>
 {
     private static Dictionary<string, string?> On(string connectionString) => new()
     {
@@ -220,6 +220,7 @@ public sealed class PostgresStorageTests(PostgresFixture postgres) : IClassFixtu
         await RunAsync(TimeSpan.FromSeconds(90));
         var waits = new List<TimeSpan>();
         for (var i = 0; i < 3; i++) waits.Add(await RunAsync(TimeSpan.FromSeconds(20)));
+        output.WriteLine($"queued → started on the other instance: {string.Join(", ", waits.Select(x => $"{x.TotalSeconds:0.00} s"))}");
         Assert.All(waits, w => Assert.True(w < TimeSpan.FromSeconds(5), $"queued for {string.Join(", ", waits.Select(x => $"{x.TotalSeconds:0.00} s"))}"));
 
         async Task<TimeSpan> RunAsync(TimeSpan limit)
