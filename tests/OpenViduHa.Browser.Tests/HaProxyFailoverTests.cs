@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using OpenViduHa.Browser.Tests.Infrastructure;
 using OpenViduHa.Browser.Tests.PageObjects;
+using OpenViduHa.Tests.Support;
 using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
 
@@ -39,7 +39,7 @@ public sealed partial class HaProxyFailoverTests(ITestOutputHelper output)
         var clusterId = await ClusterApi.CreateAsync(a.Api(), "behind-haproxy", "3.8.0", ["observability", "openviduMeet"], "https://installer.example.io",
             unreachable.Take(4).ToList(), [unreachable[4]]);
 
-        await using var proxy = await HaProxy.StartAsync(a.BaseAddress.Port, b.BaseAddress.Port);
+        using var proxy = await HaProxy.StartAsync(a.BaseAddress.Port, b.BaseAddress.Port);
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await Chromium.LaunchAsync(playwright);
         var page = await Chromium.SignedInPageAsync(browser, proxy.BaseAddress, PanelProcess.AdminUser, PanelProcess.AdminPassword);
@@ -86,13 +86,12 @@ public sealed partial class HaProxyFailoverTests(ITestOutputHelper output)
         (await page.Context.CookiesAsync()).FirstOrDefault(c => c.Name == "ovha_instance")?.Value;
 
     /// <summary>HAProxy in the foreground on a free loopback port, with deploy/haproxy-ha.cfg pointed at two local panels.</summary>
-    private sealed partial class HaProxy : IAsyncDisposable
+    private sealed partial class HaProxy : IDisposable
     {
-        private readonly Process _process;
-        private readonly StringBuilder _output = new();
+        private readonly ChildProcess _process;
         private readonly string _directory;
 
-        private HaProxy(Process process, string directory, Uri baseAddress)
+        private HaProxy(ChildProcess process, string directory, Uri baseAddress)
         {
             _process = process;
             _directory = directory;
@@ -101,13 +100,8 @@ public sealed partial class HaProxyFailoverTests(ITestOutputHelper output)
 
         public Uri BaseAddress { get; }
 
-        public string Output
-        {
-            get
-            {
-                lock (_output) return _output.ToString();
-            }
-        }
+        /// <summary>Its log (<c>option httplog</c> to stdout): a line per request.</summary>
+        public string Output => _process.Output;
 
         public static async Task<HaProxy> StartAsync(int portA, int portB)
         {
@@ -120,20 +114,12 @@ public sealed partial class HaProxyFailoverTests(ITestOutputHelper output)
             var file = Path.Combine(directory, "haproxy.cfg");
             await File.WriteAllTextAsync(file, config);
 
-            var start = new ProcessStartInfo("haproxy", ["-db", "-f", file]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            var process = new Process { StartInfo = start };
-            var proxy = new HaProxy(process, directory, new Uri($"http://127.0.0.1:{port}/"));
-            process.OutputDataReceived += (_, e) => proxy.Append(e.Data);
-            process.ErrorDataReceived += (_, e) => proxy.Append(e.Data);
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-
+            var proxy = new HaProxy(ChildProcess.Start("haproxy", ["-db", "-f", file]), directory, new Uri($"http://127.0.0.1:{port}/"));
             using var probe = new HttpClient { BaseAddress = proxy.BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
             var deadline = DateTime.UtcNow.AddSeconds(30);
             while (true)
             {
-                if (process.HasExited) throw new InvalidOperationException($"haproxy exited with {process.ExitCode}:\n{proxy.Output}");
+                if (proxy._process.HasExited) throw new InvalidOperationException($"haproxy stopped:\n{proxy.Output}");
                 try
                 {
                     if ((await probe.GetAsync("healthz")).IsSuccessStatusCode) return proxy;
@@ -147,19 +133,8 @@ public sealed partial class HaProxyFailoverTests(ITestOutputHelper output)
             }
         }
 
-        private void Append(string? line)
+        public void Dispose()
         {
-            if (line is null) return;
-            lock (_output) _output.Append(line).Append('\n');
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                await _process.WaitForExitAsync();
-            }
             _process.Dispose();
             Directory.Delete(_directory, recursive: true);
         }
