@@ -65,4 +65,42 @@ public sealed class JobCancellationsTests
         // Assert
         Assert.Null(thrown);
     }
+
+    [Fact]
+    public void Cancel_JobNotRunningHere_GoesToTheRelay_ARunningOneDoesNot()
+    {
+        // Arrange: with PostgreSQL the relay is the channel to the other instances.
+        var cancellations = new JobCancellations();
+        var relayed = new List<int>();
+        cancellations.Relay = relayed.Add;
+        var here = cancellations.Register(1, CancellationToken.None);
+
+        // Act
+        cancellations.Cancel(1);
+        cancellations.Cancel(2);
+
+        // Assert
+        Assert.True(here.IsCancellationRequested);
+        Assert.Equal([2], relayed);
+    }
+
+    [Fact]
+    public void CancelHere_ACancelFromAnotherInstance_IsNeverRelayedBack()
+    {
+        // Arrange
+        var cancellations = new JobCancellations();
+        var relayed = new List<int>();
+        cancellations.Relay = relayed.Add;
+        var here = cancellations.Register(1, CancellationToken.None);
+
+        // Act
+        var known = cancellations.CancelHere(1);
+        var unknown = cancellations.CancelHere(2);
+
+        // Assert
+        Assert.True(known);
+        Assert.False(unknown);
+        Assert.True(here.IsCancellationRequested);
+        Assert.Empty(relayed);
+    }
 }
