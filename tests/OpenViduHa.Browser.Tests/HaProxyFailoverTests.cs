@@ -106,7 +106,7 @@ public sealed partial class HaProxyFailoverTests(ITestOutputHelper output)
         public static async Task<HaProxy> StartAsync(int portA, int portB)
         {
             var shipped = await File.ReadAllTextAsync(Path.Combine(RepoRoot.Path, "deploy", "haproxy-ha.cfg"));
-            var port = PanelProcess.FreePort();
+            var port = FreePort.Get();
             var config = Bind().Replace(shipped, $"bind 127.0.0.1:{port}");
             config = config.Replace("panel-a:8080", $"127.0.0.1:{portA}", StringComparison.Ordinal).Replace("panel-b:8080", $"127.0.0.1:{portB}", StringComparison.Ordinal);
             Assert.NotEqual(shipped, config);

@@ -40,12 +40,7 @@ public sealed class TwoInstanceTests(ITestOutputHelper output)
 
         await using var a = await PanelProcess.StartAsync("a", Settings(database));
         var apiA = a.Api();
-        var created = await apiA.PostAsJsonAsync("/api/clusters", LabPanel.Spec(lab, "two-instances", "3.8.0", nodes.Take(4).ToList(), [nodes[4]]), LabPanel.Json);
-        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
-        var clusterId = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
-        var started = await apiA.PostAsJsonAsync($"/api/clusters/{clusterId}/jobs", new { kind = "install" });
-        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
-        var jobId = (await started.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+        var jobId = await StartInstallAsync(apiA, lab, "two-instances");
         // A runs it (B is not up yet): wait until the masters' installers run.
         await WaitAsync(apiA, jobId, job => job["nodes"]!.AsArray().Count(n => n!["state"]!.GetValue<string>() == "running") >= 4, 60);
 
@@ -91,7 +86,6 @@ public sealed class TwoInstanceTests(ITestOutputHelper output)
         await using var postgres = await PostgresServer.StartAsync();
         var database = await postgres.CreateDatabaseAsync();
         await using var lab = await OpenViduHa.Lab.Lab.StartAsync(new LabOptions { Nodes = 5, InstallerDelay = TimeSpan.FromSeconds(30) });
-        var nodes = lab.Nodes;
         var slowBeats = new Dictionary<string, string?>(Settings(database))
         {
             ["Instances:HeartbeatInterval"] = "00:02:00",
@@ -101,12 +95,7 @@ public sealed class TwoInstanceTests(ITestOutputHelper output)
         // B runs no job: what it queues, A runs.
         await using var b = await PanelProcess.StartAsync("b", new Dictionary<string, string?>(slowBeats) { ["Jobs:Workers"] = "0" });
         var apiB = b.Api();
-        var created = await apiB.PostAsJsonAsync("/api/clusters", LabPanel.Spec(lab, "cancel-across", "3.8.0", nodes.Take(4).ToList(), [nodes[4]]), LabPanel.Json);
-        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
-        var clusterId = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
-        var started = await apiB.PostAsJsonAsync($"/api/clusters/{clusterId}/jobs", new { kind = "install" });
-        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
-        var jobId = (await started.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+        var jobId = await StartInstallAsync(apiB, lab, "cancel-across");
         await WaitAsync(apiB, jobId, job => job["nodes"]!.AsArray().Count(n => n!["message"]?.GetValue<string>() == "Running the installer") >= 4, 60);
 
         var cancelledAt = Stopwatch.StartNew();
@@ -118,6 +107,17 @@ public sealed class TwoInstanceTests(ITestOutputHelper output)
         Assert.All(job["nodes"]!.AsArray(), n => Assert.Equal("cancelled", n!["state"]!.GetValue<string>()));
         Assert.True(cancelledAt.Elapsed < TimeSpan.FromSeconds(15), $"{cancelledAt.Elapsed.TotalSeconds:0.0} s");
         Assert.Contains($"Job {jobId} cancelled from another instance", a.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>A cluster of the lab's 4 first nodes as masters and the fifth as media, and its install job queued: the job's id.</summary>
+    private static async Task<int> StartInstallAsync(HttpClient api, OpenViduHa.Lab.Lab lab, string name)
+    {
+        var created = await api.PostAsJsonAsync("/api/clusters", LabPanel.Spec(lab, name, "3.8.0", lab.Nodes.Take(4).ToList(), [lab.Nodes[4]]), LabPanel.Json);
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var clusterId = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+        var started = await api.PostAsJsonAsync($"/api/clusters/{clusterId}/jobs", new { kind = "install" });
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        return (await started.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
     }
 
     private static async Task<JsonObject> JobAsync(HttpClient api, int jobId) => (await api.GetFromJsonAsync<JsonObject>($"/api/jobs/{jobId}"))!;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text;
+using OpenViduHa.Tests.Support;
 
 namespace OpenViduHa.Tests.Shared;
 
@@ -53,7 +53,7 @@ public sealed class PanelProcess : IAsyncDisposable
         var configuration = testBin.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
         var dll = Path.Combine(RepoRoot.Path, "src", "OpenViduHa.Web", "bin", configuration, "net10.0", "OpenViduHa.Web.dll");
         if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing: build the solution first (test.sh does).");
-        var port = FreePort();
+        var port = FreePort.Get();
         var data = Directory.CreateTempSubdirectory($"ovha-{name}-").FullName;
         var start = new ProcessStartInfo("dotnet")
         {
@@ -164,11 +164,4 @@ public sealed class PanelProcess : IAsyncDisposable
         lock (_output) _output.Append(line).Append('\n');
     }
 
-    /// <summary>A loopback TCP port nobody listens on now.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
