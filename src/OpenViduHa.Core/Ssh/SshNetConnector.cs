@@ -13,6 +13,7 @@ public sealed class SshNetConnector(ILogger<SshNetConnector> logger) : ISshConne
     {
         var info = ConnectionInfoFor(target, options.ConnectTimeout);
         KeyExchangePolicy.Apply(info, options.PreferPostQuantum);
+        CipherPolicy.Apply(info);
         var client = new SshClient(info) { KeepAliveInterval = options.KeepAlive };
         var check = new HostKeyCheck(target);
         client.HostKeyReceived += check.OnHostKey;
@@ -179,6 +180,37 @@ public static class KeyExchangePolicy
             info.KeyExchangeAlgorithms.Remove(name);
             info.KeyExchangeAlgorithms.Add(name, factory);
         }
+    }
+}
+
+/// <summary>
+/// Ciphers and MACs. SSH.NET offers aes128-ctr with hmac-sha2-256 (encrypt-and-MAC) first, and the client's order
+/// decides. The panel offers the authenticated ciphers first: AES-GCM (OpenSSL through .NET's <c>AesGcm</c>, AES-NI)
+/// needs no separate MAC, where CTR keeps a 4 KB keystream buffer per direction and an HMAC per packet in every
+/// connection (at 1,000 kept connections: ~8 MB and a share of each sweep's CPU). Then chacha20-poly1305, then CTR
+/// with encrypt-then-MAC first. CBC and 3DES are not offered (OpenSSH servers stopped offering CBC in 7.6), nor SHA-1
+/// MACs (every OpenSSH since 5.9 has SHA-2).
+/// </summary>
+public static class CipherPolicy
+{
+    internal static readonly string[] Ciphers =
+        ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr"];
+
+    internal static readonly string[] Macs =
+        ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com", "hmac-sha2-256", "hmac-sha2-512"];
+
+    public static void Apply(ConnectionInfo info)
+    {
+        Reorder(info.Encryptions, Ciphers);
+        Reorder(info.HmacAlgorithms, Macs);
+    }
+
+    /// <summary>Keeps only <paramref name="order"/>'s names the library has, in that order.</summary>
+    private static void Reorder<T>(IOrderedDictionary<string, T> algorithms, string[] order)
+    {
+        var kept = order.Where(algorithms.ContainsKey).Select(name => (name, algorithms[name])).ToList();
+        algorithms.Clear();
+        foreach (var (name, factory) in kept) algorithms.Add(name, factory);
     }
 }
 

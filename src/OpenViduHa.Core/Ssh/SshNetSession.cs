@@ -22,6 +22,9 @@ internal sealed class SshNetSession(SshClient client, ConnectionInfo info, SshTa
     /// <summary>The key exchange the server and the panel agreed on, e.g. <c>curve25519-sha256</c>.</summary>
     internal string KeyExchange => info.CurrentKeyExchangeAlgorithm ?? "";
 
+    /// <summary>The ciphers agreed on, client to server and back, e.g. <c>aes128-gcm@openssh.com</c>.</summary>
+    internal (string ToServer, string FromServer) Ciphers => (info.CurrentClientEncryption ?? "", info.CurrentServerEncryption ?? "");
+
     internal TimeSpan KeepAliveInterval => client.KeepAliveInterval;
 
     public async Task<SshCommandResult> RunAsync(string command, SshRunOptions options, CancellationToken ct)

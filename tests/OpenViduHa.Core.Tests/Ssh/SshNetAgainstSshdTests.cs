@@ -210,6 +210,17 @@ public sealed class SshNetAgainstSshdTests(LocalSshd sshd) : IClassFixture<Local
     }
 
     [Fact]
+    public async Task ConnectAsync_Default_AesGcmBothWays()
+    {
+        // Act: sshd's own order starts with chacha20-poly1305 and then CTR; the client's order decides.
+        await using var session = await _connector.ConnectAsync(Target(), Options, CancellationToken.None);
+
+        // Assert
+        Assert.Equal(("aes128-gcm@openssh.com", "aes128-gcm@openssh.com"), ((SshNetSession)session).Ciphers);
+        Assert.Equal("0", (await session.RunAsync("id -u", new SshRunOptions(), CancellationToken.None)).Stdout.Trim());
+    }
+
+    [Fact]
     public async Task UploadAndDownload_Several_OneSftpConnectionPerSession()
     {
         // Arrange

@@ -206,6 +206,21 @@ public sealed class SshNetConnectorTests
     }
 
     [Fact]
+    public void CipherPolicy_AuthenticatedCiphersFirst_NoCbcNoSha1Macs()
+    {
+        // Arrange: the library's own order starts with aes128-ctr and hmac-sha2-256.
+        var info = new ConnectionInfo("10.5.0.1", "root", new PasswordAuthenticationMethod("root", "pw"));
+        Assert.Equal("aes128-ctr", info.Encryptions.Keys.First());
+
+        // Act
+        CipherPolicy.Apply(info);
+
+        // Assert
+        Assert.Equal(["aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr"], info.Encryptions.Keys);
+        Assert.Equal(["hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com", "hmac-sha2-256", "hmac-sha2-512"], info.HmacAlgorithms.Keys);
+    }
+
+    [Fact]
     public void Apply_PreferPostQuantum_DropsSha1ButKeepsTheOrder()
     {
         // Arrange
