@@ -48,6 +48,30 @@ internal static class ProcessCpu
         double Ticks(int i) => long.Parse(fields[i], CultureInfo.InvariantCulture) / TicksPerSecond;
         return (Ticks(11) + Ticks(12), Ticks(13) + Ticks(14));
     }
+
+    /// <summary>Of this process's CPU, the kernel's part (stime, seconds), and the minor page faults it took so far.</summary>
+    public static (double System, long MinorFaults) Kernel()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // minflt is field 10 (index 7), stime field 15 (index 12).
+        return (long.Parse(fields[12], CultureInfo.InvariantCulture) / TicksPerSecond, long.Parse(fields[7], CultureInfo.InvariantCulture));
+    }
+}
+
+/// <summary>The whole machine's busy CPU seconds (every core, every process, the kernel's too) from <c>/proc/stat</c>.</summary>
+internal static class MachineCpu
+{
+    private const double TicksPerSecond = 100; // USER_HZ on Linux
+
+    public static double Busy()
+    {
+        // "cpu  user nice system idle iowait irq softirq steal guest guest_nice": busy = all but idle and iowait
+        // (guest time is already counted in user).
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
+            .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+        return (fields.Sum() - fields[3] - fields[4]) / TicksPerSecond;
+    }
 }
 
 /// <summary>This process's threads from <c>/proc/self/task</c>: how many, and the JIT's background CPU.</summary>

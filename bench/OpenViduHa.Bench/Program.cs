@@ -14,8 +14,24 @@ using OpenViduHa.Tests.Shared;
 // ideal: the slowest master's installer run plus the slowest media node's, as seen from the panel's own log.
 internal static class InstallBench
 {
+    private static async Task<int> RunAgainWithArenaCapAsync(string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+        // Started as `dotnet OpenViduHa.Bench.dll …` rather than through its own executable: the dll comes first.
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet") start.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment["MALLOC_ARENA_MAX"] = OpenViduHa.Core.Ssh.MallocArenas.Max.ToString(CultureInfo.InvariantCulture);
+        using var child = Process.Start(start)!;
+        await child.WaitForExitAsync();
+        return child.ExitCode;
+    }
+
     public static async Task<int> Main(string[] args)
     {
+        // The panel's image runs it with MALLOC_ARENA_MAX=2 (glibc reads it before any thread starts); the panel in this
+        // process runs under the same setting: without it, the bench starts itself again with it.
+        if (Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") is null && Environment.GetEnvironmentVariable("BENCH_DEFAULT_ARENAS") is null)
+            return await RunAgainWithArenaCapAsync(args);
         if (Environment.GetEnvironmentVariable("BENCH_MINTHREADS") is { } min) ThreadPool.SetMinThreads(int.Parse(min), int.Parse(min));
         var args2 = args.Length == 0 ? ["install"] : args;
         if (args2[0] == "status") return await StatusBench.RunAsync(args2);

@@ -40,6 +40,12 @@ internal static class StatusBench
         double Seconds, double SweepMs, double Cpu, double JitCpu, int Threads, int PoolThreads, long PoolQueue, int CheckTimeouts, int NotGreen,
         long BaseRss, long Peak, long Allocated, long GcHeap, long Connects, int PortChecksRun)
     {
+        /// <summary>Of <see cref="Cpu"/>, the kernel's part, and the minor page faults the process took during the sweep.</summary>
+        public (double System, long MinorFaults) Kernel { get; init; }
+
+        /// <summary>Busy CPU seconds of the whole machine during the sweep: the panel's and the lab's (sshd, shells, probes).</summary>
+        public double MachineCpu { get; init; }
+
         /// <summary>The masters' own cost during this sweep (CPU seconds, processes started), per master.</summary>
         public IReadOnlyList<NodeCost.Sample> Masters { get; init; } = [];
     }
@@ -52,9 +58,13 @@ internal static class StatusBench
     /// <param name="Floor">OpenSSH running the full probe (every port check): the like-for-like floor of <paramref name="WarmAllPorts"/>.</param>
     /// <param name="FloorLight">OpenSSH running the probe without port checks: the floor of <paramref name="Warm"/>.</param>
     /// <param name="FloorCold">The same on a new connection per node every round: the floor of <paramref name="Cold"/>.</param>
+    /// <param name="ColdAllPorts">The first sweep after a start with <c>?ports=true</c>: like for like with <paramref name="WarmAllPorts"/>.</param>
+    /// <param name="WarmAlone">The last 4 warm-ups (tiered and all ports in turn), before the bench's own OpenSSH rounds ran in
+    /// this process: the panel's memory alone. The measured warm sweeps come between OpenSSH rounds, whose 1,000 processes
+    /// a round leave the bench's own garbage and grown heap in the same process.</param>
     private sealed record SizeResult(
         int Nodes, string LoadAtStart, string LoadAtEnd,
-        List<SweepSample> Cold, List<SweepSample> Warm, List<SweepSample> WarmAllPorts, List<ToolSample> Floor, List<ToolSample> FloorLight,
+        List<SweepSample> Cold, List<SweepSample> ColdAllPorts, List<SweepSample> WarmAlone, List<SweepSample> Warm, List<SweepSample> WarmAllPorts, List<ToolSample> Floor, List<ToolSample> FloorLight,
         List<ToolSample> FloorCold, List<ToolSample> Ansible);
 
     /// <summary><c>--profile</c>: after the warm-ups, only warm panel sweeps (<c>--runs</c> of them), for a profiler attached from outside.</summary>
@@ -121,13 +131,17 @@ internal static class StatusBench
             var first = await SweepAsync(panel, api, clusterId, size, allPorts: false);
             Console.WriteLine($"  first sweep after the install: {first.Seconds:0.000} s, {first.Connects} connects, not measured");
 
+            // Cold sweeps: as scheduled (the port checks due), then with every port check (like for like with a warm
+            // all-ports sweep), in turn, each on a panel just started.
             var cold = new List<SweepSample>();
-            for (var i = 0; i < coldRuns; i++)
+            var coldAll = new List<SweepSample>();
+            for (var i = 0; i < 2 * coldRuns; i++)
             {
                 panel = await RestartAsync(panel);
                 api = panel.ApiClient();
                 (await api.GetAsync($"/api/clusters/{clusterId}")).EnsureSuccessStatusCode(); // host fully started before the clock runs
-                cold.Add(await SweepAsync(panel, api, clusterId, size, allPorts: false));
+                var allPorts = i % 2 == 1;
+                (allPorts ? coldAll : cold).Add(await SweepAsync(panel, api, clusterId, size, allPorts));
             }
 
             // The last panel, started for the last cold sweep, is young: its runtime still compiles hot code again (tiered
@@ -136,9 +150,12 @@ internal static class StatusBench
             // each of the last 4 (at most --max-warmups).
             var settled = 0;
             var warmedUp = 0;
+            var alone = new Queue<SweepSample>();
             for (; warmedUp < maxWarmups && (warmedUp < warmups || settled < 4); warmedUp++)
             {
                 var w = await SweepAsync(panel, api, clusterId, size, allPorts: warmedUp % 2 == 1);
+                alone.Enqueue(w);
+                if (alone.Count > 4) alone.Dequeue();
                 settled = w.JitCpu <= 0.010 ? settled + 1 : 0;
                 if (warmedUp < 3 || warmedUp % 10 == 9)
                     Console.WriteLine($"  warm-up {warmedUp + 1}: {w.Seconds:0.000} s, {w.Connects} connects, ctl CPU {w.Cpu:0.00} s (JIT {w.JitCpu:0.00}), " +
@@ -159,6 +176,7 @@ internal static class StatusBench
                 }
                 sampler?.Stop();
                 sampler?.Print(runs);
+                PrintMemory();
                 Environment.Exit(0);
             }
             var nodes = await ProbeNodesAsync(panel, clusterId);
@@ -195,7 +213,8 @@ internal static class StatusBench
                 var runner = new AnsibleRunner(work.FullName, lab.KnownHostsPath, lab.Keys.Ed25519.Path, nodes);
                 for (var i = 0; i < ansibleRuns; i++) ansible.Add(await ToolAsync(runner.RunAsync));
             }
-            return new SizeResult(size, loadAtStart, LoadAverage(), cold, warm, warmAll, floor, floorLight, floorCold, ansible);
+            PrintMemory();
+            return new SizeResult(size, loadAtStart, LoadAverage(), cold, coldAll, [.. alone], warm, warmAll, floor, floorLight, floorCold, ansible);
         }
         finally
         {
@@ -289,6 +308,8 @@ internal static class StatusBench
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var jitBefore = ProcessThreads.JitCpu(); // read outside the CPU window: it walks /proc/self/task
         var cpuBefore = ProcessCpu.Read().Self;
+        var kernelBefore = ProcessCpu.Kernel();
+        var machineBefore = MachineCpu.Busy();
         var pool = new ThreadPoolMonitor();
         var clock = Stopwatch.StartNew();
         // The answer is read from the stream as it arrives into the few fields checked here (a 1,000-node answer is
@@ -302,6 +323,8 @@ internal static class StatusBench
         var seconds = clock.Elapsed.TotalSeconds;
         pool.Dispose();
         var cpu = ProcessCpu.Read().Self - cpuBefore;
+        var kernel = ProcessCpu.Kernel();
+        var machine = MachineCpu.Busy() - machineBefore;
         var jit = Math.Max(0, ProcessThreads.JitCpu() - jitBefore);
         var threads = ProcessThreads.Count;
         var peak = peakReset ? ProcessMemory.Peak : -1;
@@ -323,7 +346,23 @@ internal static class StatusBench
         if (unhealthy.Count > 0 && !_healthNoted.Contains(size) && _healthNoted.Add(size))
             Console.WriteLine($"  note: {unhealthy.Count} nodes not green (verdicts are not measured here; the probe ran on every node), e.g. {unhealthy[0].Name}: {unhealthy[0].Health} {Cut(JsonSerializer.Serialize(unhealthy[0].Reasons))}");
         return new SweepSample(seconds, status.SweepMs, cpu, jit, threads, pool.MaxThreads, pool.MaxQueue, checkTimeouts, unhealthy.Count,
-            baseRss, peak, allocated, heap, connections.Connects - connectsBefore, status.PortChecksRun);
+            baseRss, peak, allocated, heap, connections.Connects - connectsBefore, status.PortChecksRun)
+        { Kernel = (kernel.System - kernelBefore.System, kernel.MinorFaults - kernelBefore.MinorFaults), MachineCpu = machine };
+    }
+
+    private static readonly string[] Generations = ["gen0", "gen1", "gen2", "LOH", "POH"];
+
+    /// <summary>Where the process's memory is, after a full collection: resident, the GC's committed and live bytes by generation.</summary>
+    private static void PrintMemory()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        var gc = GC.GetGCMemoryInfo(GCKind.Any);
+        var generations = string.Join(", ", Generations.Select((name, i) =>
+            $"{name} {Mb(gc.GenerationInfo[i].SizeAfterBytes)} (free {Mb(gc.GenerationInfo[i].FragmentationAfterBytes)})"));
+        Console.WriteLine($"  memory after a full collection: resident {Mb(ProcessMemory.Rss)} MB, GC committed {Mb(gc.TotalCommittedBytes)} MB, heap {Mb(gc.HeapSizeBytes)} MB: {generations}; " +
+                          $"{ProcessThreads.Count} threads; MALLOC_ARENA_MAX={Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "unset"}");
     }
 
     private static readonly JsonSerializerOptions AnswerJson = new(JsonSerializerDefaults.Web);
@@ -361,6 +400,7 @@ internal static class StatusBench
         Console.WriteLine($"== {r.Nodes} nodes ({Masters} masters + {r.Nodes - Masters} media) · load average at start {r.LoadAtStart}, at end {r.LoadAtEnd} ==");
         Console.WriteLine($"{"",-26} {"median s",8} {"min s",7} {"max s",7} {"n",2} {"ctl CPU s",9} {"JIT s",5} {"sweepMs",8} {"peak MB",8} {"+peak MB",8} {"alloc MB",8} {"heap MB",7} {"connects",8} {"port checks",11}");
         PanelRow("panel cold (first sweep)", r.Cold);
+        PanelRow("panel cold (all ports)", r.ColdAllPorts);
         PanelRow("panel warm (tiered)", r.Warm);
         PanelRow("panel warm (all ports)", r.WarmAllPorts);
         ToolRow("openssh floor (all ports)", r.Floor);
@@ -369,8 +409,11 @@ internal static class StatusBench
         for (var i = 0; i < r.Ansible.Count; i++)
             Console.WriteLine($"{$"ansible run {i + 1}",-26} {r.Ansible[i].Seconds,8:0.000} {"",7} {"",7} {1,2} {r.Ansible[i].Cpu,9:0.00}");
 
-        Console.WriteLine($"{"panel, per sweep",-26} {"threads",8} {"pool threads max",17} {"pool queue max",15}  panel checks timed out / nodes not green (each sweep)");
+        Console.WriteLine($"memory, the panel alone (peak): {Mb(r.Cold.Concat(r.ColdAllPorts).Max(x => x.Peak))} MB over the cold sweeps, {Mb(r.WarmAlone.Max(x => x.Peak))} MB over the last " +
+                          $"{r.WarmAlone.Count} warm-ups (before any OpenSSH round in this process); the measured warm sweeps, between OpenSSH rounds: {Mb(r.Warm.Concat(r.WarmAllPorts).Max(x => x.Peak))} MB");
+        Console.WriteLine($"{"panel, per sweep",-26} {"threads",8} {"pool threads max",17} {"pool queue max",15} {"kernel CPU s",12} {"minor faults",12}  panel checks timed out / nodes not green (each sweep)");
         PanelDiagnostics("panel cold (first sweep)", r.Cold);
+        PanelDiagnostics("panel cold (all ports)", r.ColdAllPorts);
         PanelDiagnostics("panel warm (tiered)", r.Warm);
         PanelDiagnostics("panel warm (all ports)", r.WarmAllPorts);
 
@@ -388,13 +431,20 @@ internal static class StatusBench
             Console.WriteLine($"ansible / warm (all ports) = {r.Ansible.Min(x => x.Seconds) / warmAll:0.0} with the fastest ansible run, {r.Ansible.Max(x => x.Seconds) / warmAll:0.0} with the slowest;" +
                               $" / warm (tiered) = {r.Ansible.Min(x => x.Seconds) / warm:0.0}  (target: >= 6)");
         var floorCold = Median(r.FloorCold.Select(x => x.Seconds));
-        Console.WriteLine($"cold / warm (all ports) = {cold / warmAll:0.00}   cold / warm (tiered) = {cold / warm:0.00}  (target: <= 1.5)");
+        var coldAll = Median(r.ColdAllPorts.Select(s => s.Seconds));
+        Console.WriteLine($"cold (all ports) / warm (all ports) = {coldAll / warmAll:0.00}   cold / warm (tiered) = {cold / warm:0.00}   cold / warm (all ports) = {cold / warmAll:0.00}  (target: <= 1.5)");
         Console.WriteLine($"openssh: cold / warm (no ports) = {floorCold / floorLight:0.00}   panel cold / openssh cold = {cold / floorCold:0.00}");
+        // The lab's side of each sweep (sshd, the shells, the probes, the stand-ins: the machine's busy CPU less the
+        // panel's) spread over every core: the least that sweep can take on this machine with a panel that costs nothing.
+        string LabFloor(List<SweepSample> x) => $"{Median(x.Select(s => s.MachineCpu - s.Cpu)):0.00} CPU s = {Median(x.Select(s => s.MachineCpu - s.Cpu)) / Environment.ProcessorCount:0.00} s";
+        Console.WriteLine($"the lab's CPU per sweep (machine less panel; / {Environment.ProcessorCount} cores = the least such a sweep takes here): cold {LabFloor(r.Cold)}, " +
+                          $"cold all ports {LabFloor(r.ColdAllPorts)}, warm tiered {LabFloor(r.Warm)}, warm all ports {LabFloor(r.WarmAllPorts)}");
         Console.WriteLine($"panel CPU per node per warm sweep: tiered {1000 * Median(r.Warm.Select(s => s.Cpu)) / r.Nodes:0.00} ms, all ports {1000 * Median(r.WarmAllPorts.Select(s => s.Cpu)) / r.Nodes:0.00} ms, " +
-                          $"cold {1000 * Median(r.Cold.Select(s => s.Cpu)) / r.Nodes:0.00} ms  (target: <= 2)");
+                          $"cold {1000 * Median(r.Cold.Select(s => s.Cpu)) / r.Nodes:0.00} ms, cold all ports {1000 * Median(r.ColdAllPorts.Select(s => s.Cpu)) / r.Nodes:0.00} ms  (target: <= 2, warm)");
 
         static void PanelDiagnostics(string name, List<SweepSample> samples) =>
-            Console.WriteLine($"{name,-26} {samples.Max(x => x.Threads),8} {samples.Max(x => x.PoolThreads),17} {samples.Max(x => x.PoolQueue),15}  {string.Join(' ', samples.Select(x => $"{x.CheckTimeouts}/{x.NotGreen}"))}");
+            Console.WriteLine($"{name,-26} {samples.Max(x => x.Threads),8} {samples.Max(x => x.PoolThreads),17} {samples.Max(x => x.PoolQueue),15} " +
+                              $"{Median(samples.Select(x => x.Kernel.System)),12:0.00} {Median(samples.Select(x => (double)x.Kernel.MinorFaults)),12:0}  {string.Join(' ', samples.Select(x => $"{x.CheckTimeouts}/{x.NotGreen}"))}");
 
         static void ToolRow(string name, List<ToolSample> samples)
         {
@@ -423,7 +473,7 @@ internal static class StatusBench
     {
         Console.WriteLine();
         Console.WriteLine("== summary: medians in seconds (ansible: its fastest run; all ports = every port check, like the floor and ansible) ==");
-        Console.WriteLine($"{"nodes",6} {"cold",7} {"warm",7} {"warm all",8} {"floor",7} {"floor np",8} {"ssh cold",8} {"ansible",8} {"all/floor",9} {"ans/all",7} {"cold/all",8} {"cold/ssh",8} {"CPU ms/node",11} {"master ms",9} {"master procs",12} {"peak MB",8}");
+        Console.WriteLine($"{"nodes",6} {"cold",7} {"warm",7} {"warm all",8} {"floor",7} {"floor np",8} {"ssh cold",8} {"ansible",8} {"all/floor",9} {"ans/all",7} {"cold/all",8} {"ca/all",7} {"cold/ssh",8} {"CPU ms/node",11} {"master ms",9} {"master procs",12} {"peak MB",8}");
         foreach (var r in results)
         {
             var warm = Median(r.Warm.Select(s => s.Seconds));
@@ -433,12 +483,12 @@ internal static class StatusBench
             var ansible = r.Ansible.Count > 0 ? r.Ansible.Min(x => x.Seconds) : double.NaN;
             string Master(List<SweepSample> x, Func<NodeCost.Sample, double> f) => Median(x.Select(s => s.Masters.Average(f))).ToString("0.#", CultureInfo.InvariantCulture);
             Console.WriteLine($"{r.Nodes,6} {cold,7:0.000} {warm,7:0.000} {warmAll,8:0.000} {floor,7:0.000} {Median(r.FloorLight.Select(s => s.Seconds)),8:0.000} {Median(r.FloorCold.Select(s => s.Seconds)),8:0.000} {ansible,8:0.000} " +
-                              $"{warmAll / floor,9:0.00} {ansible / warmAll,7:0.0} {cold / warmAll,8:0.00} {cold / Median(r.FloorCold.Select(s => s.Seconds)),8:0.00} " +
+                              $"{warmAll / floor,9:0.00} {ansible / warmAll,7:0.0} {cold / warmAll,8:0.00} {Median(r.ColdAllPorts.Select(s => s.Seconds)) / warmAll,7:0.00} {cold / Median(r.FloorCold.Select(s => s.Seconds)),8:0.00} " +
                               $"{$"{1000 * Median(r.Warm.Select(s => s.Cpu)) / r.Nodes:0.00}/{1000 * Median(r.WarmAllPorts.Select(s => s.Cpu)) / r.Nodes:0.00}",11} " +
                               $"{Master(r.Warm, m => 1000 * m.CpuSeconds) + "/" + Master(r.WarmAllPorts, m => 1000 * m.CpuSeconds),9} " +
                               $"{Master(r.Warm, m => m.Processes) + "/" + Master(r.WarmAllPorts, m => m.Processes),12} " +
-                              $"{Mb(r.Cold.Concat(r.Warm).Concat(r.WarmAllPorts).Max(s => s.Peak)),8}");
+                              $"{Mb(r.Cold.Concat(r.ColdAllPorts).Concat(r.WarmAlone).Max(s => s.Peak)),8}");
         }
-        Console.WriteLine("(CPU ms/node, master ms, master procs: tiered/all ports)");
+        Console.WriteLine("(ca/all: cold with every port check / warm all ports; CPU ms/node, master ms, master procs: tiered/all ports; peak MB: the panel alone, cold sweeps and the last warm-ups)");
     }
 }

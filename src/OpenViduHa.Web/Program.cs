@@ -6,8 +6,11 @@ using OpenViduHa.Web.Components;
 using OpenViduHa.Web.Hosting;
 using OpenViduHa.Web.Jobs;
 using OpenViduHa.Web.Status;
+using OpenViduHa.Core.Ssh;
 using Serilog;
 
+// Before anything allocates on many threads: two malloc arenas, not 8 per core (see MallocArenas).
+MallocArenas.Limit();
 var builder = WebApplication.CreateBuilder(args);
 // Package assets (MudBlazor's _content) from the build output's manifest in every environment, not only Development.
 builder.WebHost.UseStaticWebAssets();

@@ -154,6 +154,25 @@ public sealed class SignInTests
         Assert.DoesNotContain(entry.Actor, char.IsControl);
     }
 
+    /// <summary>ASP.NET Core never disposes the global limiter; the panel does when it stops, so its timer does not outlive it.</summary>
+    [Fact]
+    public async Task Stop_TheSignInLimiterIsDisposed()
+    {
+        // Arrange: a started panel whose limiter works.
+        var factory = new PanelFactory();
+        var client = factory.CreateClient(new() { AllowAutoRedirect = false });
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/login")).StatusCode);
+        var limiter = factory.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>>().Value.GlobalLimiter!;
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        using (var lease = limiter.AttemptAcquire(context)) Assert.True(lease.IsAcquired);
+
+        // Act
+        await factory.DisposeAsync();
+
+        // Assert
+        Assert.Throws<ObjectDisposedException>(() => limiter.AttemptAcquire(context));
+    }
+
     /// <summary>The rate limiter answers the eleventh sign-in post of a minute from one address before any password is checked.</summary>
     [Fact]
     public async Task LoginPost_ElevenInAMinute_429WithRetryAfter()

@@ -55,7 +55,10 @@ public sealed class BlockingThreads : TaskScheduler
             _threads++;
         }
         Interlocked.Increment(ref _started);
-        new Thread(Work) { IsBackground = true, Name = "ovha-blocking" }.Start();
+        // UnsafeStart: the thread does not capture the execution context of the caller that happened to start it. A
+        // thread kept for as long as work keeps coming would otherwise hold that caller's async-locals (its log scope,
+        // its request's activity) for good; each task still runs in its own caller's context.
+        new Thread(Work) { IsBackground = true, Name = "ovha-blocking" }.UnsafeStart();
     }
 
     private void Work()

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace OpenViduHa.Web.Auth;
 
@@ -14,7 +15,15 @@ public static class SignInRateLimit
 {
     public const int PerMinute = 10;
 
-    public static void AddPanelSignInRateLimit(this IHostApplicationBuilder builder) => builder.Services.AddRateLimiter(o =>
+    public static void AddPanelSignInRateLimit(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddRateLimiter(Configure);
+        // ASP.NET Core never disposes the global limiter it is given: its replenishing timer would outlive the host
+        // (and hold it, through the timer's execution context, where hosts start and stop in one process).
+        builder.Services.AddHostedService<GlobalLimiterDisposal>();
+    }
+
+    private static void Configure(RateLimiterOptions o)
     {
         o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             IsPasswordForm(context.Request)
@@ -34,7 +43,19 @@ public static class SignInRateLimit
             response.ContentType = "text/plain; charset=utf-8";
             await response.WriteAsync($"Too many sign-in attempts from your address: at most {PerMinute} a minute. Wait a minute and try again.", ct);
         };
-    });
+    }
+
+    /// <summary>Disposes the global limiter once the host has stopped (after the server has finished its requests).</summary>
+    private sealed class GlobalLimiterDisposal(IOptions<RateLimiterOptions> options, IHostApplicationLifetime lifetime) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            lifetime.ApplicationStopped.Register(() => options.Value.GlobalLimiter?.Dispose());
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 
     private static bool IsPasswordForm(HttpRequest request) =>
         HttpMethods.IsPost(request.Method) && (request.Path.Equals("/login", StringComparison.OrdinalIgnoreCase) || request.Path.Equals("/setup", StringComparison.OrdinalIgnoreCase));

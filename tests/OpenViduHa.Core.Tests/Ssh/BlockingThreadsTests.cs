@@ -26,6 +26,42 @@ public sealed class BlockingThreadsTests
     }
 
     [Fact]
+    public void Run_ThreadKept_DoesNotHoldTheAsyncLocalsOfTheCallerThatStartedIt()
+    {
+        // Arrange: a caller with an async-local (a log scope, a request's activity, a test host) starts the only thread,
+        // then ends.
+        var threads = new BlockingThreads(TimeSpan.FromMinutes(5));
+        var scope = StartFromAScope(threads);
+
+        // Act
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        // Assert: the thread waits for more work, and the caller's value is gone with the caller.
+        Assert.Equal(1, threads.Threads);
+        Assert.False(scope.IsAlive);
+    }
+
+    private static readonly AsyncLocal<object?> Scope = new();
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference StartFromAScope(BlockingThreads threads)
+    {
+        WeakReference? scope = null;
+        var caller = new Thread(() =>
+        {
+            var value = new object();
+            Scope.Value = value;
+            Assert.Same(value, threads.Run(() => Scope.Value).Result); // the task itself runs in its caller's context
+            scope = new WeakReference(value);
+        });
+        caller.Start();
+        caller.Join();
+        return scope!;
+    }
+
+    [Fact]
     public async Task Run_OneAfterAnother_TheWaitingThreadServesThem()
     {
         var threads = new BlockingThreads(TimeSpan.FromSeconds(30));
