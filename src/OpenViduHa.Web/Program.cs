@@ -1,12 +1,12 @@
 using MudBlazor;
 using MudBlazor.Services;
+using OpenViduHa.Core.Ssh;
 using OpenViduHa.Web.Api;
 using OpenViduHa.Web.Auth;
 using OpenViduHa.Web.Components;
 using OpenViduHa.Web.Hosting;
 using OpenViduHa.Web.Jobs;
 using OpenViduHa.Web.Status;
-using OpenViduHa.Core.Ssh;
 using Serilog;
 
 // Before anything allocates on many threads: two malloc arenas, not 8 per core (see MallocArenas).

@@ -15,7 +15,7 @@ public static class MallocArenas
 {
     private const int ArenaMaxParameter = -8; // M_ARENA_MAX in glibc's malloc.h
 
-    /// <summary>The cap this process asks for: two, as Microsoft's and the glibc manual's advice for many-thread servers.</summary>
+    /// <summary>The cap this process asks for (and the image sets in <c>MALLOC_ARENA_MAX</c>).</summary>
     public const int Max = 2;
 
     /// <summary>True when glibc took the cap; false where there is no glibc <c>mallopt</c> or it refused.</summary>

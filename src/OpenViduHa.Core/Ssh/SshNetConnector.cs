@@ -186,10 +186,10 @@ public static class KeyExchangePolicy
 /// <summary>
 /// Ciphers and MACs. SSH.NET offers aes128-ctr with hmac-sha2-256 (encrypt-and-MAC) first, and the client's order
 /// decides. The panel offers the authenticated ciphers first: AES-GCM (OpenSSL through .NET's <c>AesGcm</c>, AES-NI)
-/// needs no separate MAC, where CTR keeps a 4 KB keystream buffer per direction and an HMAC per packet in every
-/// connection (at 1,000 kept connections: ~8 MB and a share of each sweep's CPU). Then chacha20-poly1305, then CTR
-/// with encrypt-then-MAC first. CBC and 3DES are not offered (OpenSSH servers stopped offering CBC in 7.6), nor SHA-1
-/// MACs (every OpenSSH since 5.9 has SHA-2).
+/// needs no separate MAC, where SSH.NET's CTR keeps a 4 KB keystream buffer per direction in every connection (~8 MB
+/// at 1,000 kept connections) and an HMAC beside it. Then chacha20-poly1305, then CTR with encrypt-then-MAC first.
+/// CBC and 3DES are not offered (OpenSSH servers do not offer CBC by default), nor SHA-1 MACs (every OpenSSH since 5.9
+/// has SHA-2).
 /// </summary>
 public static class CipherPolicy
 {
