@@ -38,12 +38,11 @@ internal static class ProcessMemory
 /// <summary>CPU seconds from <c>/proc/self/stat</c>: this process's, and its reaped children's (with their own children).</summary>
 internal static class ProcessCpu
 {
-    private const double TicksPerSecond = 100; // USER_HZ on Linux
+    internal const double TicksPerSecond = 100; // USER_HZ on Linux
 
     public static (double Self, double Children) Read()
     {
-        var stat = File.ReadAllText("/proc/self/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var fields = StatFields();
         // After "pid (comm) ": state is field 3, so utime (14) is index 11, stime 12, cutime 13, cstime 14.
         double Ticks(int i) => long.Parse(fields[i], CultureInfo.InvariantCulture) / TicksPerSecond;
         return (Ticks(11) + Ticks(12), Ticks(13) + Ticks(14));
@@ -52,25 +51,29 @@ internal static class ProcessCpu
     /// <summary>Of this process's CPU, the kernel's part (stime, seconds), and the minor page faults it took so far.</summary>
     public static (double System, long MinorFaults) Kernel()
     {
-        var stat = File.ReadAllText("/proc/self/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var fields = StatFields();
         // minflt is field 10 (index 7), stime field 15 (index 12).
         return (long.Parse(fields[12], CultureInfo.InvariantCulture) / TicksPerSecond, long.Parse(fields[7], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The fields of <c>/proc/self/stat</c> after "pid (comm) " (the command name may hold spaces).</summary>
+    private static string[] StatFields()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
     }
 }
 
 /// <summary>The whole machine's busy CPU seconds (every core, every process, the kernel's too) from <c>/proc/stat</c>.</summary>
 internal static class MachineCpu
 {
-    private const double TicksPerSecond = 100; // USER_HZ on Linux
-
     public static double Busy()
     {
         // "cpu  user nice system idle iowait irq softirq steal guest guest_nice": busy = all but idle and iowait
         // (guest time is already counted in user).
         var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
             .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
-        return (fields.Sum() - fields[3] - fields[4]) / TicksPerSecond;
+        return (fields.Sum() - fields[3] - fields[4]) / ProcessCpu.TicksPerSecond;
     }
 }
 

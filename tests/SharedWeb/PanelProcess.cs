@@ -163,5 +163,4 @@ public sealed class PanelProcess : IAsyncDisposable
         if (line is null) return;
         lock (_output) _output.Append(line).Append('\n');
     }
-
 }

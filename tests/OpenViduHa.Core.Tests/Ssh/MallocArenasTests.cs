@@ -14,7 +14,8 @@ public class MallocArenasTests
         // Act
         var taken = MallocArenas.Limit();
 
-        // Assert: mallopt answered 1 (glibc answers 0 to a parameter it does not know).
+        // Assert: glibc's mallopt was found and took the value (a missing libc or entry point answers false). What the cap
+        // does to memory is measured by the status benchmark, not here.
         Assert.True(taken);
     }
 }
