@@ -36,11 +36,13 @@ internal static class InstallBench
         var args2 = args.Length == 0 ? ["install"] : args;
         if (args2[0] == "status") return await StatusBench.RunAsync(args2);
         if (args2[0] == "ha") return await HaBench.RunAsync(args2);
+        if (args2[0] == "watch") return await WatchBench.RunAsync(args2);
         if (args2[0] != "install")
         {
             Console.Error.WriteLine("usage: dotnet run -c Release --project bench/OpenViduHa.Bench -- install [--delay SECONDS] [--sizes 2,20] [--runs N]");
             Console.Error.WriteLine("       dotnet run -c Release --project bench/OpenViduHa.Bench -- status [--sizes 6,50,100] [--runs 5] [--cold-runs 3] [--ansible-runs 2]");
             Console.Error.WriteLine("       dotnet run -c Release --project bench/OpenViduHa.Bench -- ha [--clusters 3] [--nodes 24] [--steady 60]");
+            Console.Error.WriteLine("       dotnet run -c Release --project bench/OpenViduHa.Bench -- watch [--nodes 1000] [--minutes 6] [--restart-minutes 2]");
             return 2;
         }
         var delay = TimeSpan.FromSeconds(double.Parse(Option(args2, "--delay", "3"), CultureInfo.InvariantCulture));

@@ -1,6 +1,10 @@
+using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using OpenViduHa.Core.Data;
 using OpenViduHa.Core.Status;
 
 namespace OpenViduHa.Install.Tests;
@@ -83,6 +87,39 @@ public sealed class StatusLifecycleTests
             Assert.True(DateTime.UtcNow < deadline, "the deleted cluster is still in the metrics after 30 s");
             await Task.Delay(100);
         }
+    }
+
+    [Fact]
+    public async Task FirstRead_WhileTheFirstSweepRuns_AnswersThatSweep_InsteadOfSweepingAgain()
+    {
+        // No scheduled sweeps: the test starts the first one itself.
+        await using var lp = await LabPanel.StartAsync(5, logLevel: "Warning", settings: new Dictionary<string, string?>(StatusLabFixture.Settings) { ["Status:Enabled"] = "false" });
+        var nodes = lp.Lab.Nodes;
+        var id = await lp.CreateAsync(lp.Spec("first-read", "3.8.0", nodes.Take(4).ToList(), [nodes[4]]));
+        Assert.Equal("succeeded", (await lp.RunJobAsync(id, "install"))["state"]!.GetValue<string>());
+        // media-1's SSH now leads to a listener that never says a word: the first sweep waits out the connect timeout (3 s).
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        await using (var db = await lp.Panel.Services.GetRequiredService<IDbContextFactory<PanelDbContext>>().CreateDbContextAsync())
+        {
+            var media = await db.Nodes.SingleAsync(n => n.ClusterId == id && n.Name == "media-1");
+            media.SshHost = "127.0.0.1";
+            media.SshPort = ((IPEndPoint)silent.LocalEndpoint).Port;
+            await db.SaveChangesAsync();
+        }
+        lp.RestartPanel(); // no picture yet, no connection
+        var collector = lp.Panel.Services.GetRequiredService<StatusCollector>();
+        var sweeps = collector.Sweeps;
+
+        var first = collector.SweepClusterAsync(id, force: false, allPorts: false, CancellationToken.None);
+        var read = (await lp.Api.GetFromJsonAsync<JsonObject>($"/api/clusters/{id}/status"))!;
+
+        // The read waited for the sweep that was running and answered its picture; no second sweep ran after it.
+        var swept = await first;
+        Assert.Equal(swept!.CheckedAt, read["checkedAt"]!.GetValue<DateTimeOffset>());
+        Assert.Equal(sweeps + 1, collector.Sweeps);
+        Assert.False(Node(read, "media-1")["reachable"]!.GetValue<bool>(), read.ToJsonString());
+        Assert.True(Node(read, "master-1")["reachable"]!.GetValue<bool>(), read.ToJsonString());
     }
 
     [Fact]

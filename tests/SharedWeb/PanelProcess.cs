@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -131,6 +132,13 @@ public sealed class PanelProcess : IAsyncDisposable
             return fields.Length >= 5 && peers.Contains(fields[3].Replace("[::ffff:", "", StringComparison.Ordinal).Replace("]", "", StringComparison.Ordinal))
                 && line.Contains($"pid={ProcessId},", StringComparison.Ordinal);
         });
+    }
+
+    /// <summary>SIGTERM, as a service manager stops it: the panel's own shutdown runs; waits for the process to end.</summary>
+    public async Task StopAsync()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", ProcessId.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+        await _process.WaitForExitAsync();
     }
 
     /// <summary>SIGKILL: no shutdown, no goodbye; its SSH connections drop with it.</summary>

@@ -40,6 +40,13 @@ public sealed class JobOptions
     /// <summary><see cref="QueuePollInterval"/> as set, or the default for the storage: 1 s polled (SQLite), 15 s behind notifications (PostgreSQL).</summary>
     public TimeSpan QueuePollIntervalFor(bool notified) => QueuePollInterval ?? (notified ? TimeSpan.FromSeconds(15) : TimeSpan.FromSeconds(1));
 
+    /// <summary>
+    /// After a job over at least this many nodes, the panel collects its memory and gives it back to the system
+    /// (<see cref="MemoryTrim"/>: a pause of tens of milliseconds, worth it only after large jobs). 0: never.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int TrimMemoryAfterNodes { get; set; } = 100;
+
     /// <summary>Free disk an upgrade wants under /opt/openvidu on every node before it stops anything (the new images).</summary>
     [Range(0, 10_000)]
     public int UpgradeMinFreeDiskGiB { get; set; } = 10;

@@ -2,6 +2,7 @@ using System.Globalization;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OpenViduHa.Core.Clusters;
 using OpenViduHa.Core.Data;
 using OpenViduHa.Core.Nodes;
@@ -49,6 +50,7 @@ public sealed class JobRunner(
     JobNotifier notifier,
     Instances.PanelInstance instance,
     TimeProvider clock,
+    IOptions<JobOptions> options,
     ILogger<JobRunner> logger)
 {
     /// <summary>
@@ -168,6 +170,12 @@ public sealed class JobRunner(
             return;
         }
         await FinishAsync(context, cancellation.IsCancellationRequested, failure);
+        if (options.Value.TrimMemoryAfterNodes is > 0 and var large && run.Scope.Count >= large)
+        {
+            var (before, after, took) = MemoryTrim.Now();
+            logger.LogInformation("Job {JobId} over {NodeCount} nodes ended: memory collected, resident {BeforeMb} MB -> {AfterMb} MB ({PauseMs} ms)",
+                jobId, run.Scope.Count, before / 1_000_000, after / 1_000_000, (int)took.TotalMilliseconds);
+        }
     }
 
     private async Task FinishAsync(JobContext context, bool cancelled, string? failure)

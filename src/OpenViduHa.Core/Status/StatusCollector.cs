@@ -138,6 +138,27 @@ public sealed class StatusCollector : IAsyncDisposable
         return await SweepClusterAsync(clusterId, force, allPorts, ct);
     }
 
+    /// <summary>
+    /// The cluster's latest picture, swept now when there is none yet (a panel just started, or sweeps are off). A sweep
+    /// already running (the first one after a start: a new connection to every node) is awaited and its picture answered,
+    /// not followed by a second sweep: a reader who opens the page just after a restart waits for one sweep, not two.
+    /// </summary>
+    public async Task<ClusterStatus?> LatestAsync(int clusterId, CancellationToken ct)
+    {
+        if (_store.Latest(clusterId) is { } latest) return latest;
+        if (!_ownership.Owns(clusterId)) return await RefreshAsync(clusterId, allPorts: false, force: false, ct);
+        var gate = _clusterGates.GetOrAdd(clusterId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            return _store.Latest(clusterId) ?? await SweepAsync(clusterId, force: false, allPorts: false, ct);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
     /// <summary>Recent verdict changes of a cluster's nodes (and of the cluster, NodeId null), newest first.</summary>
     public Task<IReadOnlyList<StatusChange>> HistoryAsync(int clusterId, int take, CancellationToken ct) => _history.RecentAsync(clusterId, take, ct);
 

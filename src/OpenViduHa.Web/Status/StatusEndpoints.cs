@@ -48,10 +48,10 @@ public static class StatusEndpoints
     {
         var group = app.MapGroup("/api/clusters/{id:int}/status").WithTags("Status");
 
-        group.MapGet("/", async Task<IResult> (int id, StatusStore store, StatusCollector collector, CancellationToken ct) =>
+        group.MapGet("/", async Task<IResult> (int id, StatusCollector collector, CancellationToken ct) =>
             {
-                // Before the first scheduled sweep (just started, or sweeps off), asking is a sweep.
-                var status = store.Latest(id) ?? await collector.RefreshAsync(id, allPorts: false, force: false, ct);
+                // Before the first picture (just started, or sweeps off), asking is a sweep, or waits for the one running.
+                var status = await collector.LatestAsync(id, ct);
                 return status is null ? ClusterEndpoints.NotFound(id) : TypedResults.Ok(ToDto(status));
             })
             .Produces<StatusDto>()

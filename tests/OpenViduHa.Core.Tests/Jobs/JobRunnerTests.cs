@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using OpenViduHa.Core.Data;
 using OpenViduHa.Core.Instances;
 using OpenViduHa.Core.Jobs;
@@ -36,8 +37,10 @@ public sealed class JobRunnerTests : IDisposable
 
     private readonly ListLogger<JobRunner> _log = new();
 
-    private JobRunner Runner(params IJobHandler[] handlers) =>
-        new(_db.Factory, _db.Clusters, _db.Protector, handlers, _cancellations, _notifier, Instance, TimeProvider.System, _log);
+    private JobRunner Runner(params IJobHandler[] handlers) => Runner(new JobOptions(), handlers);
+
+    private JobRunner Runner(JobOptions options, params IJobHandler[] handlers) =>
+        new(_db.Factory, _db.Clusters, _db.Protector, handlers, _cancellations, _notifier, Instance, TimeProvider.System, Options.Create(options), _log);
 
     private static readonly PanelInstance Instance = new() { Alone = true };
 
@@ -83,6 +86,24 @@ public sealed class JobRunnerTests : IDisposable
     {
         foreach (var node in run.Scope) await run.Context.SetNodeAsync(node.Id, state, message);
     };
+
+    [Theory]
+    [InlineData(6, true)] // a job over at least TrimMemoryAfterNodes nodes
+    [InlineData(7, false)]
+    [InlineData(0, false)] // 0: never
+    public async Task RunAsync_JobOverManyNodes_CollectsTheMemoryItLeft_AndSaysSo(int trimAfterNodes, bool trimmed)
+    {
+        var clusterId = await _db.CreateClusterAsync();
+        var jobId = await QueueAsync(clusterId);
+        var handler = new ScriptedHandler(JobKind.Install, Every(NodeJobState.Succeeded, "Installed"));
+
+        await Runner(new JobOptions { TrimMemoryAfterNodes = trimAfterNodes }, handler).RunAsync(jobId, CancellationToken.None);
+
+        Assert.Equal(JobState.Succeeded, (await JobAsync(jobId)).State);
+        var lines = _log.Entries.Where(e => e.Message.Contains("memory collected", StringComparison.Ordinal)).ToList();
+        Assert.Equal(trimmed ? 1 : 0, lines.Count);
+        if (trimmed) Assert.Matches($@"^Job {jobId} over 6 nodes ended: memory collected, resident \d+ MB -> \d+ MB \(\d+ ms\)$", lines[0].Message);
+    }
 
     [Fact]
     public async Task RunAsync_EveryNodeSucceeds_JobSucceededWithItsLog()

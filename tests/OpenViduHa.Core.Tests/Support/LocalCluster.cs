@@ -89,7 +89,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     public JobRunner Runner() => new(Db.Factory, Db.Clusters, Db.Protector,
         [new InstallHandler(Ops, PrivateFiles, Service, Db.Factory, TimeProvider.System), Service,
          new CredentialsHandler(Ops, PrivateFiles, Service), new InstallerDigestsHandler(Ops, Db.Clusters)],
-        Cancellations, new JobNotifier(), new OpenViduHa.Core.Instances.PanelInstance { Alone = true }, TimeProvider.System, NullLogger<JobRunner>.Instance);
+        Cancellations, new JobNotifier(), new OpenViduHa.Core.Instances.PanelInstance { Alone = true }, TimeProvider.System, Microsoft.Extensions.Options.Options.Create(Options), NullLogger<JobRunner>.Instance);
 
     /// <summary>Queues a job the way JobService does (scope from JobRules), without Hangfire, and returns its id.</summary>
     public async Task<int> QueueAsync(JobKind kind, string? target = null, IReadOnlyCollection<string>? only = null)

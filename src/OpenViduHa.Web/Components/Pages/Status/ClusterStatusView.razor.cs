@@ -53,7 +53,7 @@ public sealed partial class ClusterStatusView : IDisposable
         _subscription = Store.Subscribe(ClusterId, status => InvokeAsync(() => OnStatusAsync(status)));
         _status = Store.Latest(ClusterId);
         if (_status is not null) await LoadHistoryAsync(_status);
-        else if (RendererInfo.IsInteractive) _ = RefreshAsync(force: false); // not swept yet (just started, or sweeps off)
+        else if (RendererInfo.IsInteractive) _ = RefreshAsync(force: false); // no picture yet (just started, or sweeps off)
     }
 
     private async Task OnStatusAsync(ClusterStatus status)
@@ -102,7 +102,8 @@ public sealed partial class ClusterStatusView : IDisposable
 
     /// <summary>
     /// Sweeps now. <paramref name="force"/>: also retry nodes whose connection waits out a backoff (the operator's
-    /// refresh); <paramref name="allPorts"/>: run every port check, not only the due ones ("check ports now").
+    /// refresh); <paramref name="allPorts"/>: run every port check, not only the due ones ("check ports now"). Neither
+    /// (the page opened before the cluster's first picture): the sweep already running is awaited rather than repeated.
     /// </summary>
     private async Task RefreshAsync(bool force = true, bool allPorts = false)
     {
@@ -112,7 +113,9 @@ public sealed partial class ClusterStatusView : IDisposable
         StateHasChanged();
         try
         {
-            var status = await Collector.RefreshAsync(ClusterId, allPorts, force, _stop.Token);
+            var status = force || allPorts
+                ? await Collector.RefreshAsync(ClusterId, allPorts, force, _stop.Token)
+                : await Collector.LatestAsync(ClusterId, _stop.Token);
             if (status is null) Snackbar.Add("The cluster no longer exists.", Severity.Warning);
             else await OnStatusAsync(status);
         }
