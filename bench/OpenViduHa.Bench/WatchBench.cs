@@ -40,6 +40,9 @@ internal static class WatchBench
             ["Jobs:MaxParallelNodes"] = "64",
             ["Jobs:HealthPollInterval"] = "00:00:00.250",
             ["Serilog:MinimumLevel:Default"] = "Warning",
+            // Their memory trims (after a large job, between sweeps), printed at the end.
+            ["Serilog:MinimumLevel:Override:OpenViduHa.Core.Jobs.JobRunner"] = "Information",
+            ["Serilog:MinimumLevel:Override:OpenViduHa.Core.Status.StatusService"] = "Information",
         };
         // The image's setting reaches the panel's process as it would in the container (glibc reads it at start).
         if (arenas is not null) settings["MALLOC_ARENA_MAX"] = arenas;
@@ -55,6 +58,7 @@ internal static class WatchBench
         var data = Directory.CreateTempSubdirectory("ovha-watch-").FullName;
         settings["Storage:DataDirectory"] = data;
         var phases = new List<Phase>();
+        var trims = new List<string>();
         PanelProcess? panel = null;
         try
         {
@@ -66,6 +70,7 @@ internal static class WatchBench
 
             // Stopped as a service manager stops it (the port answers are saved), started again on the same data.
             await panel.StopAsync();
+            trims.AddRange(Trims(panel));
             await panel.DisposeAsync();
             var clock = Stopwatch.StartNew();
             panel = await PanelProcess.StartAsync("watch", settings);
@@ -77,11 +82,16 @@ internal static class WatchBench
         }
         finally
         {
-            if (panel is not null) await panel.DisposeAsync();
+            if (panel is not null)
+            {
+                trims.AddRange(Trims(panel));
+                await panel.DisposeAsync();
+            }
             Directory.Delete(data, recursive: true);
         }
 
         Console.WriteLine();
+        foreach (var line in trims) Console.WriteLine($"  panel: {line}");
         Console.WriteLine($"| phase | minutes | resident MB, median / max of 1 s samples | peak MB (VmHWM) | threads | sweeps | sweep s, median | nodes reachable / green |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
         foreach (var p in phases)
@@ -188,6 +198,9 @@ internal static class WatchBench
         if (!response.IsSuccessStatusCode) return null;
         return await JsonSerializer.DeserializeAsync<StatusAnswer>(await response.Content.ReadAsStreamAsync(), Json);
     }
+
+    private static IEnumerable<string> Trims(PanelProcess panel) =>
+        panel.Output.Split('\n').Where(l => l.Contains("memory collected", StringComparison.OrdinalIgnoreCase) || l.Contains("Memory the GC held", StringComparison.Ordinal));
 
     /// <summary>A size line of <c>/proc/&lt;pid&gt;/status</c> (VmRSS, VmHWM), bytes.</summary>
     private static long Memory(int pid, string field)

@@ -11,12 +11,37 @@ namespace OpenViduHa.Core.Jobs;
 /// sweeps, with 59 MB of it live objects; one full collection took it to 438 MB. So after such a job: one blocking,
 /// compacting collection that decommits what it frees (<see cref="GCCollectionMode.Aggressive"/>), then glibc's
 /// <c>malloc_trim</c> for the native side (OpenSSL's and the runtime's buffers).
+/// <para>
+/// The same happens between sweeps when the GC holds far more than its heap (<see cref="IfSlack"/>): a full port check
+/// of a large cluster, or the first sweep after an install, commits tens of megabytes the GC keeps for itself for long.
+/// </para>
 /// </summary>
 public static class MemoryTrim
 {
+    /// <summary>At most one trim between sweeps in this time.</summary>
+    public static readonly TimeSpan SlackInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>How much more than its heap the GC may hold committed before a sweep round trims it.</summary>
+    public const long SlackBytes = 64L << 20;
+
+    private static long _lastTrim = Stopwatch.GetTimestamp();
+
+    /// <summary>
+    /// Trims (<see cref="Now"/>) when the GC holds <paramref name="slackBytes"/> more committed than its heap held at its
+    /// last collection, and no trim ran within <paramref name="interval"/>; null when it did not. Each trim is a pause of
+    /// tens of milliseconds, so at most one per interval; a small panel never gets there.
+    /// </summary>
+    public static (long Before, long After, TimeSpan Took)? IfSlack(TimeSpan interval, long slackBytes)
+    {
+        if (Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastTrim)) < interval) return null;
+        var gc = GC.GetGCMemoryInfo();
+        return gc.TotalCommittedBytes - gc.HeapSizeBytes < slackBytes ? null : Now();
+    }
+
     /// <summary>Collects and trims now; the resident size before and after, and how long the process was paused.</summary>
     public static (long Before, long After, TimeSpan Took) Now()
     {
+        Interlocked.Exchange(ref _lastTrim, Stopwatch.GetTimestamp());
         var before = Environment.WorkingSet;
         var clock = Stopwatch.StartNew();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);

@@ -30,4 +30,15 @@ public sealed class MemoryTrimTests
         Assert.True(before > 0 && after > 0, $"resident {before} -> {after}");
         Assert.True(took > TimeSpan.Zero);
     }
+
+    [Fact]
+    public void IfSlack_TrimsOnlyPastItsInterval_AndWhenTheGcHoldsMoreThanTheSlack()
+    {
+        MemoryTrim.Now();
+        Assert.Null(MemoryTrim.IfSlack(TimeSpan.FromHours(1), slackBytes: 0)); // one just ran
+        Assert.Null(MemoryTrim.IfSlack(TimeSpan.Zero, slackBytes: long.MaxValue)); // never that much slack
+        var fullCollections = GC.CollectionCount(2);
+        Assert.NotNull(MemoryTrim.IfSlack(TimeSpan.Zero, slackBytes: long.MinValue));
+        Assert.True(GC.CollectionCount(2) > fullCollections);
+    }
 }
