@@ -42,7 +42,7 @@ internal static class WatchBench
             ["Serilog:MinimumLevel:Default"] = "Warning",
             // Their memory trims (after a large job, between sweeps), printed at the end.
             ["Serilog:MinimumLevel:Override:OpenViduHa.Core.Jobs.JobRunner"] = "Information",
-            ["Serilog:MinimumLevel:Override:OpenViduHa.Core.Status.StatusService"] = "Information",
+            ["Serilog:MinimumLevel:Override:OpenViduHa.Core.Status.StatusService"] = "Debug",
         };
         // The image's setting reaches the panel's process as it would in the container (glibc reads it at start).
         if (arenas is not null) settings["MALLOC_ARENA_MAX"] = arenas;

@@ -10,7 +10,8 @@ namespace OpenViduHa.Core.Jobs;
 /// at 1,000 nodes: the panel that had just installed them stayed at ~525 MB resident and grew to ~580 MB over the next
 /// sweeps, with 59 MB of it live objects; one full collection took it to 438 MB. So after such a job: one blocking,
 /// compacting collection that decommits what it frees (<see cref="GCCollectionMode.Aggressive"/>), then glibc's
-/// <c>malloc_trim</c> for the native side (OpenSSL's and the runtime's buffers).
+/// <c>malloc_trim</c> for the native side (OpenSSL's and the runtime's buffers): 530 -> 354 MB after that install, a
+/// 0.17 s pause.
 /// <para>
 /// The same happens between sweeps when the GC holds far more than its heap (<see cref="IfSlack"/>): a full port check
 /// of a large cluster, or the first sweep after an install, commits tens of megabytes the GC keeps for itself for long.
@@ -28,8 +29,8 @@ public static class MemoryTrim
 
     /// <summary>
     /// Trims (<see cref="Now"/>) when the GC holds <paramref name="slackBytes"/> more committed than its heap held at its
-    /// last collection, and no trim ran within <paramref name="interval"/>; null when it did not. Each trim is a pause of
-    /// tens of milliseconds, so at most one per interval; a small panel never gets there.
+    /// last collection, and no trim ran within <paramref name="interval"/>; null when it did not. Each trim pauses the
+    /// process (0.12–0.23 s at 1,000 nodes, measured), so at most one per interval; a small panel never holds that much.
     /// </summary>
     public static (long Before, long After, TimeSpan Took)? IfSlack(TimeSpan interval, long slackBytes)
     {

@@ -41,7 +41,7 @@ public sealed class StatusService(StatusCollector collector, SweepOwnership owne
             {
                 await collector.SweepAllAsync(stoppingToken);
                 if (Jobs.MemoryTrim.IfSlack(Jobs.MemoryTrim.SlackInterval, Jobs.MemoryTrim.SlackBytes) is var (before, after, took))
-                    logger.LogInformation("Memory the GC held beyond its heap collected after a sweep: resident {BeforeMb} MB -> {AfterMb} MB ({PauseMs} ms)",
+                    logger.LogDebug("Memory the GC held beyond its heap collected after a sweep: resident {BeforeMb} MB -> {AfterMb} MB ({PauseMs} ms)",
                         before / 1_000_000, after / 1_000_000, (int)took.TotalMilliseconds);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
