@@ -237,7 +237,8 @@ internal static class StatusBench
         return NewPanel(directory);
     }
 
-    private static async Task<int> CreateClusterAsync(HttpClient api, Lab lab, int size)
+    /// <summary>A cluster of every lab node (4 masters), as the watch benchmark also creates it.</summary>
+    internal static async Task<int> CreateClusterAsync(HttpClient api, Lab lab, int size)
     {
         object Node(string role, LabNode n) => new
         {
@@ -255,7 +256,7 @@ internal static class StatusBench
         return (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
     }
 
-    private static async Task InstallAsync(HttpClient api, int clusterId)
+    internal static async Task InstallAsync(HttpClient api, int clusterId)
     {
         var started = await api.PostAsJsonAsync($"/api/clusters/{clusterId}/jobs", new { kind = "install" }, Json);
         started.EnsureSuccessStatusCode();

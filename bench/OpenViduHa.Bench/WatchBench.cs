@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using OpenViduHa.Lab;
 using OpenViduHa.Tests.Shared;
 
@@ -16,7 +14,6 @@ using OpenViduHa.Tests.Shared;
 internal static class WatchBench
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private static readonly string[] Modules = ["observability"];
 
     private sealed record StatusAnswer(DateTimeOffset? CheckedAt, double SweepMs, int PortChecksRun, List<NodeAnswer> Nodes);
 
@@ -64,7 +61,8 @@ internal static class WatchBench
         {
             panel = await PanelProcess.StartAsync("watch", settings);
             var api = panel.Api();
-            var clusterId = await CreateAndInstallAsync(api, lab, size);
+            var clusterId = await StatusBench.CreateClusterAsync(api, lab, size);
+            await StatusBench.InstallAsync(api, clusterId);
             Console.WriteLine($"  installed: resident {Mb(Memory(panel.ProcessId, "VmRSS:"))} MB, peak so far {Mb(Memory(panel.ProcessId, "VmHWM:"))} MB");
             phases.Add(await WatchAsync("watched", panel, clusterId, TimeSpan.FromMinutes(minutes), checkPortsAtEnd: true));
 
@@ -97,36 +95,6 @@ internal static class WatchBench
         foreach (var p in phases)
             Console.WriteLine($"| {p.Name} | {p.Minutes:0.#} | {Mb(p.RssMedian)} / {Mb(p.RssMax)} | {Mb(p.Peak)} | {p.Threads} | {p.Sweeps} | {p.SweepMsMedian / 1000:0.00} | {p.Nodes} |");
         return 0;
-    }
-
-    private static async Task<int> CreateAndInstallAsync(HttpClient api, Lab lab, int size)
-    {
-        object Node(string role, LabNode n) => new
-        {
-            role, privateIp = n.Address,
-            ssh = new { host = n.Address, port = n.Port, username = "root", privateKey = lab.Keys.Ed25519.PrivateKey, hostKeyFingerprint = n.HostKeyFingerprint },
-        };
-        var created = await api.PostAsJsonAsync("/api/clusters", new
-        {
-            name = $"watch-bench-{size}", openviduVersion = "3.8.0", domainName = "openvidu.example.io", licenseKey = "BENCHLICENSE",
-            modules = Modules, installerBaseUrl = lab.InstallerHttpsBaseUrl,
-            nodes = lab.Nodes.Take(4).Select(n => Node("master", n)).Concat(lab.Nodes.Skip(4).Take(size - 4).Select(n => Node("media", n))).ToArray(),
-        }, Json);
-        created.EnsureSuccessStatusCode();
-        var clusterId = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
-        var started = await api.PostAsJsonAsync($"/api/clusters/{clusterId}/jobs", new { kind = "install" }, Json);
-        started.EnsureSuccessStatusCode();
-        var jobId = (await started.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            var job = (await api.GetFromJsonAsync<JsonObject>($"/api/jobs/{jobId}"))!;
-            var state = job["state"]!.GetValue<string>();
-            if (state == "succeeded") return clusterId;
-            if (state is not ("queued" or "running") || deadline.Elapsed > TimeSpan.FromMinutes(15))
-                throw new InvalidMeasurementException($"install did not succeed: {job["state"]}");
-            await Task.Delay(500);
-        }
     }
 
     /// <summary>Waits for the first status whose sweep reached every node; answers that sweep's own duration, ms.</summary>
