@@ -116,6 +116,8 @@ public sealed class BlockingThreadsTests
         var threads = new BlockingThreads(TimeSpan.FromSeconds(30));
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => threads.Run(() => throw new InvalidOperationException("boom")));
+        // The task ends before its thread is back waiting for work: a task queued in between would start another thread.
+        await WaitUntilAsync(() => threads.Waiting == 1);
 
         Assert.Equal(5, await threads.Run(() => 5));
         Assert.Equal(1, threads.Started);
