@@ -1,20 +1,34 @@
 using System.Globalization;
 
-/// <summary>This process's resident memory from <c>/proc/self/status</c>, and its peak (VmHWM) reset.</summary>
+/// <summary>
+/// Resident memory from <c>/proc/&lt;pid&gt;/status</c>, and its peak (VmHWM) reset: of this process, or of another one
+/// (by pid: the panel's own process in the watch benchmark).
+/// </summary>
 internal static class ProcessMemory
 {
     /// <summary>Resident set size now, bytes.</summary>
-    public static long Rss => Field("VmRSS:");
+    public static long Rss => Field("self", "VmRSS:");
 
     /// <summary>Peak resident set size since start or since the last <see cref="ResetPeak"/>, bytes.</summary>
-    public static long Peak => Field("VmHWM:");
+    public static long Peak => Field("self", "VmHWM:");
 
     /// <summary>Sets VmHWM to the current RSS (writing 5 to <c>/proc/self/clear_refs</c>, Linux 4.0+). False if refused.</summary>
-    public static bool ResetPeak()
+    public static bool ResetPeak() => ResetPeak("self");
+
+    /// <summary><see cref="Rss"/> of another process.</summary>
+    public static long RssOf(int pid) => Field(pid.ToString(CultureInfo.InvariantCulture), "VmRSS:");
+
+    /// <summary><see cref="Peak"/> of another process.</summary>
+    public static long PeakOf(int pid) => Field(pid.ToString(CultureInfo.InvariantCulture), "VmHWM:");
+
+    /// <summary><see cref="ResetPeak()"/> of another process (root, or its owner).</summary>
+    public static bool ResetPeakOf(int pid) => ResetPeak(pid.ToString(CultureInfo.InvariantCulture));
+
+    private static bool ResetPeak(string process)
     {
         try
         {
-            File.WriteAllText("/proc/self/clear_refs", "5");
+            File.WriteAllText($"/proc/{process}/clear_refs", "5");
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -23,15 +37,15 @@ internal static class ProcessMemory
         }
     }
 
-    private static long Field(string name)
+    private static long Field(string process, string name)
     {
-        foreach (var line in File.ReadLines("/proc/self/status"))
+        foreach (var line in File.ReadLines($"/proc/{process}/status"))
         {
             if (!line.StartsWith(name, StringComparison.Ordinal)) continue;
             var kb = line[name.Length..].Trim().Split(' ')[0];
             return long.Parse(kb, CultureInfo.InvariantCulture) * 1024;
         }
-        throw new InvalidOperationException($"/proc/self/status has no {name}");
+        throw new InvalidOperationException($"/proc/{process}/status has no {name}");
     }
 }
 

@@ -63,7 +63,7 @@ internal static class WatchBench
             var api = panel.Api();
             var clusterId = await StatusBench.CreateClusterAsync(api, lab, size);
             await StatusBench.InstallAsync(api, clusterId);
-            Console.WriteLine($"  installed: resident {Mb(Memory(panel.ProcessId, "VmRSS:"))} MB, peak so far {Mb(Memory(panel.ProcessId, "VmHWM:"))} MB");
+            Console.WriteLine($"  installed: resident {Mb(ProcessMemory.RssOf(panel.ProcessId))} MB, peak so far {Mb(ProcessMemory.PeakOf(panel.ProcessId))} MB");
             phases.Add(await WatchAsync("watched", panel, clusterId, TimeSpan.FromMinutes(minutes), checkPortsAtEnd: true));
 
             // Stopped as a service manager stops it (the port answers are saved), started again on the same data.
@@ -122,7 +122,7 @@ internal static class WatchBench
     {
         var api = panel.Api();
         var pid = panel.ProcessId;
-        if (resetPeak) File.WriteAllText($"/proc/{pid}/clear_refs", "5");
+        if (resetPeak && !ProcessMemory.ResetPeakOf(pid)) throw new InvalidMeasurementException($"the peak of process {pid} cannot be reset (root?)");
         var samples = new List<long>();
         var sweeps = new Dictionary<DateTimeOffset, double>();
         StatusAnswer? last = null;
@@ -130,13 +130,13 @@ internal static class WatchBench
         var nextRead = TimeSpan.Zero;
         while (clock.Elapsed < length)
         {
-            samples.Add(Memory(pid, "VmRSS:"));
+            samples.Add(ProcessMemory.RssOf(pid));
             if (clock.Elapsed >= nextRead)
             {
                 nextRead += TimeSpan.FromSeconds(15);
                 last = await ReadAsync(api, clusterId) ?? last;
                 if (last?.CheckedAt is { } at) sweeps[at] = last.SweepMs;
-                Console.WriteLine($"    {clock.Elapsed.TotalSeconds,5:0} s: resident {Mb(samples[^1])} MB, peak {Mb(Memory(pid, "VmHWM:"))} MB, last sweep {last?.SweepMs / 1000:0.0} s");
+                Console.WriteLine($"    {clock.Elapsed.TotalSeconds,5:0} s: resident {Mb(samples[^1])} MB, peak {Mb(ProcessMemory.PeakOf(pid))} MB, last sweep {last?.SweepMs / 1000:0.0} s");
             }
             await Task.Delay(1000);
         }
@@ -147,14 +147,14 @@ internal static class WatchBench
             using var response = await api.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             response.EnsureSuccessStatusCode();
             last = await JsonSerializer.DeserializeAsync<StatusAnswer>(await response.Content.ReadAsStreamAsync(), Json);
-            samples.Add(Memory(pid, "VmRSS:"));
+            samples.Add(ProcessMemory.RssOf(pid));
             Console.WriteLine($"  {name}: check ports now ran {last!.PortChecksRun} port checks in {last.SweepMs / 1000:0.0} s");
         }
         samples.Sort();
         var threads = Directory.GetDirectories($"/proc/{pid}/task").Length;
         var nodes = last is null ? "-" : $"{last.Nodes.Count(n => n.Reachable)} / {last.Nodes.Count(n => n.Health == "green")}";
         var durations = sweeps.Values.Order().ToList();
-        var phase = new Phase(name, clock.Elapsed.TotalMinutes, samples[samples.Count / 2], samples[^1], Memory(pid, "VmHWM:"), threads, sweeps.Count,
+        var phase = new Phase(name, clock.Elapsed.TotalMinutes, samples[samples.Count / 2], samples[^1], ProcessMemory.PeakOf(pid), threads, sweeps.Count,
             durations.Count == 0 ? double.NaN : durations[durations.Count / 2], nodes);
         Console.WriteLine($"  {name}: resident median {Mb(phase.RssMedian)} MB, max {Mb(phase.RssMax)} MB, peak {Mb(phase.Peak)} MB, {threads} threads, {sweeps.Count} sweeps seen, nodes reachable / green {nodes}");
         return phase;
@@ -169,17 +169,6 @@ internal static class WatchBench
 
     private static IEnumerable<string> Trims(PanelProcess panel) =>
         panel.Output.Split('\n').Where(l => l.Contains("memory collected", StringComparison.OrdinalIgnoreCase) || l.Contains("Memory the GC held", StringComparison.Ordinal));
-
-    /// <summary>A size line of <c>/proc/&lt;pid&gt;/status</c> (VmRSS, VmHWM), bytes.</summary>
-    private static long Memory(int pid, string field)
-    {
-        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-        {
-            if (line.StartsWith(field, StringComparison.Ordinal))
-                return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
-        }
-        throw new InvalidOperationException($"/proc/{pid}/status has no {field}");
-    }
 
     private static string Mb(long bytes) => (bytes / 1e6).ToString("0", CultureInfo.InvariantCulture);
 }

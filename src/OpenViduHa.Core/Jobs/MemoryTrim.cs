@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
+using OpenViduHa.Core.Ssh;
 
 namespace OpenViduHa.Core.Jobs;
 
@@ -46,22 +46,7 @@ public static class MemoryTrim
         var before = Environment.WorkingSet;
         var clock = Stopwatch.StartNew();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        if (OperatingSystem.IsLinux())
-        {
-            try
-            {
-                _ = MallocTrim(0); // 1 when it gave memory back, 0 when there was none to give: either is fine
-            }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-            {
-                // Not glibc (musl): the GC's part is done.
-            }
-        }
+        MallocArenas.Trim(); // the native side: glibc, where there is one
         return (before, Environment.WorkingSet, clock.Elapsed);
     }
-
-    // DllImport, not LibraryImport: a blittable call needs no generated marshalling, and no unsafe code in this assembly.
-    [DllImport("libc", EntryPoint = "malloc_trim", ExactSpelling = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int MallocTrim(nuint pad);
 }

@@ -32,8 +32,29 @@ public static class MallocArenas
         }
     }
 
+    /// <summary>
+    /// Gives the free memory of every arena back to the system (<c>malloc_trim(0)</c>), after a full collection
+    /// (<see cref="Jobs.MemoryTrim"/>). True when glibc gave some back; false when it had none, or where there is no glibc.
+    /// </summary>
+    public static bool Trim()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            return MallocTrim(0) == 1;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
     // DllImport, not LibraryImport: a blittable call needs no generated marshalling, and no unsafe code in this assembly.
     [DllImport("libc", EntryPoint = "mallopt", ExactSpelling = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static extern int Mallopt(int parameter, int value);
+
+    [DllImport("libc", EntryPoint = "malloc_trim", ExactSpelling = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int MallocTrim(nuint pad);
 }

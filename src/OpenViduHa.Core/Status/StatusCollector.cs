@@ -108,13 +108,17 @@ public sealed class StatusCollector : IAsyncDisposable
     /// connections that are waiting out their backoff (an operator's refresh); <paramref name="allPorts"/> runs the whole
     /// port matrix, not only the checks that are due.
     /// </summary>
-    public async Task<ClusterStatus?> SweepClusterAsync(int clusterId, bool force, bool allPorts, CancellationToken ct)
+    public Task<ClusterStatus?> SweepClusterAsync(int clusterId, bool force, bool allPorts, CancellationToken ct) =>
+        UnderGateAsync(clusterId, () => SweepAsync(clusterId, force, allPorts, ct), ct);
+
+    /// <summary>Runs <paramref name="work"/> under the cluster's sweep gate: sweeps of one cluster never overlap.</summary>
+    private async Task<ClusterStatus?> UnderGateAsync(int clusterId, Func<Task<ClusterStatus?>> work, CancellationToken ct)
     {
         var gate = _clusterGates.GetOrAdd(clusterId, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
         try
         {
-            return await SweepAsync(clusterId, force, allPorts, ct);
+            return await work();
         }
         finally
         {
@@ -147,16 +151,7 @@ public sealed class StatusCollector : IAsyncDisposable
     {
         if (_store.Latest(clusterId) is { } latest) return latest;
         if (!_ownership.Owns(clusterId)) return await RefreshAsync(clusterId, allPorts: false, force: false, ct);
-        var gate = _clusterGates.GetOrAdd(clusterId, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(ct);
-        try
-        {
-            return _store.Latest(clusterId) ?? await SweepAsync(clusterId, force: false, allPorts: false, ct);
-        }
-        finally
-        {
-            gate.Release();
-        }
+        return await UnderGateAsync(clusterId, async () => _store.Latest(clusterId) ?? await SweepAsync(clusterId, force: false, allPorts: false, ct), ct);
     }
 
     /// <summary>Recent verdict changes of a cluster's nodes (and of the cluster, NodeId null), newest first.</summary>
